@@ -1,0 +1,69 @@
+# Shared helpers for bin/gitops subcommands. Sourced, never executed.
+# Every helper is idempotent: it checks before it installs or builds.
+
+# jsii prints a banner on every JVM start under Node 20; it is noise in every command here.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+# CDK's built-in CloudFormation validation costs ~4.7 s per JVM and duplicates what
+# cfn-lint and cdk-nag already check on every template (see docs/performance.md).
+export CDK_VALIDATION="${CDK_VALIDATION:-false}"
+# Never reach for real AWS from a local command: no credentials, no IMDS probing.
+export AWS_EC2_METADATA_DISABLED=true
+
+GITOPS_MVN=(mvn -B -q -Dstyle.color=never)
+GITOPS_MOTO_VERSION=5.2.1
+GITOPS_CFNLINT_VERSION=1.51.0
+
+gitops::die() { echo "gitops: $*" >&2; exit 1; }
+gitops::log() { echo "gitops: $*" >&2; }
+
+gitops::require() {
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || gitops::die "'$tool' is required but not on PATH (see README: Prerequisites)"
+  done
+}
+
+# Node packages (the aws-cdk CLI) come from the lockfile, never from a global install.
+gitops::ensure_node_modules() {
+  gitops::require node npm
+  if [[ ! -x "$GITOPS_ROOT/node_modules/.bin/cdk" || "$GITOPS_ROOT/package-lock.json" -nt "$GITOPS_ROOT/node_modules/.package-lock.json" ]]; then
+    gitops::log "installing the aws-cdk CLI from package-lock.json (npm ci)"
+    (cd "$GITOPS_ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
+# Python tools used by tests and gates, pinned; installed only when missing or at another version.
+gitops::ensure_python_tools() {
+  gitops::require python3
+  local want=()
+  python3 -c "import moto, sys; sys.exit(0 if moto.__version__ == '$GITOPS_MOTO_VERSION' else 1)" 2>/dev/null \
+    || want+=("moto[server]==$GITOPS_MOTO_VERSION")
+  [[ "$(cfn-lint --version 2>/dev/null)" == "cfn-lint $GITOPS_CFNLINT_VERSION" ]] \
+    || want+=("cfn-lint==$GITOPS_CFNLINT_VERSION")
+  if ((${#want[@]})); then
+    gitops::log "installing ${want[*]} with pip"
+    python3 -m pip install --quiet --disable-pip-version-check "${want[@]}"
+  fi
+  command -v moto_server >/dev/null 2>&1 || gitops::die "moto_server is not on PATH after installing moto[server]"
+}
+
+# Builds every module (lambda jar first, then the CDK code) without running tests,
+# and records the pipeline module's runtime classpath for the cdk.json app command.
+gitops::build() {
+  gitops::require java mvn
+  gitops::log "building (mvn package -DskipTests)"
+  (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" package -DskipTests "$@")
+  gitops::write_classpath
+}
+
+gitops::write_classpath() {
+  (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" -pl pipeline dependency:build-classpath \
+      -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt >/dev/null)
+}
+
+# Synthesizes the whole app (pipeline stack and every stage) into cdk.out, offline.
+gitops::synth() {
+  gitops::ensure_node_modules
+  (cd "$GITOPS_ROOT" && rm -rf cdk.out && env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+      -u AWS_SESSION_TOKEN node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting \
+      --no-validation "$@")
+}
