@@ -2,10 +2,9 @@ package io.gitops.stacks.network;
 
 import io.gitops.stacks.PlatformStack;
 import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.nag.Nag;
 import java.util.List;
-import software.amazon.awscdk.Acknowledgment;
 import software.amazon.awscdk.CfnOutput;
-import software.amazon.awscdk.Validations;
 import software.amazon.awscdk.services.ec2.IpAddresses;
 import software.amazon.awscdk.services.ec2.Peer;
 import software.amazon.awscdk.services.ec2.Port;
@@ -50,10 +49,8 @@ public class NetworkStack extends PlatformStack {
         .build();
     albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(80), "HTTP from the internet");
     albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(443), "HTTPS from the internet");
-    Validations.of(albSecurityGroup).acknowledge(Acknowledgment.builder()
-        .id("AwsSolutions::AwsSolutions-EC23")
-        .reason("The public ALB must accept internet traffic; only ports 80 and 443 are open, and this is the only such group")
-        .build());
+    Nag.acknowledge(albSecurityGroup, "AwsSolutions-EC23",
+        "The public ALB must accept internet traffic; only ports 80 and 443 are open, and this is the only such group");
 
     alb = ApplicationLoadBalancer.Builder.create(this, "Alb")
         .vpc(vpc)
