@@ -22,6 +22,8 @@ final class GeneratedPolicyAcknowledgements {
   private record Rule(Pattern finding, String reason) {}
 
   private static final String ID = "[A-Za-z0-9]+";
+  // Rendered as <AWS::Partition> or, under the current feature flags, the literal partition.
+  private static final String PARTITION = "(<AWS::Partition>|aws|aws-cn|aws-us-gov)";
 
   private static final List<Rule> RULES = List.of(
       new Rule(Pattern.compile("Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\\*"),
@@ -33,12 +35,19 @@ final class GeneratedPolicyAcknowledgements {
       new Rule(Pattern.compile("Resource::<" + ID + "ArtifactsBucket" + ID + "\\.Arn>/\\*"),
           "Objects of the pipeline's own, KMS-encrypted artifact bucket: artifact keys are generated "
               + "per execution, so they cannot be listed in advance"),
-      new Rule(Pattern.compile("Resource::arn:<AWS::Partition>:logs:[a-z0-9-]+:\\d{12}:log-group:/aws/codebuild/<"
+      new Rule(Pattern.compile("Resource::arn:" + PARTITION + ":logs:[a-z0-9-]+:\\d{12}:log-group:/aws/codebuild/<"
           + ID + ">:\\*"),
           "Log streams of this CodeBuild project's own log group; stream names are created per build"),
-      new Rule(Pattern.compile("Resource::arn:<AWS::Partition>:codebuild:[a-z0-9-]+:\\d{12}:report-group/<"
+      new Rule(Pattern.compile("Resource::arn:" + PARTITION + ":codebuild:[a-z0-9-]+:\\d{12}:report-group/<"
           + ID + ">-\\*"),
           "Test report groups of this CodeBuild project only; CodeBuild names them per report at run time"),
+      new Rule(Pattern.compile("Resource::arn:" + PARTITION + ":logs:[a-z0-9-]+:\\d{12}:log-group:/aws/codebuild/\\*"),
+          "The shared asset-publishing role serves CodeBuild projects that CDK Pipelines creates per asset, "
+              + "after the role; their log groups are unknown when it is created, so the grant stops at "
+              + "CodeBuild's own log group prefix in the pipeline account"),
+      new Rule(Pattern.compile("Resource::arn:" + PARTITION + ":codebuild:[a-z0-9-]+:\\d{12}:report-group/\\*"),
+          "The shared asset-publishing role reports for CodeBuild projects created per asset after it; "
+              + "limited to report groups in the pipeline account, and grants no read of other data"),
       new Rule(Pattern.compile("Resource::arn:\\*:iam::\\d{12}:role/\\*"),
           "Self-mutation may assume only roles tagged aws-cdk:bootstrap-role (condition on the same "
               + "statement): the CDK bootstrap roles of the target environments"),
