@@ -153,11 +153,16 @@ public final class Ledger {
       if (head.isPresent() && head.get().lockedAt(now)) {
         return new Claim.Skipped(SkipReason.IN_PROGRESS, "a rollout of " + d.digest() + " is running");
       }
-      if (head.isPresent() && !d.digest().equals(head.get().latestDigest())) {
+      if (head.isPresent() && head.get().latestOrderKey() != null
+          && head.get().latestOrderKey().compareTo(key) > 0) {
         transition(d.service(), d.digest(), DeploymentStatus.ROLLING_OUT, DeploymentStatus.SUPERSEDED,
             "interrupted rollout abandoned: newer push " + head.get().latestDigest() + " claimed");
         return new Claim.Skipped(SkipReason.SUPERSEDED,
             "interrupted rollout of " + d.digest() + " superseded by " + head.get().latestDigest());
+      }
+      if (head.isEmpty() || !d.digest().equals(head.get().latestDigest())) {
+        // Not reachable with DynamoDB's serializable transactions; stay safe if it ever is.
+        return new Claim.Skipped(SkipReason.IN_PROGRESS, "a claim of " + d.digest() + " is being written");
       }
       return takeOver(e, now);
     }
