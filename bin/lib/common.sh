@@ -51,13 +51,9 @@ gitops::ensure_python_tools() {
 gitops::build() {
   gitops::require java mvn
   gitops::log "building (mvn package -DskipTests)"
-  (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" package -DskipTests "$@")
-  gitops::write_classpath
-}
-
-gitops::write_classpath() {
-  (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" -pl pipeline dependency:build-classpath \
-      -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt >/dev/null)
+  # build-classpath runs in the same reactor, so pipeline's classpath points at the fresh module jars.
+  (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" package dependency:build-classpath -DskipTests \
+      -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt "$@")
 }
 
 # Synthesizes the whole app (pipeline stack and every stage) into cdk.out, offline.

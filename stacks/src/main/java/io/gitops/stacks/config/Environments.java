@@ -1,0 +1,73 @@
+package io.gitops.stacks.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The three environments. Sizing follows the compute plan: dev 0.5 vCPU / 1 GB, test 1 vCPU / 2 GB,
+ * prod 2 vCPU / 4 GB per task. Only the target and the certificate come from outside (cdk.json
+ * context, read in the app's main); everything else is code, reviewed like code.
+ */
+public final class Environments {
+
+  private static final List<String> ALL_ENDPOINTS =
+      List.of("ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "sts");
+  // dev keeps only what the tasks cannot start without, to stay under its $500/month budget;
+  // ssm and secretsmanager are reached through the NAT gateway there.
+  private static final List<String> DEV_ENDPOINTS = List.of("ecr.api", "ecr.dkr", "logs");
+  private static final List<String> BEDROCK_MODELS = List.of(
+      "anthropic.claude-3-5-sonnet-20240620-v1:0", "amazon.titan-embed-text-v2:0");
+
+  private Environments() {}
+
+  /** The environments in promotion order. */
+  public static List<EnvironmentConfig> all(
+      DeployTarget dev, DeployTarget test, DeployTarget prod, Certificates certificates) {
+    return List.of(dev(dev, certificates.dev()), test(test, certificates.test()),
+        prod(prod, certificates.prod()));
+  }
+
+  /** Optional ALB certificate ARNs per environment. */
+  public record Certificates(Optional<String> dev, Optional<String> test, Optional<String> prod) {
+    public static Certificates none() {
+      return new Certificates(Optional.empty(), Optional.empty(), Optional.empty());
+    }
+  }
+
+  public static EnvironmentConfig dev(DeployTarget target, Optional<String> certificateArn) {
+    return new EnvironmentConfig("dev", target, azs(target), "10.10.0.0/16", 1, DEV_ENDPOINTS,
+        certificateArn, true, true, new CapacitySplit(1, 7, 3),
+        services(TaskSizing.of(512, 1024), TaskCounts.of(2, 2, 4)),
+        new DatabaseSizing(0.5, 2, 0, 1, "t3.small.search", 2, 10),
+        BEDROCK_MODELS, "platform-team", "cc-dev-1001", false, false);
+  }
+
+  public static EnvironmentConfig test(DeployTarget target, Optional<String> certificateArn) {
+    return new EnvironmentConfig("test", target, azs(target), "10.20.0.0/16", 1, ALL_ENDPOINTS,
+        certificateArn, false, false, new CapacitySplit(1, 7, 3),
+        services(TaskSizing.of(1024, 2048), TaskCounts.of(2, 2, 6)),
+        new DatabaseSizing(0.5, 4, 0, 3, "t3.medium.search", 2, 20),
+        BEDROCK_MODELS, "platform-team", "cc-test-1002", false, false);
+  }
+
+  public static EnvironmentConfig prod(DeployTarget target, Optional<String> certificateArn) {
+    return new EnvironmentConfig("prod", target, azs(target), "10.30.0.0/16", 2, ALL_ENDPOINTS,
+        certificateArn, false, false, new CapacitySplit(2, 7, 3),
+        services(TaskSizing.of(2048, 4096), TaskCounts.of(3, 3, 10)),
+        new DatabaseSizing(1, 16, 1, 14, "r6g.large.search", 2, 100),
+        BEDROCK_MODELS, "platform-team", "cc-prod-1003", true, true);
+  }
+
+  /** BFF is public behind the ALB; GraphQL and AgentCore are private, found through Cloud Map. */
+  private static List<ServiceConfig> services(TaskSizing sizing, TaskCounts counts) {
+    return List.of(
+        new ServiceConfig("bff", 3000, "/api/health", true, true, sizing, counts),
+        new ServiceConfig("graphql", 8080, "/graphql", false, true, sizing, counts),
+        // AgentCore writes model caches to its root filesystem at runtime.
+        new ServiceConfig("agentcore", 8080, "/health", false, false, sizing, counts));
+  }
+
+  private static List<String> azs(DeployTarget target) {
+    return List.of(target.region() + "a", target.region() + "b");
+  }
+}

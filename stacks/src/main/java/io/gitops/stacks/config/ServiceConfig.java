@@ -1,0 +1,51 @@
+package io.gitops.stacks.config;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * One containerized service of the platform. The services are data: a fourth service is one more
+ * entry in {@link EnvironmentConfig#services()}, not a fourth copy of stack code.
+ *
+ * @param name            short DNS-safe name; also the ECR repository and Cloud Map record name
+ * @param port            container port the service listens on
+ * @param healthPath      HTTP path answering 2xx when the service is healthy
+ * @param publicFacing    true only for the service behind the public ALB
+ * @param readOnlyRootFs  whether the container tolerates a read-only root filesystem
+ * @param sizing          Fargate task CPU and memory
+ * @param counts          task counts for the service and its auto scaling
+ */
+public record ServiceConfig(
+    String name,
+    int port,
+    String healthPath,
+    boolean publicFacing,
+    boolean readOnlyRootFs,
+    TaskSizing sizing,
+    TaskCounts counts) {
+
+  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{1,30}");
+
+  public ServiceConfig {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(healthPath, "healthPath");
+    Objects.requireNonNull(sizing, "sizing");
+    Objects.requireNonNull(counts, "counts");
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          "service name '" + name + "' must match " + NAME.pattern() + " (it becomes a DNS label)");
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("service " + name + ": port " + port + " is out of range");
+    }
+    if (!healthPath.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "service " + name + ": health path '" + healthPath + "' must start with '/'");
+    }
+  }
+
+  /** Same service, other sizing: environments share the service list and differ in size only. */
+  public ServiceConfig withSizing(TaskSizing newSizing, TaskCounts newCounts) {
+    return new ServiceConfig(name, port, healthPath, publicFacing, readOnlyRootFs, newSizing, newCounts);
+  }
+}
