@@ -26,8 +26,8 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  * <ul>
  *   <li>task items {@code sk = "TASK#<taskArn>"}: the newest state seen of each task (EventBridge delivers
  *       out of order: the event's {@code version}, then {@code updatedAt}, decide which state is newer);
- *   <li>on a deployment item: the rollback lease ({@code rollbackToken}, {@code rollbackLeaseUntil}), the
- *       revision rolled back to, and {@code notifyPending} until its notification is published;
+ *   <li>on a deployment item: the rollback lease ({@code rollbackToken}, {@code rollbackLeaseUntil}) and the
+ *       revision rolled back to ({@code rolledBackTo});
  *   <li>on the head item: the revision a rollback restored ({@code restored*}), its failures, and
  *       {@code haltedForDigest} when the restored revision failed too (the guard stops acting on the
  *       service until a new push changes {@code currentDigest}).
@@ -73,7 +73,7 @@ public final class GuardLedger {
   }
 
   /** The deployment the head points at, with the guard's fields. */
-  public record Current(Deployment deployment, boolean notifyPending, Optional<Instant> firstFailureAt,
+  public record Current(Deployment deployment, Optional<Instant> firstFailureAt,
       Optional<String> rolledBackTo) {}
 
   /** The head and the deployment it points at: two consistent reads. */
@@ -105,7 +105,7 @@ public final class GuardLedger {
       Map<String, AttributeValue> d = get(Ledger.deploymentKey(service, digest));
       if (d != null) {
         String first = str(d, "firstFailureAt");
-        current = Optional.of(new Current(Ledger.fromItem(d), d.containsKey("notifyPending"),
+        current = Optional.of(new Current(Ledger.fromItem(d),
             Optional.ofNullable(first).map(Instant::parse), Optional.ofNullable(str(d, "rolledBackTo"))));
       }
     }
@@ -214,8 +214,7 @@ public final class GuardLedger {
   }
 
   /**
-   * Ends a guarded deployment: ROLLING_OUT → {@code to} (ROLLED_BACK or FAILED), with a reason and
-   * {@code notifyPending}, conditional on the lease token (or on the status alone when {@code token} is
+   * Ends a guarded deployment: ROLLING_OUT → {@code to} (ROLLED_BACK or FAILED), with a reason, conditional on the lease token (or on the status alone when {@code token} is
    * null). With a restored revision, the head records it, so that its own failures are watched.
    * Returns false if the deployment was no longer ROLLING_OUT under this token.
    */
@@ -228,9 +227,8 @@ public final class GuardLedger {
     values.put(":now", s(now.toString()));
     values.put(":empty", AttributeValue.fromL(List.of()));
     values.put(":r", AttributeValue.fromL(List.of(s(reason))));
-    values.put(":yes", AttributeValue.fromBool(true));
     StringBuilder set = new StringBuilder("SET #st = :to, statusChangedAt = :now, updatedAt = :now,"
-        + " notifyPending = :yes, reasons = list_append(if_not_exists(reasons, :empty), :r)");
+        + " reasons = list_append(if_not_exists(reasons, :empty), :r)");
     String condition = "#st = :rolling";
     if (token != null) {
       condition += " AND rollbackToken = :t";
@@ -263,12 +261,6 @@ public final class GuardLedger {
     } catch (ConditionalCheckFailedException | TransactionCanceledException notRolling) {
       return false;
     }
-  }
-
-  /** The notification of a finished deployment was published. */
-  public void markNotified(String service, String digest) {
-    dynamo.updateItem(b -> b.tableName(table).key(Ledger.deploymentKey(service, digest))
-        .updateExpression("REMOVE notifyPending"));
   }
 
   // ------------------------------------------------------------------------------------------------
