@@ -215,7 +215,7 @@ public final class DeploymentGuard {
         .put("service", target.service()).put("cluster", target.cluster()).put("badDigest", current)
         .put("restoredRevision", restoredArn).put("reason", reason).put("environment", config.environmentName())
         .put("action", "the guard stops acting on this service until a new image is pushed"));
-    guardLedger.halt(target.service(), current, reason);
+    afterPublish(() -> guardLedger.halt(target.service(), current, reason));
     metrics.count("GuardHalted", coldStart);
     l.error("guard halted on the service: the restored revision fails too", "reason", reason);
     return GuardOutcome.of(Action.FAILED, "HALTED", reason).about(target.service(), current, restoredArn)
@@ -331,8 +331,8 @@ public final class DeploymentGuard {
           .put("badRevision", d.newTaskDefinitionArn()).put("reasons", List.of(reason))
           .put("restoredRevision", d.previousTaskDefinitionArn()).put("restoredImage", restoredImage)
           .put("releaseParameter", target.releaseParameter()).put("environment", config.environmentName()));
-      guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED, reason,
-          ReleaseParameters.digestOf(restoredImage).orElse(null), d.previousTaskDefinitionArn());
+      afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
+          reason, ReleaseParameters.digestOf(restoredImage).orElse(null), d.previousTaskDefinitionArn()));
       metrics.count("BreakerRollbacks", coldStart);
       l.with("digest", d.digest()).warn("ECS circuit breaker rolled back; release parameter restored",
           "restoredImage", restoredImage, "reason", e.reason());
@@ -403,7 +403,8 @@ public final class DeploymentGuard {
             .put("event", "ROLLOUT_FAILED_NO_TARGET").put("service", target.service()).put("cluster", target.cluster())
             .put("badDigest", d.digest()).put("badRevision", d.newTaskDefinitionArn()).put("reasons", d.reasons())
             .put("environment", config.environmentName()));
-        guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED, reason, null, null);
+        afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
+            reason, null, null));
         metrics.count("RollbacksImpossible", coldStart);
         l.error("rollout failed and no healthy revision is known", "reasons", d.reasons());
         return GuardOutcome.of(Action.FAILED, "NO_HEALTHY_REVISION", why + "; no HEALTHY revision to roll back to")
@@ -419,8 +420,9 @@ public final class DeploymentGuard {
           .put("badRevision", d.newTaskDefinitionArn()).put("reasons", d.reasons()).put("trigger", code)
           .put("restoredRevision", revision).put("restoredDigest", to.digest()).put("restoredImage", to.image())
           .put("environment", config.environmentName()));
-      boolean finished = guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.ROLLED_BACK,
-          "rolled back to " + revision + " (" + to.digest() + "): " + code + ": " + why, to.digest(), revision);
+      boolean finished = afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(),
+          DeploymentStatus.ROLLED_BACK, "rolled back to " + revision + " (" + to.digest() + "): " + code + ": " + why,
+          to.digest(), revision));
       long toRollback = Math.max(0, Duration.between(firstFailure, clock.instant()).toMillis());
       metrics.count("Rollbacks", coldStart, Map.of("Trigger", code));
       metrics.millis("TimeFromFirstFailureToRollback", toRollback, coldStart);
@@ -434,6 +436,30 @@ public final class DeploymentGuard {
       throw e;
     }
   }
+
+  /**
+   * The ledger write that follows a notification. SNS publishes are not idempotent: if this write failed, the
+   * retried event would publish again. So it gets more attempts than the SDK's own (each with the SDK's
+   * retries) before the invocation gives up; only a crash between the two can still duplicate a notification.
+   */
+  private boolean afterPublish(java.util.function.BooleanSupplier write) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return write.getAsBoolean();
+      } catch (SdkException e) {
+        if (!Failures.isTransient(e) || attempt >= AFTER_PUBLISH_ATTEMPTS) throw e;
+        log.warn("retrying the ledger write after a notification", "attempt", attempt, "error", Failures.describe(e));
+        try {
+          Thread.sleep(25L << Math.min(attempt, 5));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static final int AFTER_PUBLISH_ATTEMPTS = 6;
 
   /** The last HEALTHY deployment, never the failing one nor its revision. */
   private Optional<Deployment> rollbackTarget(GuardLedger.View view, Deployment failing) {
