@@ -26,7 +26,7 @@ import java.util.TreeMap;
 /**
  * {@code bin/gitops invoke FUNCTION --event FILE [--endpoint URL]}: runs one function's handler once,
  * in-process, with the same environment variables the stack sets. Prints one JSON outcome on stdout;
- * logs and metrics go to stderr.
+ * with {@code --verbose}, the function's JSON logs and EMF metrics go to stderr.
  *
  * <p>Exit codes: 0 handled (deployed, skipped, or a recorded permanent failure); 1 the event would be
  * retried by Lambda; 2 usage, configuration or event errors (one line on stderr, never a stack trace).
@@ -102,10 +102,12 @@ public final class Invoke {
     String name = null;
     String eventFile = null;
     String endpoint = null;
+    boolean verbose = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--event" -> eventFile = value(args, ++i, "--event");
         case "--endpoint" -> endpoint = value(args, ++i, "--endpoint");
+        case "--verbose", "-v" -> verbose = true;
         case "-h", "--help" -> throw new UsageException(usage());
         default -> {
           if (args[i].startsWith("-") || name != null) throw new UsageException("unexpected argument '" + args[i] + "'; " + usage());
@@ -137,7 +139,8 @@ public final class Invoke {
     ApiCallCounter counter = new ApiCallCounter();
     AwsClients.Settings settings = AwsClients.Settings.from(config, List.of(counter));
     AwsClients clients = AwsClients.create(settings);
-    LocalFunction function = factory.create(config, env, clients, settings, err);
+    PrintStream logs = verbose ? err : new PrintStream(java.io.OutputStream.nullOutputStream());
+    LocalFunction function = factory.create(config, env, clients, settings, logs);
     Json.Obj result;
     try {
       result = function.handle(event);
@@ -169,7 +172,7 @@ public final class Invoke {
   }
 
   private static String usage() {
-    return "usage: gitops invoke FUNCTION --event FILE [--endpoint URL]";
+    return "usage: gitops invoke FUNCTION --event FILE [--endpoint URL] [--verbose]";
   }
 
   private static String oneLine(String s) {
