@@ -474,8 +474,11 @@ public final class DeploymentGuard {
   private GuardOutcome alreadyHandled(ServiceTarget target, Deployment d) {
     Deployment now = ledger.find(target.service(), d.digest()).orElse(d);
     if (now.status() == DeploymentStatus.ROLLING_OUT) {
-      return GuardOutcome.of(Action.NONE, "ROLLBACK_IN_PROGRESS", "another invocation is acting on " + d.digest())
-          .about(target.service(), d.digest(), d.newTaskDefinitionArn());
+      // Another invocation holds the rollback lease: running now, or crashed. Retry later; by then it has
+      // finished (ALREADY_...) or its lease has lapsed and the retry takes over. Nothing is lost.
+      log.with("service", target.service()).warn("rollback lease held; the event will be retried",
+          "digest", d.digest());
+      throw new RetryableException("BUSY: another invocation is acting on " + d.digest() + " of " + target.service());
     }
     return GuardOutcome.of(Action.NONE, "ALREADY_" + now.status().name(), "deployment " + d.digest() + " is "
         + now.status()).about(target.service(), d.digest(), d.newTaskDefinitionArn());
