@@ -33,6 +33,10 @@ public final class ColdStartBench {
 
   record Variant(String name, String jar, String handler, String toolOptions, List<String> jvmArgs, boolean prime) {}
 
+  /** One function under test: its two handler classes and a generator of fresh events (n → JSON). */
+  record Function(String title, String optHandler, String baseHandler, java.util.function.IntFunction<String> events,
+      String eventDescription) {}
+
   record Run(double wallMs, double initMs, double firstHandleMs, double primeMs, String outcome,
       double warmP50, double warmP99, int warmN, List<String> stdout) {}
 
@@ -40,6 +44,7 @@ public final class ColdStartBench {
   private final Path work;
   private final String runnerJar;
   private int eventCounter;
+  private java.util.function.IntFunction<String> events;
   private final Instant base = Instant.now().minusSeconds(86_400);
 
   ColdStartBench(Map<String, String> env, Path work, String runnerJar) {
@@ -68,25 +73,63 @@ public final class ColdStartBench {
 
   static void bench(java.net.URI endpoint, String lambdasJar, String baselineJar, String runnerJar, Path out,
       int runs, int warm, int budgetSeconds, long started) throws Exception {
-    AwsFixture fixture = AwsFixture.builder(endpoint).service("bff").provision();
+    AwsFixture fixture = AwsFixture.builder(endpoint).service("bff").service("graphql").service("agentcore")
+        .provision();
     Map<String, String> env = new LinkedHashMap<>(fixture.env());
     env.put("AWS_ACCESS_KEY_ID", "testing");
     env.put("AWS_SECRET_ACCESS_KEY", "testing");
     env.put("AWS_EC2_METADATA_DISABLED", "true");
     Path work = Files.createTempDirectory("gitops-bench");
     ColdStartBench b = new ColdStartBench(env, work, runnerJar);
+    Instant base = b.base;
 
+    // The guard's events: task RUNNING changes of graphql's rolling-out revision (the most frequent event).
+    String graphqlRevision = deployInProcess(fixture, env, "graphql", "guard-bench", base);
+    java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong(100);
+    List<Function> functions = List.of(
+        new Function("image deployer", OPT_HANDLER, BASE_HANDLER,
+            n -> Events.ecrPush("bff", Events.digest("bench-" + n), "1.0." + n, base.plusSeconds(n)),
+            "an ECR push, handled as a full rollout"),
+        new Function("guard", "io.gitops.lambdas.guard.GuardHandler", "io.gitops.bench.baseline.BaselineGuardHandler",
+            n -> new String(io.gitops.lambdas.guard.BenchGuardEvents.running("graphql", String.format("%032x", n),
+                graphqlRevision, version.incrementAndGet(), Instant.now()), StandardCharsets.UTF_8),
+            "an ECS task state change (RUNNING) of the rolling-out revision"));
+
+    StringBuilder md = new StringBuilder();
+    int perFunctionBudget = budgetSeconds / functions.size();
+    for (Function f : functions) {
+      md.append(b.benchFunction(f, lambdasJar, baselineJar, runs, warm, perFunctionBudget));
+    }
+    Map<String, Object> calls = b.apiCallsPerPush(lambdasJar);
+    String rollback = apiCallsPerRollback(fixture, env, base);
+    md.append("\n### AWS API calls (ApiCallCounter execution interceptor)\n\n");
+    md.append("| flow | calls | by operation |\n| --- | ---: | --- |\n");
+    md.append(String.format(Locale.ROOT, "| image push, new digest, steady state (`bin/gitops invoke image-deployer`) | %s | %s |\n",
+        calls.get("pushTotal"), calls.get("push")));
+    md.append(String.format(Locale.ROOT, "| the same push delivered again | %s | %s |\n",
+        calls.get("dupTotal"), calls.get("dup")));
+    md.append(rollback);
+    md.append(String.format(Locale.ROOT, "\n_Lambda bench: %.0f s._\n", (System.nanoTime() - started) / 1e9));
+    Files.writeString(out, md.toString());
+    System.out.print(md);
+  }
+
+
+  /** Cold start (fresh JVMs, interleaved variants), warm latency and size for one function. */
+  String benchFunction(Function f, String lambdasJar, String baselineJar, int runs, int warm, int budgetSeconds)
+      throws IOException, InterruptedException {
+    long started = System.nanoTime();
+    this.events = f.events();
     // AppCDS archive trained on the exact jar (a local stand-in for what a SnapStart snapshot gives).
-    Path jsa = work.resolve("app.jsa");
-    b.run(new Variant("train", lambdasJar, OPT_HANDLER, C1, List.of("-XX:ArchiveClassesAtExit=" + jsa), false), 0);
-
+    Path jsa = work.resolve(f.optHandler().replaceAll(".*\\.", "") + ".jsa");
+    run(new Variant("train", lambdasJar, f.optHandler(), C1, List.of("-XX:ArchiveClassesAtExit=" + jsa), false), 0);
     List<Variant> variants = List.of(
-        new Variant("A. baseline: SDK defaults, lazy clients", baselineJar, BASE_HANDLER, "", List.of(), false),
-        new Variant("A + tiered C1", baselineJar, BASE_HANDLER, C1, List.of(), false),
-        new Variant("B. optimised jar, no JVM flags", lambdasJar, OPT_HANDLER, "", List.of(), false),
-        new Variant("C. optimised + tiered C1 (as deployed)", lambdasJar, OPT_HANDLER, C1, List.of(), false),
-        new Variant("C + priming before the first event", lambdasJar, OPT_HANDLER, C1, List.of(), true),
-        new Variant("C + AppCDS archive (SnapStart stand-in)", lambdasJar, OPT_HANDLER, C1,
+        new Variant("A. baseline: SDK defaults, lazy clients", baselineJar, f.baseHandler(), "", List.of(), false),
+        new Variant("A + tiered C1", baselineJar, f.baseHandler(), C1, List.of(), false),
+        new Variant("B. optimised jar, no JVM flags", lambdasJar, f.optHandler(), "", List.of(), false),
+        new Variant("C. optimised + tiered C1 (as deployed)", lambdasJar, f.optHandler(), C1, List.of(), false),
+        new Variant("C + priming before the first event", lambdasJar, f.optHandler(), C1, List.of(), true),
+        new Variant("C + AppCDS archive (SnapStart stand-in)", lambdasJar, f.optHandler(), C1,
             List.of("-XX:SharedArchiveFile=" + jsa), false));
     Map<Variant, List<Run>> results = new LinkedHashMap<>();
     variants.forEach(v -> results.put(v, new ArrayList<>()));
@@ -98,26 +141,24 @@ public final class ColdStartBench {
       if (round >= 3 && elapsed + 2 * roundNanos > budgetSeconds * 1_000_000_000L) break;
       long r0 = System.nanoTime();
       for (Variant v : variants) {
-        results.get(v).add(b.run(v, 0));
+        results.get(v).add(run(v, 0));
       }
       roundNanos = System.nanoTime() - r0;
       done++;
     }
-    Run warmBase = b.run(variants.get(0), warm);
-    Run warmOpt = b.run(variants.get(3), warm);
-    runs = done;
-
-    int classesOpt = b.classesLoaded(new Variant("classes", lambdasJar, OPT_HANDLER, C1, List.of(), false));
-    int classesBase = b.classesLoaded(new Variant("classes", baselineJar, BASE_HANDLER, C1, List.of(), false));
-    Map<String, Object> calls = b.apiCallsPerPush(lambdasJar);
+    Run warmBase = run(variants.get(0), warm);
+    Run warmOpt = run(variants.get(3), warm);
+    int classesOpt = classesLoaded(new Variant("classes", lambdasJar, f.optHandler(), C1, List.of(), false));
+    int classesBase = classesLoaded(new Variant("classes", baselineJar, f.baseHandler(), C1, List.of(), false));
 
     StringBuilder md = new StringBuilder();
-    md.append("### Lambda: image deployer\n\n");
+    md.append("\n### Lambda: ").append(f.title()).append("\n\n");
     md.append(String.format(Locale.ROOT,
-        "Fresh JVM on the jar → first ECR push event handled (a full rollout: %s), median of %d JVMs per row, "
+        "Fresh JVM on the jar → first event handled (%s; first outcome: `%s`), median of %d JVMs per row%s, "
             + "rows interleaved round by round. `wall` is measured by the parent from process start to the "
             + "runner's first-event line; `init` is the handler's constructor; `first handle` is the first "
-            + "`handleRequest`.\n\n", calls.get("summary"), runs));
+            + "`handleRequest`.\n\n", f.eventDescription(), results.get(variants.get(3)).get(0).outcome().trim(),
+        done, done < runs ? " (of " + runs + " planned: stopped at the time budget)" : ""));
     md.append("| variant | wall to first event (ms) | vs A | init (ms) | first handle (ms) | runs (ms) |\n");
     md.append("| --- | ---: | ---: | ---: | ---: | --- |\n");
     double baseline = median(results.get(variants.get(0)).stream().mapToDouble(Run::wallMs).toArray());
@@ -145,15 +186,47 @@ public final class ColdStartBench {
         "\n| size | optimised | baseline |\n| --- | ---: | ---: |\n| jar (MB) | %.1f | %.1f |\n"
             + "| classes loaded to the first event (`-Xlog:class+load`, with C1) | %d | %d |\n",
         new File(lambdasJar).length() / 1e6, new File(baselineJar).length() / 1e6, classesOpt, classesBase));
-    md.append("\n| AWS API calls (ApiCallCounter interceptor, `bin/gitops invoke`) | calls | by operation |\n| --- | ---: | --- |\n");
-    md.append(String.format(Locale.ROOT, "| per image push (new digest, steady state) | %s | %s |\n",
-        calls.get("pushTotal"), calls.get("push")));
-    md.append(String.format(Locale.ROOT, "| duplicate delivery of the same event | %s | %s |\n",
-        calls.get("dupTotal"), calls.get("dup")));
-    md.append(String.format(Locale.ROOT, "\n_Lambda bench: %d JVMs (incl. 2 warm runs) + 1 AppCDS training run + 2 class-count runs, "
-        + "%.0f s._\n", runs * variants.size() + 2, (System.nanoTime() - started) / 1e9));
-    Files.writeString(out, md.toString());
-    System.out.print(md);
+    md.append(String.format(Locale.ROOT, "\n_%s: %d JVMs measured + 2 warm runs + 1 AppCDS training run + 2 "
+        + "class-count runs, %.0f s._\n", f.title(), done * variants.size(), (System.nanoTime() - started) / 1e9));
+    return md.toString();
+  }
+
+  /** Rolls an image out in-process with the emulator's clients; returns the new revision. */
+  static String deployInProcess(AwsFixture fixture, Map<String, String> env, String service, String label,
+      Instant at) {
+    var o = new io.gitops.lambdas.deployer.ImageDeployerHandler(io.gitops.lambdas.core.LambdaConfig.from(env),
+        fixture.clients(), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()),
+        java.time.Clock.systemUTC()).handle(Events.bytes(Events.ecrPush(service, Events.digest(label),
+            "1.0." + Math.abs(label.hashCode() % 1000), at)));
+    if (o.action() != io.gitops.lambdas.deployer.Outcome.Action.DEPLOYED) {
+      throw new IllegalStateException("setup push of " + service + " not deployed: " + o.reason());
+    }
+    return o.revision();
+  }
+
+  /**
+   * The event that makes the guard roll back, counted: v1 rolled out and made HEALTHY, v2 rolled out, one
+   * crashed task of v2, then the second (the threshold) through the production guard wiring with a counter.
+   */
+  static String apiCallsPerRollback(AwsFixture fixture, Map<String, String> env, Instant base) {
+    var counter = new io.gitops.lambdas.core.ApiCallCounter();
+    var config = io.gitops.lambdas.core.LambdaConfig.from(env);
+    var guard = new io.gitops.lambdas.guard.GuardHandler(config, io.gitops.lambdas.guard.GuardConfig.from(env),
+        List.of(counter), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    String v1 = deployInProcess(fixture, env, "agentcore", "rollback-good", base.plusSeconds(1));
+    Instant t = Instant.now();
+    guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.running("agentcore", "a1", v1, 1, t));
+    guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.running("agentcore", "a2", v1, 2, t));
+    var healthy = guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.completed("agentcore", t.plusSeconds(1)));
+    String v2 = deployInProcess(fixture, env, "agentcore", "rollback-bad", base.plusSeconds(2));
+    guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.crashed("agentcore", "b1", v2, 3, t.plusSeconds(2)));
+    counter.reset();
+    var outcome = guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.crashed("agentcore", "b2", v2, 4,
+        t.plusSeconds(3)));
+    String byOp = counter.snapshot().toString();
+    return String.format(Locale.ROOT, "| guard: the task stop that triggers the rollback (in-process, production "
+        + "wiring; v1 marked %s first; outcome %s) | %d | %s |\n", healthy.action(), outcome.action(),
+        counter.total(), byOp);
   }
 
   /** Writes 1 + warm fresh, newer pushes for the fixture's service and runs one JVM over them. */
@@ -161,8 +234,7 @@ public final class ColdStartBench {
     Path dir = Files.createTempDirectory(work, "events");
     for (int i = 0; i <= warm; i++) {
       int n = ++eventCounter;
-      Files.writeString(dir.resolve(String.format(Locale.ROOT, "%05d.json", i)), Events.ecrPush("bff",
-          Events.digest("bench-" + n), "1.0." + n, base.plusSeconds(n)));
+      Files.writeString(dir.resolve(String.format(Locale.ROOT, "%05d.json", i)), events.apply(n));
     }
     List<String> cmd = new ArrayList<>(List.of(javaBin()));
     cmd.addAll(v.jvmArgs());
@@ -196,8 +268,8 @@ public final class ColdStartBench {
       throw new IllegalStateException(v.name() + ": JVM did not finish in 120 s");
     }
     String outcome = bench.getOrDefault("OUTCOME", "");
-    if (p.exitValue() != 0 || !outcome.contains("\"DEPLOYED\"")) {
-      throw new IllegalStateException(v.name() + ": expected a DEPLOYED outcome, got exit " + p.exitValue()
+    if (p.exitValue() != 0 || outcome.isBlank() || outcome.contains("\"FAILED\"")) {
+      throw new IllegalStateException(v.name() + ": expected a handled event, got exit " + p.exitValue()
           + " and " + outcome + "; see " + work);
     }
     double p50 = 0;
@@ -231,6 +303,7 @@ public final class ColdStartBench {
     Path event = work.resolve("push-" + n + ".json");
     Files.writeString(event, Events.ecrPush("bff", Events.digest("bench-" + n), "1.0." + n, base.plusSeconds(n)));
     Map<String, Object> out = new LinkedHashMap<>();
+    this.events = null;
     String[] push = invokeCounting(lambdasJar, event);
     String[] dup = invokeCounting(lambdasJar, event);
     out.put("push", push[1]);
