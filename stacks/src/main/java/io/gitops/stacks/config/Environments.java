@@ -38,7 +38,7 @@ public final class Environments {
     return new EnvironmentConfig("dev", target, azs(target), "10.10.0.0/16", 1, DEV_ENDPOINTS,
         certificateArn, true, true, new CapacitySplit(1, 7, 3),
         services(TaskSizing.of(512, 1024), TaskCounts.of(2, 2, 4)),
-        new DatabaseSizing(0.5, 2, 0, 1, "t3.small.search", 2, 10),
+        new DatabaseSizing(0.5, 2, 0, 1, "t3.small.search", 2, 10, 0, null),
         BEDROCK_MODELS, "platform-team", "cc-dev-1001", false, false);
   }
 
@@ -46,7 +46,7 @@ public final class Environments {
     return new EnvironmentConfig("test", target, azs(target), "10.20.0.0/16", 1, ALL_ENDPOINTS,
         certificateArn, false, false, new CapacitySplit(1, 7, 3),
         services(TaskSizing.of(1024, 2048), TaskCounts.of(2, 2, 6)),
-        new DatabaseSizing(0.5, 4, 0, 3, "t3.medium.search", 2, 20),
+        new DatabaseSizing(0.5, 4, 0, 3, "t3.medium.search", 2, 20, 0, null),
         BEDROCK_MODELS, "platform-team", "cc-test-1002", false, false);
   }
 
@@ -54,7 +54,7 @@ public final class Environments {
     return new EnvironmentConfig("prod", target, azs(target), "10.30.0.0/16", 2, ALL_ENDPOINTS,
         certificateArn, false, false, new CapacitySplit(2, 7, 3),
         services(TaskSizing.of(2048, 4096), TaskCounts.of(3, 3, 10)),
-        new DatabaseSizing(1, 16, 1, 14, "r6g.large.search", 2, 100),
+        new DatabaseSizing(1, 16, 1, 14, "r6g.large.search", 2, 100, 3, "m6g.large.search"),
         BEDROCK_MODELS, "platform-team", "cc-prod-1003", true, true);
   }
 

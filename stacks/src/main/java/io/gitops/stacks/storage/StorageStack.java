@@ -15,6 +15,10 @@ import software.amazon.awscdk.services.ecr.Repository;
 import software.amazon.awscdk.services.ecr.RepositoryEncryption;
 import software.amazon.awscdk.services.ecr.TagMutability;
 import software.amazon.awscdk.services.ecr.TagStatus;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
 import software.amazon.awscdk.services.s3.BlockPublicAccess;
 import software.amazon.awscdk.services.s3.Bucket;
 import software.amazon.awscdk.services.s3.BucketEncryption;
@@ -112,9 +116,20 @@ public class StorageStack extends PlatformStack {
         .removalPolicy(removal)
         .build();
 
+    // The release parameters' custom-resource function gets its own role and log group, so its
+    // permissions are exactly: write its log group, and create/tag/delete these parameters.
+    LogGroup providerLogs = LogGroup.Builder.create(this, "ReleaseParameterProviderLogs")
+        .retention(RetentionDays.ONE_YEAR)
+        .removalPolicy(removal)
+        .build();
+    Role providerRole = Role.Builder.create(this, "ReleaseParameterProviderRole")
+        .assumedBy(new ServicePrincipal("lambda.amazonaws.com"))
+        .description("Creates the release parameters once (create-only custom resource)")
+        .build();
+    providerLogs.grantWrite(providerRole);
     for (ServiceConfig service : config.services()) {
       ReleaseParameter parameter = new ReleaseParameter(this, service.name() + "Release",
-          releaseParameterName(config.name(), service.name()), config);
+          releaseParameterName(config.name(), service.name()), config, providerRole, providerLogs);
       releaseParameters.put(service.name(), parameter.parameter());
     }
   }
