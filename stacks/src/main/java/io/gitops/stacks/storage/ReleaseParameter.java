@@ -32,6 +32,7 @@ import software.constructs.Construct;
 public final class ReleaseParameter extends Construct {
 
   private final String parameterName;
+  private final String parameterArn;
   private final IStringParameter parameter;
   private final AwsCustomResource resource;
 
@@ -45,7 +46,7 @@ public final class ReleaseParameter extends Construct {
     super(scope, id);
     this.parameterName = parameterName;
     Stack stack = Stack.of(this);
-    String arn = stack.formatArn(software.amazon.awscdk.ArnComponents.builder()
+    String arn = parameterArn = stack.formatArn(software.amazon.awscdk.ArnComponents.builder()
         .service("ssm")
         .resource("parameter")
         .resourceName(parameterName.substring(1))
@@ -101,6 +102,10 @@ public final class ReleaseParameter extends Construct {
 
   public String parameterName() {
     return parameterName;
+  }
+
+  public String parameterArn() {
+    return parameterArn;
   }
 
   public IStringParameter parameter() {
