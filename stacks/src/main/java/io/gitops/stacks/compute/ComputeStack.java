@@ -9,12 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import software.amazon.awscdk.Acknowledgment;
 import software.amazon.awscdk.Aws;
 import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.RemovalPolicy;
-import software.amazon.awscdk.Validations;
+import software.amazon.awscdk.Tags;
 import software.amazon.awscdk.services.ec2.Port;
 import software.amazon.awscdk.services.ecr.IRepository;
 import software.amazon.awscdk.services.ecs.Cluster;
@@ -36,7 +35,9 @@ import software.amazon.awscdk.services.iam.Effect;
 import software.amazon.awscdk.services.iam.PolicyStatement;
 import software.amazon.awscdk.services.iam.Role;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.kms.IKey;
 import software.amazon.awscdk.services.kms.Key;
+import software.amazon.awscdk.services.secretsmanager.ISecret;
 import software.amazon.awscdk.services.logs.LogGroup;
 import software.amazon.awscdk.services.logs.RetentionDays;
 import software.amazon.awscdk.services.servicediscovery.PrivateDnsNamespace;
@@ -186,8 +187,11 @@ public class ComputeStack extends PlatformStack {
         .action(ListenerAction.forward(List.of(targetGroup)))
         .build();
     front.service().getNode().addDependency(listenerRule);
+    // AWS::ElasticLoadBalancingV2::ListenerRule takes no Tags (cfn-lint E3002); the stage tags
+    // everything, so they are removed here.
+    config.tags().keySet().forEach(tag -> Tags.of(listenerRule).remove(tag));
 
-    acknowledgeRequiredWildcards(config);
+    acknowledgeRequiredWildcards(config, props);
     albDnsNameOutput = outputs(config, props, front);
   }
 
@@ -242,29 +246,50 @@ public class ComputeStack extends PlatformStack {
     return settings;
   }
 
+  /**
+   * The secret as the execution role should see it. ecs.Secret grants the execution role read on
+   * the secret, and for a KMS-encrypted secret CDK puts the decrypt grant into the key's policy,
+   * i.e. into the security stack, which would then reference this stack: a cycle. Reading the
+   * secret by ARN keeps the read grant on the role; the decrypt grant is added here, on the role,
+   * limited to calls made through Secrets Manager (the key policy delegates to IAM).
+   */
+  private ISecret secretForTasks(String id, ISecret secret) {
+    ISecret byArn = (ISecret) getNode().tryFindChild(id);
+    if (byArn != null) {
+      return byArn;
+    }
+    byArn = software.amazon.awscdk.services.secretsmanager.Secret.fromSecretCompleteArn(this, id, secret.getSecretArn());
+    IKey secretKey = secret.getEncryptionKey();
+    if (secretKey != null) {
+      executionRole.addToPrincipalPolicy(PolicyStatement.Builder.create()
+          .sid("Decrypt" + id)
+          .actions(List.of("kms:Decrypt"))
+          .resources(List.of(secretKey.getKeyArn()))
+          .conditions(Map.of("StringEquals", Map.of(
+              "kms:ViaService", "secretsmanager." + config().target().region() + ".amazonaws.com")))
+          .build());
+    }
+    return byArn;
+  }
+
   /** The exact statements and rules each {@link Access} value stands for. */
   private void grantAccess(EnvironmentConfig config, Microservice svc, ComputeStackProps props) {
     ServiceConfig service = svc.config();
     Role role = svc.taskRole();
     if (service.needs(Access.APPLICATION_SECRET)) {
-      svc.container().addSecret("APP_SECRET", Secret.fromSecretsManager(props.applicationSecret()));
+      svc.container().addSecret("APP_SECRET",
+          Secret.fromSecretsManager(secretForTasks("ApplicationSecret", props.applicationSecret())));
     }
     if (service.needs(Access.DATABASE)) {
       props.database().grantConnect(role, service.name());
-      svc.container().addSecret("DB_USERNAME", Secret.fromSecretsManager(props.databaseCredentials(), "username"));
-      svc.container().addSecret("DB_PASSWORD", Secret.fromSecretsManager(props.databaseCredentials(), "password"));
+      ISecret credentials = secretForTasks("DatabaseCredentials", props.databaseCredentials());
+      svc.container().addSecret("DB_USERNAME", Secret.fromSecretsManager(credentials, "username"));
+      svc.container().addSecret("DB_PASSWORD", Secret.fromSecretsManager(credentials, "password"));
       svc.connections().allowTo(props.databaseSecurityGroup(), Port.tcp(5432),
           service.name() + " to Aurora PostgreSQL");
     }
     if (service.needs(Access.SEARCH)) {
-      String domainArn = props.searchDomain().getDomainArn();
-      role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-          .sid("OpenSearchHttp")
-          .actions(List.of("es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"))
-          // OpenSearch authorizes HTTP calls on the index paths under the domain ARN; "/*" is how
-          // IAM names those paths, and the domain ARN itself bounds them.
-          .resources(List.of(domainArn, domainArn + "/*"))
-          .build());
+      props.searchAccess().accept(role);
       svc.connections().allowTo(props.searchSecurityGroup(), Port.tcp(443),
           service.name() + " to OpenSearch HTTPS");
     }
@@ -302,14 +327,38 @@ public class ComputeStack extends PlatformStack {
    * The wildcard resources left after least-privilege scoping are the ones an AWS API requires.
    * Each is acknowledged on the one policy that holds it, with the reason.
    */
-  private void acknowledgeRequiredWildcards(EnvironmentConfig config) {
-    acknowledge(executionRole, "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-        "ecr:GetAuthorizationToken does not support resource-level permissions; the pull actions "
-            + "themselves are limited to this platform's three repositories");
+  private void acknowledgeRequiredWildcards(EnvironmentConfig config, ComputeStackProps props) {
+    NagAcknowledgements.acknowledge(executionRole.getNode().findChild("DefaultPolicy"),
+        "AwsSolutions-IAM5[Resource::*]",
+        "ecr:GetAuthorizationToken does not support resource-level permissions (it must be \"*\"); "
+            + "the pull actions themselves are limited to this platform's three repositories");
+    for (Microservice svc : services.values()) {
+      software.constructs.IConstruct policy = svc.taskRole().getNode().tryFindChild("DefaultPolicy");
+      if (config.ecsExec()) {
+        NagAcknowledgements.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
+            "ECS Exec (dev only): ssmmessages:Create/OpenControlChannel and Create/OpenDataChannel and "
+                + "logs:DescribeLogGroups have no resource-level permissions");
+        NagAcknowledgements.acknowledgeWildcardResource(policy,
+            "arn:" + Aws.PARTITION + ":logs:" + config.target().region() + ":" + config.target().account()
+                + ":log-group:" + execLogGroup.getLogGroupName() + ":*",
+            "ECS Exec (dev only) writes session logs to log streams it creates in the one exec log "
+                + "group; \":*\" is the stream part of the ARN, bounded by that group");
+      }
+      if (svc.config().needs(Access.SEARCH)) {
+        NagAcknowledgements.acknowledgeWildcardResource(policy, props.searchDomain().getDomainArn() + "/*",
+            "OpenSearch authorizes HTTP calls on index paths under the domain ARN; \"/*\" names those "
+                + "paths of this one domain (the database stack's grantSearchAccess)");
+      }
+      if (svc.config().needs(Access.DOCUMENTS)) {
+        NagAcknowledgements.acknowledgeWildcardResource(policy, props.documentsBucket().getBucketArn() + "/*",
+            "Object-level access to the documents bucket: \"/*\" is every object key of this one bucket, "
+                + "with Get and Put only");
+      }
+    }
   }
 
   static void acknowledge(Construct construct, String id, String reason) {
-    Validations.of(construct).acknowledge(Acknowledgment.builder().id(id).reason(reason).build());
+    NagAcknowledgements.acknowledge(construct, id, reason);
   }
 
   private CfnOutput outputs(EnvironmentConfig config, ComputeStackProps props, Microservice front) {

@@ -3,11 +3,13 @@ package io.gitops.stacks.compute;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import software.amazon.awscdk.services.ec2.ISecurityGroup;
 import software.amazon.awscdk.services.ec2.IVpc;
 import software.amazon.awscdk.services.ecr.IRepository;
 import software.amazon.awscdk.services.elasticloadbalancingv2.IApplicationListener;
 import software.amazon.awscdk.services.elasticloadbalancingv2.IApplicationLoadBalancer;
+import software.amazon.awscdk.services.iam.IRole;
 import software.amazon.awscdk.services.opensearchservice.IDomain;
 import software.amazon.awscdk.services.rds.IDatabaseCluster;
 import software.amazon.awscdk.services.s3.IBucket;
@@ -31,6 +33,9 @@ import software.amazon.awscdk.services.secretsmanager.ISecret;
  * @param databaseCredentials    the generated database credentials, injected into GraphQL
  * @param searchDomain           the OpenSearch domain (GraphQL uses its HTTP API)
  * @param searchSecurityGroup    the domain's security group; compute adds its 443 ingress rules
+ * @param searchAccess           grants a task role the domain's HTTP API (the database stack's
+ *                               {@code grantSearchAccess}: identity policy plus the principal tag its
+ *                               resource policy requires)
  */
 public record ComputeStackProps(
     IVpc vpc,
@@ -45,7 +50,8 @@ public record ComputeStackProps(
     ISecurityGroup databaseSecurityGroup,
     ISecret databaseCredentials,
     IDomain searchDomain,
-    ISecurityGroup searchSecurityGroup) {
+    ISecurityGroup searchSecurityGroup,
+    Consumer<IRole> searchAccess) {
 
   public ComputeStackProps {
     Objects.requireNonNull(vpc, "vpc");
@@ -61,5 +67,6 @@ public record ComputeStackProps(
     Objects.requireNonNull(databaseCredentials, "databaseCredentials");
     Objects.requireNonNull(searchDomain, "searchDomain");
     Objects.requireNonNull(searchSecurityGroup, "searchSecurityGroup");
+    Objects.requireNonNull(searchAccess, "searchAccess");
   }
 }

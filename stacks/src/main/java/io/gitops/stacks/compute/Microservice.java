@@ -165,15 +165,21 @@ public final class Microservice extends Construct {
             .maxBufferSize(software.amazon.awscdk.Size.mebibytes(25))
             .build()))
         .healthCheck(HealthCheck.builder()
-            .command(List.of("CMD-SHELL",
-                "curl -fsS http://localhost:" + service.port() + service.healthPath() + " || exit 1"))
+            // Images must ship curl or (busybox) wget; the placeholder image has wget.
+            .command(List.of("CMD-SHELL", healthCommand(service)))
             .interval(Duration.seconds(30))
             .timeout(Duration.seconds(5))
             .retries(3)
             .startPeriod(Duration.seconds(60))
             .build())
+        // The one plain environment value: the port, which the placeholder image and the services
+        // read to bind. Everything else arrives as a secret or through the settings parameter.
+        .environment(Map.of("PORT", Integer.toString(service.port())))
         .secrets(Map.of("SERVICE_SETTINGS", Secret.fromSsmParameter(settingsParameter)))
         .build());
+    ComputeStack.acknowledge(taskDefinition, "AwsSolutions::AwsSolutions-ECS2",
+        "The only plain environment variable is PORT, a non-secret port number the image binds to; "
+            + "secrets are injected through ecs.Secret (Secrets Manager / SSM) and settings through SSM");
     if (service.readOnlyRootFs()) {
       // A read-only root still needs a scratch directory; it lives in task storage, not the image.
       taskDefinition.addVolume(Volume.builder().name("tmp").build());
@@ -231,6 +237,11 @@ public final class Microservice extends Construct {
         .scaleInCooldown(SCALE_IN_COOLDOWN)
         .scaleOutCooldown(SCALE_OUT_COOLDOWN)
         .build());
+  }
+
+  static String healthCommand(ServiceConfig service) {
+    String url = "http://localhost:" + service.port() + service.healthPath();
+    return "curl -fsS " + url + " >/dev/null || wget -q -O /dev/null " + url + " || exit 1";
   }
 
   /** The base runs on demand; above it, tasks split by weight (7:3 puts about 30% on Spot). */
