@@ -6,10 +6,18 @@ import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.network.NetworkStack;
 import io.gitops.stacks.security.SecurityStack;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.Acknowledgment;
 import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.Validations;
+import software.amazon.awscdk.services.logs.CfnResourcePolicy;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
+import software.amazon.awscdk.services.opensearchservice.LoggingOptions;
+import software.amazon.awscdk.services.rds.RotationSingleUserOptions;
 import software.amazon.awscdk.Tags;
 import software.amazon.awscdk.services.ec2.ISecurityGroup;
 import software.amazon.awscdk.services.ec2.SecurityGroup;
@@ -103,6 +111,21 @@ public class DatabaseStack extends PlatformStack {
         .copyTagsToSnapshot(true)
         .cloudwatchLogsExports(List.of("postgresql"))
         .build();
+    if (!config.isProduction()) {
+      Validations.of(cluster).acknowledge(Acknowledgment.builder()
+          .id("AwsSolutions::AwsSolutions-RDS10")
+          .reason("Deletion protection is on in prod only (pinned by a test); " + config.name()
+              + " is rebuilt from code and must be removable by its stack, which still takes a final snapshot")
+          .build());
+    }
+
+    // Rotates the master password every 30 days with the AWS-published single-user rotation
+    // function. It runs in the private subnets (it calls the Secrets Manager API) and is the one
+    // client this stack itself admits to the database port.
+    cluster.addRotationSingleUser(RotationSingleUserOptions.builder()
+        .automaticallyAfter(Duration.days(30))
+        .vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
+        .build());
 
     searchSecurityGroup = SecurityGroup.Builder.create(this, "SearchSecurityGroup")
         .vpc(network.vpc())
@@ -111,6 +134,28 @@ public class DatabaseStack extends PlatformStack {
         .build();
 
     boolean multiAz = sizing.searchInstances() > 1;
+    RetentionDays logRetention = config.isProduction() ? RetentionDays.ONE_YEAR : RetentionDays.ONE_MONTH;
+    Map<String, LogGroup> searchLogs = new LinkedHashMap<>();
+    for (String kind : List.of("App", "SlowSearch", "SlowIndex")) {
+      searchLogs.put(kind, LogGroup.Builder.create(this, "Search" + kind + "Logs")
+          .retention(logRetention)
+          .removalPolicy(config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY)
+          .build());
+    }
+    // The resource policy that lets OpenSearch write to exactly these log groups, written here as
+    // a native resource instead of the custom resource (a Lambda) the Domain construct would add.
+    CfnResourcePolicy searchLogsPolicy = CfnResourcePolicy.Builder.create(this, "SearchLogsPolicy")
+        .policyName(software.amazon.awscdk.Names.uniqueId(this) + "-search-logs")
+        .policyDocument(toJsonString(Map.of(
+            "Version", "2012-10-17",
+            "Statement", List.of(Map.of(
+                "Effect", "Allow",
+                "Principal", Map.of("Service", "es.amazonaws.com"),
+                "Action", List.of("logs:PutLogEvents", "logs:CreateLogStream"),
+                "Resource", searchLogs.values().stream().map(LogGroup::getLogGroupArn).toList(),
+                "Condition", Map.of("StringEquals", Map.of("aws:SourceAccount", getAccount())))))))
+        .build();
+
     searchDomain = Domain.Builder.create(this, "Search")
         .version(EngineVersion.OPENSEARCH_2_19)
         .vpc(network.vpc())
@@ -122,6 +167,8 @@ public class DatabaseStack extends PlatformStack {
             .dataNodes(sizing.searchInstances())
             .dataNodeInstanceType(sizing.searchInstanceType())
             .multiAzWithStandbyEnabled(false)
+            .masterNodes(sizing.searchMasterNodes() > 0 ? sizing.searchMasterNodes() : null)
+            .masterNodeInstanceType(sizing.searchMasterNodes() > 0 ? sizing.searchMasterInstanceType() : null)
             .build())
         .ebs(EbsOptions.builder()
             .volumeSize(sizing.searchVolumeGiB())
@@ -135,8 +182,30 @@ public class DatabaseStack extends PlatformStack {
         .nodeToNodeEncryption(true)
         .enforceHttps(true)
         .tlsSecurityPolicy(TLSSecurityPolicy.TLS_1_2)
+        .logging(LoggingOptions.builder()
+            .appLogEnabled(true).appLogGroup(searchLogs.get("App"))
+            .slowSearchLogEnabled(true).slowSearchLogGroup(searchLogs.get("SlowSearch"))
+            .slowIndexLogEnabled(true).slowIndexLogGroup(searchLogs.get("SlowIndex"))
+            .build())
+        .suppressLogsResourcePolicy(true)
+        .enableAutoSoftwareUpdate(true)
+        .offPeakWindowEnabled(true)
         .removalPolicy(config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY)
         .build();
+    searchDomain.getNode().addDependency(searchLogsPolicy);
+    Validations.of(searchDomain).acknowledge(Acknowledgment.builder()
+        .id("AwsSolutions::AwsSolutions-OS3")
+        .reason("The domain has no public endpoint: it lives in the isolated subnets behind a security group "
+            + "that admits only the compute tasks, and its resource policy accepts only IAM-signed requests "
+            + "from this account's roles tagged for search access; an IP allowlist adds nothing inside the VPC")
+        .build());
+    if (sizing.searchMasterNodes() == 0) {
+      Validations.of(searchDomain).acknowledge(Acknowledgment.builder()
+          .id("AwsSolutions::AwsSolutions-OS4")
+          .reason(config.name() + " runs a small non-production domain whose data nodes elect the master; "
+              + "dedicated masters are configured where the config asks for them (prod: 3)")
+          .build());
+    }
 
     // The resource policy admits this account's principals that carry the search-access tag for
     // this environment, and only through IAM-signed requests; the identity policy that

@@ -10,7 +10,9 @@ import software.amazon.awscdk.customresources.AwsCustomResource;
 import software.amazon.awscdk.customresources.AwsCustomResourcePolicy;
 import software.amazon.awscdk.customresources.AwsSdkCall;
 import software.amazon.awscdk.customresources.PhysicalResourceId;
+import software.amazon.awscdk.services.iam.IRole;
 import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.logs.ILogGroup;
 import software.amazon.awscdk.services.ssm.IStringParameter;
 import software.amazon.awscdk.services.ssm.StringParameter;
 import software.amazon.awscdk.services.ssm.StringParameterAttributes;
@@ -30,14 +32,21 @@ import software.constructs.Construct;
 public final class ReleaseParameter extends Construct {
 
   private final String parameterName;
+  private final String parameterArn;
   private final IStringParameter parameter;
   private final AwsCustomResource resource;
 
-  public ReleaseParameter(Construct scope, String id, String parameterName, EnvironmentConfig config) {
+  /**
+   * @param role     execution role of the custom-resource function, shared by all release parameters
+   *                 of the stack (the function is a singleton)
+   * @param logGroup the function's log group, so its role writes to a known log group only
+   */
+  public ReleaseParameter(Construct scope, String id, String parameterName, EnvironmentConfig config,
+      IRole role, ILogGroup logGroup) {
     super(scope, id);
     this.parameterName = parameterName;
     Stack stack = Stack.of(this);
-    String arn = stack.formatArn(software.amazon.awscdk.ArnComponents.builder()
+    String arn = parameterArn = stack.formatArn(software.amazon.awscdk.ArnComponents.builder()
         .service("ssm")
         .resource("parameter")
         .resourceName(parameterName.substring(1))
@@ -56,6 +65,8 @@ public final class ReleaseParameter extends Construct {
     AwsCustomResource.Builder builder = AwsCustomResource.Builder.create(this, "Resource")
         .resourceType("Custom::ReleaseParameter")
         .installLatestAwsSdk(false)
+        .role(role)
+        .logGroup(logGroup)
         .onCreate(AwsSdkCall.builder()
             .service("SSM")
             .action("PutParameter")
@@ -91,6 +102,10 @@ public final class ReleaseParameter extends Construct {
 
   public String parameterName() {
     return parameterName;
+  }
+
+  public String parameterArn() {
+    return parameterArn;
   }
 
   public IStringParameter parameter() {

@@ -2,8 +2,10 @@ package io.gitops.stacks.storage;
 
 import io.gitops.stacks.PlatformStack;
 import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.config.Promotion;
 import io.gitops.stacks.config.ServiceConfig;
 import io.gitops.stacks.security.SecurityStack;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +17,15 @@ import software.amazon.awscdk.services.ecr.Repository;
 import software.amazon.awscdk.services.ecr.RepositoryEncryption;
 import software.amazon.awscdk.services.ecr.TagMutability;
 import software.amazon.awscdk.services.ecr.TagStatus;
+import software.amazon.awscdk.services.iam.ArnPrincipal;
+import software.amazon.awscdk.services.iam.CompositePrincipal;
+import software.amazon.awscdk.services.iam.IPrincipal;
+import software.amazon.awscdk.services.iam.PolicyDocument;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
 import software.amazon.awscdk.services.s3.BlockPublicAccess;
 import software.amazon.awscdk.services.s3.Bucket;
 import software.amazon.awscdk.services.s3.BucketEncryption;
@@ -39,6 +50,7 @@ public class StorageStack extends PlatformStack {
   private final Map<String, IStringParameter> releaseParameters = new LinkedHashMap<>();
   private final Bucket accessLogsBucket;
   private final Bucket documentsBucket;
+  private final Role promotionRole;
 
   public StorageStack(Construct scope, String id, EnvironmentConfig config, SecurityStack security) {
     super(scope, id, config, "ECR repositories, S3 buckets and release parameters");
@@ -112,11 +124,72 @@ public class StorageStack extends PlatformStack {
         .removalPolicy(removal)
         .build();
 
+    // The release parameters' custom-resource function gets its own role and log group, so its
+    // permissions are exactly: write its log group, and create/tag/delete these parameters.
+    LogGroup providerLogs = LogGroup.Builder.create(this, "ReleaseParameterProviderLogs")
+        .retention(RetentionDays.ONE_YEAR)
+        .removalPolicy(removal)
+        .build();
+    Role providerRole = Role.Builder.create(this, "ReleaseParameterProviderRole")
+        .assumedBy(new ServicePrincipal("lambda.amazonaws.com"))
+        .description("Creates the release parameters once (create-only custom resource)")
+        .build();
+    providerLogs.grantWrite(providerRole);
+    List<String> parameterArns = new ArrayList<>();
     for (ServiceConfig service : config.services()) {
       ReleaseParameter parameter = new ReleaseParameter(this, service.name() + "Release",
-          releaseParameterName(config.name(), service.name()), config);
+          releaseParameterName(config.name(), service.name()), config, providerRole, providerLogs);
       releaseParameters.put(service.name(), parameter.parameter());
+      parameterArns.add(parameter.parameterArn());
     }
+    promotionRole = promotionRole(config, parameterArns);
+  }
+
+  /**
+   * The role the pipeline's promotion steps assume in this environment: the step promoting into it
+   * (reads and writes its release parameters) and the step promoting out of it (reads them). It
+   * trusts those two step roles by ARN, not the toolchain account as a whole, and can do nothing but
+   * read (and, for a promotion target, write) this environment's release parameters.
+   */
+  private Role promotionRole(EnvironmentConfig config, List<String> parameterArns) {
+    Promotion promotion = config.promotion();
+    List<IPrincipal> trusted = new ArrayList<>();
+    List<String> steps = new ArrayList<>();
+    promotion.from().ifPresent(from -> steps.add(Promotion.stepRoleName(config.name())));
+    promotion.to().ifPresent(to -> steps.add(Promotion.stepRoleName(to)));
+    for (String step : steps) {
+      trusted.add(new ArnPrincipal(Promotion.roleArn(getPartition(), promotion.toolchainAccount(), step)));
+    }
+    if (trusted.isEmpty()) {
+      throw new IllegalStateException(config.name() + ": an environment outside the promotion chain needs no promotion role");
+    }
+    List<PolicyStatement> statements = new ArrayList<>();
+    statements.add(PolicyStatement.Builder.create()
+        .sid("ReadReleases")
+        .actions(List.of("ssm:GetParameter"))
+        .resources(parameterArns)
+        .build());
+    if (promotion.from().isPresent()) {
+      statements.add(PolicyStatement.Builder.create()
+          .sid("WritePromotedReleases")
+          .actions(List.of("ssm:PutParameter"))
+          .resources(parameterArns)
+          .build());
+    }
+    return Role.Builder.create(this, "ReleasePromotionRole")
+        // A fixed name: the pipeline's step roles (another account, another assembly) assume it by ARN.
+        .roleName(Promotion.environmentRoleName(config.name()))
+        .description("Lets the pipeline's promotion steps read"
+            + (promotion.from().isPresent() ? " and write" : "") + " the release parameters of " + config.name())
+        .assumedBy(trusted.size() == 1 ? trusted.get(0) : new CompositePrincipal(trusted.toArray(IPrincipal[]::new)))
+        .maxSessionDuration(Duration.hours(1))
+        .inlinePolicies(Map.of("ReleaseParameters", PolicyDocument.Builder.create().statements(statements).build()))
+        .build();
+  }
+
+  /** The role the pipeline's promotion steps assume here; see {@link Promotion} for its name. */
+  public Role promotionRole() {
+    return promotionRole;
   }
 
   /**
