@@ -172,7 +172,7 @@ public class PipelineStack extends Stack {
         .buildEnvironment(buildEnvironment(ComputeType.SMALL))
         .partialBuildSpec(spec.partialBuildSpec())
         .commands(spec.commands())
-        .envFromCfnOutputs(Map.of("ALB_DNS_NAME", stage.stacks().network().albDnsNameOutput()))
+        .envFromCfnOutputs(Map.of("ALB_DNS_NAME", stage.stacks().compute().albDnsNameOutput()))
         .env(Map.of(
             "HEALTH_PATH", config.publicService().healthPath(),
             "HEALTH_SCHEME", config.certificateArn().isPresent() ? "https" : "http"))

@@ -2,6 +2,7 @@ package io.gitops.stacks.config;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The three environments. Sizing follows the compute plan: dev 0.5 vCPU / 1 GB, test 1 vCPU / 2 GB,
@@ -73,10 +74,13 @@ public final class Environments {
   /** BFF is public behind the ALB; GraphQL and AgentCore are private, found through Cloud Map. */
   private static List<ServiceConfig> services(TaskSizing sizing, TaskCounts counts) {
     return List.of(
-        new ServiceConfig("bff", 3000, "/api/health", true, true, sizing, counts),
-        new ServiceConfig("graphql", 8080, "/graphql", false, true, sizing, counts),
+        new ServiceConfig("bff", 3000, "/api/health", true, true, sizing, counts,
+            Set.of(Access.APPLICATION_SECRET)),
+        new ServiceConfig("graphql", 8080, "/graphql", false, true, sizing, counts,
+            Set.of(Access.DATABASE, Access.SEARCH)),
         // AgentCore writes model caches to its root filesystem at runtime.
-        new ServiceConfig("agentcore", 8080, "/health", false, false, sizing, counts));
+        new ServiceConfig("agentcore", 8080, "/health", false, false, sizing, counts,
+            Set.of(Access.DOCUMENTS, Access.BEDROCK)));
   }
 
   private static List<String> azs(DeployTarget target) {
