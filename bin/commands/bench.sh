@@ -2,10 +2,10 @@
 # Everything runs locally: the Lambda part against moto_server on 127.0.0.1, never AWS.
 skip_tests=false
 fast_runs=5
-naive_runs=3
+naive_runs="${GITOPS_BENCH_NAIVE_RUNS:-3}"
 lambda_runs=5
 warm_events=200
-lambda_budget=240
+lambda_budget="${GITOPS_BENCH_LAMBDA_BUDGET_S:-240}"
 for arg in "$@"; do
   case "$arg" in
     --skip-tests) skip_tests=true ;;
@@ -86,7 +86,7 @@ lambda_md="$work/lambda.md"
 (cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
     io.gitops.bench.ColdStartBench lambdas/target/gitops-lambdas.jar bench/target/gitops-lambdas-baseline.jar \
     bench/target/gitops-bench-runner.jar "$lambda_md" "$lambda_runs" "$warm_events" "$lambda_budget") \
-    2> >(grep -v '^SLF4J' | tee "$work/lambda.err" >&2)
+    2> >(grep --line-buffered -v "^SLF4J" | tee "$work/lambda.err" >&2)
 moto_pid=$(sed -n 's/^bench: moto_server pid \([0-9]*\).*/\1/p' "$work/lambda.err" | head -n 1)
 if [[ -n "$moto_pid" ]] && kill -0 "$moto_pid" 2>/dev/null; then
   gitops::log "moto_server $moto_pid still running after the bench: stopping it"

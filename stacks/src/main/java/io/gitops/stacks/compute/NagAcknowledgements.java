@@ -51,7 +51,15 @@ final class NagAcknowledgements {
     construct.getNode().addValidation(new IValidation() {
       @Override
       public List<String> validate() {
-        construct.getNode().addMetadata(METADATA_KEY, Map.of(id.get(), reason));
+        String findingId;
+        try {
+          findingId = id.get();
+        } catch (IllegalStateException unrenderable) {
+          // A reference this renderer does not know (e.g. Fn::GetStackOutput between the stage's stacks):
+          // leave the finding unacknowledged, so cdk-nag reports it, instead of aborting the whole synth.
+          return List.of();
+        }
+        construct.getNode().addMetadata(METADATA_KEY, Map.of(findingId, reason));
         return List.of();
       }
     });
