@@ -88,7 +88,7 @@ fi
 
 # 4. Lambda cold start, warm latency, size, classes, API calls (bench module's orchestrator; owns its moto).
 lambda_md="$work/lambda.md"
-(cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
+(cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir="$work" -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
     io.gitops.bench.ColdStartBench lambdas/target/gitops-lambdas.jar bench/target/gitops-lambdas-baseline.jar \
     bench/target/gitops-bench-runner.jar "$lambda_md" "$lambda_runs" "$warm_events" "$lambda_budget") \
     2> >(grep --line-buffered -v "^SLF4J" | tee "$work/lambda.err" >&2)
