@@ -1,6 +1,7 @@
 package io.gitops.stacks.compute;
 
 import io.gitops.stacks.PlatformStack;
+import io.gitops.stacks.nag.Nag;
 import io.gitops.stacks.config.Access;
 import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.config.ServiceConfig;
@@ -328,37 +329,35 @@ public class ComputeStack extends PlatformStack {
    * Each is acknowledged on the one policy that holds it, with the reason.
    */
   private void acknowledgeRequiredWildcards(EnvironmentConfig config, ComputeStackProps props) {
-    NagAcknowledgements.acknowledge(executionRole.getNode().findChild("DefaultPolicy"),
+    Nag.acknowledge(executionRole.getNode().findChild("DefaultPolicy"),
         "AwsSolutions-IAM5[Resource::*]",
         "ecr:GetAuthorizationToken does not support resource-level permissions (it must be \"*\"); "
             + "the pull actions themselves are limited to this platform's three repositories");
     for (Microservice svc : services.values()) {
       software.constructs.IConstruct policy = svc.taskRole().getNode().tryFindChild("DefaultPolicy");
       if (config.ecsExec()) {
-        NagAcknowledgements.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
+        Nag.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
             "ECS Exec (dev only): ssmmessages:Create/OpenControlChannel and Create/OpenDataChannel and "
                 + "logs:DescribeLogGroups have no resource-level permissions");
-        NagAcknowledgements.acknowledgeWildcardResource(policy,
-            "arn:" + Aws.PARTITION + ":logs:" + config.target().region() + ":" + config.target().account()
-                + ":log-group:" + execLogGroup.getLogGroupName() + ":*",
+        Nag.acknowledgeWildcardResource(policy,
+            // Formatted as ECS formats the grant, so the rendered finding id matches it exactly.
+            software.amazon.awscdk.Stack.of(this).formatArn(software.amazon.awscdk.ArnComponents.builder()
+                .service("logs").resource("log-group").resourceName(execLogGroup.getLogGroupName() + ":*")
+                .arnFormat(software.amazon.awscdk.ArnFormat.COLON_RESOURCE_NAME).build()),
             "ECS Exec (dev only) writes session logs to log streams it creates in the one exec log "
                 + "group; \":*\" is the stream part of the ARN, bounded by that group");
       }
       if (svc.config().needs(Access.SEARCH)) {
-        NagAcknowledgements.acknowledgeWildcardResource(policy, props.searchDomain().getDomainArn() + "/*",
+        Nag.acknowledgeWildcardResource(policy, props.searchDomain().getDomainArn() + "/*",
             "OpenSearch authorizes HTTP calls on index paths under the domain ARN; \"/*\" names those "
                 + "paths of this one domain (the database stack's grantSearchAccess)");
       }
       if (svc.config().needs(Access.DOCUMENTS)) {
-        NagAcknowledgements.acknowledgeWildcardResource(policy, props.documentsBucket().getBucketArn() + "/*",
+        Nag.acknowledgeWildcardResource(policy, props.documentsBucket().getBucketArn() + "/*",
             "Object-level access to the documents bucket: \"/*\" is every object key of this one bucket, "
                 + "with Get and Put only");
       }
     }
-  }
-
-  static void acknowledge(Construct construct, String id, String reason) {
-    NagAcknowledgements.acknowledge(construct, id, reason);
   }
 
   private CfnOutput outputs(EnvironmentConfig config, ComputeStackProps props, Microservice front) {
