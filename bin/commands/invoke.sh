@@ -1,4 +1,4 @@
-# summary: run a function once on an event file: invoke image-deployer --event FILE [--endpoint URL] [--verbose]
+# summary: run a function once on an event file: invoke image-deployer|guard --event FILE [--endpoint URL] [--verbose]
 # Sourced by bin/gitops. Runs io.gitops.lambdas.cli.Invoke from the shaded lambdas jar, with the same
 # environment variables the stack sets (docs/lambda-config.md). Prints one JSON outcome on stdout.
 # Exit: 0 handled (including skips and recorded permanent failures), 1 would be retried, 2 bad input.

@@ -76,7 +76,7 @@ class InvokeTest {
     int code = run(Map.of(), "nope", "--event", fixturePath());
 
     assertThat(code).isEqualTo(2);
-    assertThat(stderr().trim()).isEqualTo("gitops invoke: unknown function 'nope' (known: image-deployer)");
+    assertThat(stderr().trim()).isEqualTo("gitops invoke: unknown function 'nope' (known: guard, image-deployer)");
   }
 
   @Test
