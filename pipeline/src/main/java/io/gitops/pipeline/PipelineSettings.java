@@ -83,7 +83,7 @@ public record PipelineSettings(
         read(context, "gitops:branch", "main"),
         read(context, "gitops:connectionArn",
             "arn:aws:codeconnections:" + region + ":" + toolchain.account()
-                + ":connection/00000000-0000-0000-0000-000000000000"),
+                + ":connection/replace-with-your-connection-id"),
         Environments.all(toolchain.account(), dev, test, prod, certificates),
         buildspecs);
   }

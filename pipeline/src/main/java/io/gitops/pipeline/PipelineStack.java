@@ -5,6 +5,7 @@ import io.gitops.stacks.config.Placeholders;
 import io.gitops.stacks.config.Promotion;
 import io.gitops.stacks.config.ServiceConfig;
 import io.gitops.stacks.storage.StorageStack;
+import io.gitops.stacks.nag.Nag;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -103,6 +104,16 @@ public class PipelineStack extends Stack {
           .post(List.of(smokeTest(stage, smokeSpec)))
           .build());
     }
+
+    // Build now rather than at synth, so the generated roles exist to be reviewed below.
+    pipeline.buildPipeline();
+    GeneratedPolicyAcknowledgements.apply(pipeline);
+    // The promotion steps run as roles of this stack (not below the pipeline construct), to which
+    // CDK Pipelines adds the same generated CodeBuild grants as to its own step roles.
+    promotionRoles.values().forEach(GeneratedPolicyAcknowledgements::apply);
+    Nag.acknowledge(pipeline.getPipeline().getArtifactBucket(), "AwsSolutions-S1", "Holds only transient pipeline artifacts, encrypted with the pipeline's KMS key and "
+            + "readable only by the pipeline's own roles; every execution that reads or writes it is "
+            + "recorded in the pipeline's execution history");
   }
 
   /**

@@ -339,7 +339,8 @@ public class ComputeStack extends PlatformStack {
             "ECS Exec (dev only): ssmmessages:Create/OpenControlChannel and Create/OpenDataChannel and "
                 + "logs:DescribeLogGroups have no resource-level permissions");
         NagAcknowledgements.acknowledgeWildcardResource(policy,
-            "arn:" + Aws.PARTITION + ":logs:" + config.target().region() + ":" + config.target().account()
+            // The same partition expression CDK uses in the statement it generates.
+            "arn:" + getPartition() + ":logs:" + config.target().region() + ":" + config.target().account()
                 + ":log-group:" + execLogGroup.getLogGroupName() + ":*",
             "ECS Exec (dev only) writes session logs to log streams it creates in the one exec log "
                 + "group; \":*\" is the stream part of the ARN, bounded by that group");
@@ -378,7 +379,12 @@ public class ComputeStack extends PlatformStack {
     output(config, "NamespaceName", namespace.getNamespaceName(), "Cloud Map private DNS namespace name");
     output(config, pascal(front.config().name()) + "TargetGroupArn", targetGroup.getTargetGroupArn(),
         "Target group of " + front.config().name() + " on the public ALB");
-    return output(config, "AlbDnsName", props.alb().getLoadBalancerDnsName(),
+    // A one-element Fn::Join around the network stack's value: under the project's weak cross-stack
+    // references the bare value is an Fn::GetStackOutput, which cfn-lint 1.51 does not accept as an
+    // output value (E6101). The join is the identity, and Token.asString keeps CDK from folding it.
+    String albDnsName = software.amazon.awscdk.Token.asString(
+        Map.of("Fn::Join", List.of("", List.of(props.alb().getLoadBalancerDnsName()))));
+    return output(config, "AlbDnsName", albDnsName,
         "Public DNS name of the ALB; the pipeline's smoke test calls its health endpoint");
   }
 

@@ -177,7 +177,7 @@ public final class Microservice extends Construct {
         .environment(Map.of("PORT", Integer.toString(service.port())))
         .secrets(Map.of("SERVICE_SETTINGS", Secret.fromSsmParameter(settingsParameter)))
         .build());
-    ComputeStack.acknowledge(taskDefinition, "AwsSolutions::AwsSolutions-ECS2",
+    ComputeStack.acknowledge(taskDefinition, "AwsSolutions-ECS2",
         "The only plain environment variable is PORT, a non-secret port number the image binds to; "
             + "secrets are injected through ecs.Secret (Secrets Manager / SSM) and settings through SSM");
     if (service.readOnlyRootFs()) {

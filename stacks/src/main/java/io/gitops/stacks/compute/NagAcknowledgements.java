@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import software.constructs.IValidation;
+import io.gitops.stacks.nag.Nag;
 import software.amazon.awscdk.Stack;
 import software.constructs.IConstruct;
 
@@ -21,7 +22,7 @@ import software.constructs.IConstruct;
  *       ("AwsSolutions::AwsSolutions-ECS2") would silence ECS2 in every stack, and it rejects
  *       IAM5 IDs outright (a second {@code ::}).</li>
  * </ul>
- * Hence: always write the bare ID (scoped by cdk-nag, and not matched by core for plain rules).
+ * Hence: always write the bare ID (the shared {@link Nag} helper does) (scoped by cdk-nag, and not matched by core for plain rules).
  * For IAM5 IDs the bare ID is also what core matches, so an identical finding elsewhere in the
  * app (today: {@code IAM5[Resource::*]} on two CDK Pipelines roles) is silenced too; that is a
  * limitation of CDK 2.263, reported rather than worked around.
@@ -38,8 +39,7 @@ final class NagAcknowledgements {
 
   /** A finding whose ID is a literal, e.g. {@code "AwsSolutions-IAM5[Resource::*]"}. */
   static void acknowledge(IConstruct construct, String ruleId, String reason) {
-    String bare = ruleId.startsWith("AwsSolutions::") ? ruleId.substring("AwsSolutions::".length()) : ruleId;
-    construct.getNode().addMetadata(METADATA_KEY, Map.of(bare, reason));
+    Nag.acknowledge(construct, ruleId, reason);
   }
 
   /**
@@ -51,7 +51,7 @@ final class NagAcknowledgements {
     construct.getNode().addValidation(new IValidation() {
       @Override
       public List<String> validate() {
-        construct.getNode().addMetadata(METADATA_KEY, Map.of(id.get(), reason));
+        Nag.acknowledge(construct, id.get(), reason);
         return List.of();
       }
     });
@@ -88,6 +88,25 @@ final class NagAcknowledgements {
         default -> { }
       }
     }
-    throw new IllegalStateException("cannot render " + value + " as a cdk-nag resource name");
+    // cdk-nag falls back to JSON.stringify for other intrinsics (e.g. Fn::GetStackOutput, which
+    // the stage templates use for cross-stack references under the project's feature flags).
+    return json(value);
+  }
+
+  private static String json(Object value) {
+    if (value instanceof String s) {
+      return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+    if (value instanceof Map<?, ?> map) {
+      StringBuilder out = new StringBuilder("{");
+      map.forEach((k, v) -> out.append(out.length() > 1 ? "," : "").append(json(String.valueOf(k))).append(':').append(json(v)));
+      return out.append('}').toString();
+    }
+    if (value instanceof List<?> list) {
+      StringBuilder out = new StringBuilder("[");
+      list.forEach(v -> out.append(out.length() > 1 ? "," : "").append(json(v)));
+      return out.append(']').toString();
+    }
+    return String.valueOf(value);
   }
 }

@@ -3,6 +3,7 @@ package io.gitops.stacks.database;
 import io.gitops.stacks.PlatformStack;
 import io.gitops.stacks.config.DatabaseSizing;
 import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.nag.Nag;
 import io.gitops.stacks.network.NetworkStack;
 import io.gitops.stacks.security.SecurityStack;
 import java.util.ArrayList;
@@ -10,14 +11,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Duration;
-import software.amazon.awscdk.Acknowledgment;
 import software.amazon.awscdk.RemovalPolicy;
-import software.amazon.awscdk.Validations;
 import software.amazon.awscdk.services.logs.CfnResourcePolicy;
 import software.amazon.awscdk.services.logs.LogGroup;
 import software.amazon.awscdk.services.logs.RetentionDays;
 import software.amazon.awscdk.services.opensearchservice.LoggingOptions;
-import software.amazon.awscdk.services.rds.RotationSingleUserOptions;
+import software.amazon.awscdk.services.ec2.Port;
+import software.amazon.awscdk.services.secretsmanager.HostedRotation;
+import software.amazon.awscdk.services.secretsmanager.RotationScheduleOptions;
+import software.amazon.awscdk.services.secretsmanager.SingleUserHostedRotationOptions;
 import software.amazon.awscdk.Tags;
 import software.amazon.awscdk.services.ec2.ISecurityGroup;
 import software.amazon.awscdk.services.ec2.SecurityGroup;
@@ -112,20 +114,25 @@ public class DatabaseStack extends PlatformStack {
         .cloudwatchLogsExports(List.of("postgresql"))
         .build();
     if (!config.isProduction()) {
-      Validations.of(cluster).acknowledge(Acknowledgment.builder()
-          .id("AwsSolutions::AwsSolutions-RDS10")
-          .reason("Deletion protection is on in prod only (pinned by a test); " + config.name()
-              + " is rebuilt from code and must be removable by its stack, which still takes a final snapshot")
-          .build());
+      Nag.acknowledge(cluster, "AwsSolutions-RDS10",
+        "Deletion protection is on in prod only (pinned by a test); " + config.name()
+              + " is rebuilt from code and must be removable by its stack, which still takes a final snapshot");
     }
 
-    // Rotates the master password every 30 days with the AWS-published single-user rotation
+    // Rotates the master password every 30 days with a Secrets Manager managed (hosted) rotation
     // function. It runs in the private subnets (it calls the Secrets Manager API) and is the one
-    // client this stack itself admits to the database port.
-    cluster.addRotationSingleUser(RotationSingleUserOptions.builder()
-        .automaticallyAfter(Duration.days(30))
+    // client this stack itself admits to the database port. Hosted rather than CDK's
+    // addRotationSingleUser, whose Serverless Application Repository app names AWS-owned accounts.
+    HostedRotation rotation = HostedRotation.postgreSqlSingleUser(SingleUserHostedRotationOptions.builder()
+        .vpc(network.vpc())
         .vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
         .build());
+    cluster.getSecret().addRotationSchedule("Rotation", RotationScheduleOptions.builder()
+        .hostedRotation(rotation)
+        .automaticallyAfter(Duration.days(30))
+        .build());
+    databaseSecurityGroup.addIngressRule(rotation.getConnections().getSecurityGroups().get(0), Port.tcp(5432),
+        "Secrets Manager rotation of the master password");
 
     searchSecurityGroup = SecurityGroup.Builder.create(this, "SearchSecurityGroup")
         .vpc(network.vpc())
@@ -193,18 +200,14 @@ public class DatabaseStack extends PlatformStack {
         .removalPolicy(config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY)
         .build();
     searchDomain.getNode().addDependency(searchLogsPolicy);
-    Validations.of(searchDomain).acknowledge(Acknowledgment.builder()
-        .id("AwsSolutions::AwsSolutions-OS3")
-        .reason("The domain has no public endpoint: it lives in the isolated subnets behind a security group "
+    Nag.acknowledge(searchDomain, "AwsSolutions-OS3",
+        "The domain has no public endpoint: it lives in the isolated subnets behind a security group "
             + "that admits only the compute tasks, and its resource policy accepts only IAM-signed requests "
-            + "from this account's roles tagged for search access; an IP allowlist adds nothing inside the VPC")
-        .build());
+            + "from this account's roles tagged for search access; an IP allowlist adds nothing inside the VPC");
     if (sizing.searchMasterNodes() == 0) {
-      Validations.of(searchDomain).acknowledge(Acknowledgment.builder()
-          .id("AwsSolutions::AwsSolutions-OS4")
-          .reason(config.name() + " runs a small non-production domain whose data nodes elect the master; "
-              + "dedicated masters are configured where the config asks for them (prod: 3)")
-          .build());
+      Nag.acknowledge(searchDomain, "AwsSolutions-OS4",
+        config.name() + " runs a small non-production domain whose data nodes elect the master; "
+              + "dedicated masters are configured where the config asks for them (prod: 3)");
     }
 
     // The resource policy admits this account's principals that carry the search-access tag for

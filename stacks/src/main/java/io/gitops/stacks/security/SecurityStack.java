@@ -2,10 +2,9 @@ package io.gitops.stacks.security;
 
 import io.gitops.stacks.PlatformStack;
 import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.nag.Nag;
 import software.amazon.awscdk.Duration;
-import software.amazon.awscdk.Acknowledgment;
 import software.amazon.awscdk.RemovalPolicy;
-import software.amazon.awscdk.Validations;
 import software.amazon.awscdk.services.cognito.AccountRecovery;
 import software.amazon.awscdk.services.cognito.AuthFlow;
 import software.amazon.awscdk.services.cognito.FeaturePlan;
@@ -83,12 +82,10 @@ public class SecurityStack extends PlatformStack {
             .build())
         .removalPolicy(removal)
         .build();
-    Validations.of(applicationSecret).acknowledge(Acknowledgment.builder()
-        .id("AwsSolutions::AwsSolutions-SMG4")
-        .reason("An application signing secret has no external system to rotate against: a rotation "
+    Nag.acknowledge(applicationSecret, "AwsSolutions-SMG4",
+        "An application signing secret has no external system to rotate against: a rotation "
             + "needs the services to accept old and new values during a grace period, which they do not yet. "
-            + "It is generated (never typed), KMS-encrypted, and readable only by the task execution role")
-        .build());
+            + "It is generated (never typed), KMS-encrypted, and readable only by the task execution role");
   }
 
   /** Customer-managed key for application data (Aurora, OpenSearch, secrets, logs); rotation on. */

@@ -1,0 +1,23 @@
+# summary: the full test suite: unit and emulator tests, synth, cdk-nag and cfn-lint on every template
+started=$SECONDS
+gitops::ensure_python_tools
+gitops::ensure_node_modules
+
+# 1. Every module's tests (the lambda jar is packaged before the CDK modules' tests need it),
+#    including the CDK template, contract and cdk-nag tests.
+gitops::log "running the test suite (mvn package)"
+(cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" package dependency:build-classpath \
+    -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt "$@")
+
+# 2. The real app through the CDK CLI (cdk-nag runs as a validation plugin: findings fail synth).
+gitops::log "synthesizing the app (cdk-nag on every stack)"
+gitops::synth
+
+# 3. cfn-lint on every template of every stage; accepted warnings are listed in .cfnlintrc.yaml.
+gitops::log "cfn-lint on every template"
+mapfile -t templates < <(find "$GITOPS_ROOT/cdk.out" -name '*.template.json' | sort)
+((${#templates[@]} > 3)) || gitops::die "expected the pipeline and stage templates in cdk.out, found ${#templates[@]}"
+(cd "$GITOPS_ROOT" && cfn-lint --non-zero-exit-code error -- "${templates[@]}")
+gitops::log "cfn-lint: ${#templates[@]} templates, no errors"
+
+gitops::log "all checks passed in $((SECONDS - started)) s"

@@ -1,0 +1,135 @@
+package io.gitops.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awscdk.assertions.Capture;
+import software.amazon.awscdk.assertions.Match;
+import software.amazon.awscdk.assertions.Template;
+
+class PipelineStackTest {
+
+  private static Template template;
+  private static List<Map<String, Object>> stages;
+
+  @BeforeAll
+  @SuppressWarnings("unchecked")
+  static void synth() {
+    template = SynthesizedApp.get().pipelineTemplate();
+    Capture captured = new Capture();
+    template.hasResourceProperties("AWS::CodePipeline::Pipeline", Map.of("Stages", captured));
+    stages = (List<Map<String, Object>>) (List<?>) captured.asArray();
+  }
+
+  @Test
+  void stagesRunSourceBuildSelfMutationAssetsThenDevTestProd() {
+    List<String> names = stages.stream().map(s -> (String) s.get("Name")).toList();
+    assertThat(names).containsExactly("Source", "Build", "UpdatePipeline", "Assets", "dev", "test", "prod");
+  }
+
+  @Test
+  void prodWaitsForManualApprovalBeforeItsFirstDeployAction() {
+    List<Map<String, Object>> prod = actions("prod");
+    int approvalOrder = prod.stream()
+        .filter(a -> category(a).equals("Approval"))
+        .mapToInt(PipelineStackTest::runOrder)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("prod has no approval action"));
+    int firstDeploy = prod.stream()
+        .filter(a -> category(a).equals("Deploy"))
+        .mapToInt(PipelineStackTest::runOrder)
+        .min()
+        .orElseThrow();
+    assertThat(approvalOrder).isLessThan(firstDeploy);
+  }
+
+  @Test
+  void onlyProdHasAnApproval() {
+    Map<String, Long> approvals = stages.stream().collect(Collectors.toMap(
+        s -> (String) s.get("Name"),
+        s -> actions((String) s.get("Name")).stream().filter(a -> category(a).equals("Approval")).count()));
+    assertThat(approvals).containsEntry("prod", 1L);
+    approvals.remove("prod");
+    assertThat(approvals.values()).allMatch(count -> count == 0L);
+  }
+
+  @Test
+  void sourceIsTheConfiguredConnectionAndBranch() {
+    Map<String, Object> source = actions("Source").get(0);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> configuration = (Map<String, Object>) source.get("Configuration");
+    assertThat(((Map<?, ?>) source.get("ActionTypeId")).get("Provider")).isEqualTo("CodeStarSourceConnection");
+    assertThat(configuration)
+        .containsEntry("FullRepositoryId", "example-org/gitops-delivery")
+        .containsEntry("BranchName", "main")
+        .containsEntry("ConnectionArn",
+            "arn:aws:codeconnections:us-east-1:100000000000:connection/replace-with-your-connection-id");
+  }
+
+  @Test
+  void synthStepRunsTheSynthBuildspecCommands() {
+    Buildspec synth = Buildspec.load(SynthesizedApp.ROOT.resolve("buildspecs"), "synth.yml");
+    String buildSpec = buildSpecOfProjectContaining(synth.commands().get(0));
+    synth.commands().forEach(command -> assertThat(buildSpec).contains(command));
+    assertThat(buildSpec).contains("corretto17").contains("cdk.out");
+  }
+
+  @Test
+  void everyStageEndsWithASmokeTestFromTheSmokeBuildspec() {
+    Buildspec smoke = Buildspec.load(SynthesizedApp.ROOT.resolve("buildspecs"), "smoke-test.yml");
+    for (String stage : List.of("dev", "test", "prod")) {
+      List<Map<String, Object>> actions = actions(stage);
+      Map<String, Object> last = actions.stream()
+          .max((a, b) -> Integer.compare(runOrder(a), runOrder(b)))
+          .orElseThrow();
+      assertThat((String) last.get("Name")).isEqualTo("SmokeTest-" + stage);
+      // envFromCfnOutputs: the stage's ALB DNS output arrives through the deploy action's namespace.
+      assertThat(last.get("Configuration").toString()).contains("ALB_DNS_NAME").contains("#{GitOpsPipeline" + stage);
+    }
+    // Counted here rather than with Match.stringLikeRegexp, which matched every project's buildspec.
+    long smokeProjects = template.findResources("AWS::CodeBuild::Project").values().stream()
+        .map(project -> String.valueOf(((Map<?, ?>) ((Map<?, ?>) project).get("Properties")).get("Source")))
+        // The buildspec is JSON text inside the property, so its quotes arrive escaped.
+        .filter(source -> source.contains(smoke.commands().get(0).replace("\"", "\\\"")))
+        .count();
+    assertThat(smokeProjects).isEqualTo(3);
+  }
+
+  @Test
+  void artifactsAreEncryptedWithARotatedKeySoStagesCanLiveInOtherAccounts() {
+    template.hasResourceProperties("AWS::KMS::Key", Map.of("EnableKeyRotation", true));
+    template.hasResourceProperties("AWS::S3::Bucket", Map.of("BucketEncryption", Map.of(
+        "ServerSideEncryptionConfiguration", List.of(Map.of("ServerSideEncryptionByDefault",
+            Map.of("SSEAlgorithm", "aws:kms", "KMSMasterKeyID", Match.anyValue()))))));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> actions(String stage) {
+    return stages.stream()
+        .filter(s -> stage.equals(s.get("Name")))
+        .map(s -> (List<Map<String, Object>>) s.get("Actions"))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no stage " + stage));
+  }
+
+  private static String category(Map<String, Object> action) {
+    return (String) ((Map<?, ?>) action.get("ActionTypeId")).get("Category");
+  }
+
+  private static int runOrder(Map<String, Object> action) {
+    return ((Number) action.getOrDefault("RunOrder", 1)).intValue();
+  }
+
+  private static String buildSpecOfProjectContaining(String command) {
+    return template.findResources("AWS::CodeBuild::Project").values().stream()
+        .map(r -> ((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) r).get("Properties")).get("Source")).get("BuildSpec"))
+        .map(String::valueOf)
+        .filter(spec -> spec.contains(command))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no CodeBuild project runs: " + command));
+  }
+}
