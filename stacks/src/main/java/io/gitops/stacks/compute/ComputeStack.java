@@ -16,6 +16,7 @@ import software.amazon.awscdk.RemovalPolicy;
 import software.amazon.awscdk.Tags;
 import software.amazon.awscdk.services.ec2.Port;
 import software.amazon.awscdk.services.ecr.IRepository;
+import software.amazon.awscdk.services.ecs.CfnClusterCapacityProviderAssociations;
 import software.amazon.awscdk.services.ecs.Cluster;
 import software.amazon.awscdk.services.ecs.ContainerInsights;
 import software.amazon.awscdk.services.ecs.ExecuteCommandConfiguration;
@@ -62,6 +63,7 @@ public class ComputeStack extends PlatformStack {
 
   private final Key key;
   private final Cluster cluster;
+  private final CfnClusterCapacityProviderAssociations capacityProviders;
   private final PrivateDnsNamespace namespace;
   private final Role executionRole;
   private final Map<String, Microservice> services = new LinkedHashMap<>();
@@ -95,8 +97,7 @@ public class ComputeStack extends PlatformStack {
 
     Cluster.Builder clusterBuilder = Cluster.Builder.create(this, "Cluster")
         .vpc(props.vpc())
-        .containerInsightsV2(ContainerInsights.ENABLED)
-        .enableFargateCapacityProviders(true);
+        .containerInsightsV2(ContainerInsights.ENABLED);
     if (config.ecsExec()) {
       // ECS Exec (dev only): sessions encrypted with the key, and every session logged.
       execLogGroup = LogGroup.Builder.create(this, "ExecLogs")
@@ -116,7 +117,20 @@ public class ComputeStack extends PlatformStack {
       execLogGroup = null;
     }
     cluster = clusterBuilder.build();
-    cluster.addDefaultCapacityProviderStrategy(Microservice.strategy(config.capacity()));
+    // Declared here rather than through enableFargateCapacityProviders/addDefaultCapacityProviderStrategy:
+    // the L2 creates its association from an aspect, which adds a duplicate child when an app is
+    // synthesized twice (as Template.fromStack followed by Annotations.fromStack does in tests).
+    capacityProviders = CfnClusterCapacityProviderAssociations.Builder.create(this, "CapacityProviders")
+        .cluster(cluster.getClusterName())
+        .capacityProviders(List.of("FARGATE", "FARGATE_SPOT"))
+        .defaultCapacityProviderStrategy(Microservice.strategy(config.capacity()).stream()
+            .map(s -> CfnClusterCapacityProviderAssociations.CapacityProviderStrategyProperty.builder()
+                .capacityProvider(s.getCapacityProvider())
+                .base(s.getBase())
+                .weight(s.getWeight())
+                .build())
+            .toList())
+        .build();
 
     namespace = PrivateDnsNamespace.Builder.create(this, "Namespace")
         .name(namespaceName(config))
@@ -142,6 +156,7 @@ public class ComputeStack extends PlatformStack {
       Microservice microservice = new Microservice(this, pascal(service.name()), new Microservice.Props(
           config, service, props.vpc(), cluster, namespace, executionRole, key, image,
           settings(config, service, props)));
+      microservice.service().getNode().addDependency(capacityProviders);
       services.put(service.name(), microservice);
       grantAccess(config, microservice, props);
     }
