@@ -17,6 +17,7 @@ import software.amazon.awscdk.RemovalPolicy;
 import software.amazon.awscdk.Tags;
 import software.amazon.awscdk.services.ec2.Port;
 import software.amazon.awscdk.services.ecr.IRepository;
+import software.amazon.awscdk.services.ecs.CfnClusterCapacityProviderAssociations;
 import software.amazon.awscdk.services.ecs.Cluster;
 import software.amazon.awscdk.services.ecs.ContainerInsights;
 import software.amazon.awscdk.services.ecs.ExecuteCommandConfiguration;
@@ -63,6 +64,7 @@ public class ComputeStack extends PlatformStack {
 
   private final Key key;
   private final Cluster cluster;
+  private final CfnClusterCapacityProviderAssociations capacityProviders;
   private final PrivateDnsNamespace namespace;
   private final Role executionRole;
   private final Map<String, Microservice> services = new LinkedHashMap<>();
@@ -96,8 +98,7 @@ public class ComputeStack extends PlatformStack {
 
     Cluster.Builder clusterBuilder = Cluster.Builder.create(this, "Cluster")
         .vpc(props.vpc())
-        .containerInsightsV2(ContainerInsights.ENABLED)
-        .enableFargateCapacityProviders(true);
+        .containerInsightsV2(ContainerInsights.ENABLED);
     if (config.ecsExec()) {
       // ECS Exec (dev only): sessions encrypted with the key, and every session logged.
       execLogGroup = LogGroup.Builder.create(this, "ExecLogs")
@@ -117,7 +118,20 @@ public class ComputeStack extends PlatformStack {
       execLogGroup = null;
     }
     cluster = clusterBuilder.build();
-    cluster.addDefaultCapacityProviderStrategy(Microservice.strategy(config.capacity()));
+    // Declared here rather than through enableFargateCapacityProviders/addDefaultCapacityProviderStrategy:
+    // the L2 creates its association from an aspect, which adds a duplicate child when an app is
+    // synthesized twice (as Template.fromStack followed by Annotations.fromStack does in tests).
+    capacityProviders = CfnClusterCapacityProviderAssociations.Builder.create(this, "CapacityProviders")
+        .cluster(cluster.getClusterName())
+        .capacityProviders(List.of("FARGATE", "FARGATE_SPOT"))
+        .defaultCapacityProviderStrategy(Microservice.strategy(config.capacity()).stream()
+            .map(s -> CfnClusterCapacityProviderAssociations.CapacityProviderStrategyProperty.builder()
+                .capacityProvider(s.getCapacityProvider())
+                .base(s.getBase())
+                .weight(s.getWeight())
+                .build())
+            .toList())
+        .build();
 
     namespace = PrivateDnsNamespace.Builder.create(this, "Namespace")
         .name(namespaceName(config))
@@ -143,6 +157,7 @@ public class ComputeStack extends PlatformStack {
       Microservice microservice = new Microservice(this, pascal(service.name()), new Microservice.Props(
           config, service, props.vpc(), cluster, namespace, executionRole, key, image,
           settings(config, service, props)));
+      microservice.service().getNode().addDependency(capacityProviders);
       services.put(service.name(), microservice);
       grantAccess(config, microservice, props);
     }
@@ -377,7 +392,12 @@ public class ComputeStack extends PlatformStack {
     output(config, "NamespaceName", namespace.getNamespaceName(), "Cloud Map private DNS namespace name");
     output(config, pascal(front.config().name()) + "TargetGroupArn", targetGroup.getTargetGroupArn(),
         "Target group of " + front.config().name() + " on the public ALB");
-    return output(config, "AlbDnsName", props.alb().getLoadBalancerDnsName(),
+    // A one-element Fn::Join around the network stack's value: under the project's weak cross-stack
+    // references the bare value is an Fn::GetStackOutput, which cfn-lint 1.51 does not accept as an
+    // output value (E6101). The join is the identity, and Token.asString keeps CDK from folding it.
+    String albDnsName = software.amazon.awscdk.Token.asString(
+        Map.of("Fn::Join", List.of("", List.of(props.alb().getLoadBalancerDnsName()))));
+    return output(config, "AlbDnsName", albDnsName,
         "Public DNS name of the ALB; the pipeline's smoke test calls its health endpoint");
   }
 
