@@ -115,7 +115,9 @@ class PromoteScriptTest {
   private static String problem(String value) throws Exception {
     Map<String, String> env = promotionEnvironment();
     env.put("VALUE", value);
-    Result r = bash(List.of("bash", "-c", "source \"$0\"; release_problem \"$VALUE\"", SCRIPT.toString()), env);
+    // $0 must differ from the script's path, or its "run main when executed" guard would fire.
+    Result r = bash(List.of("bash", "-c", "source \"$1\"; release_problem \"$VALUE\"", "promote-test",
+        SCRIPT.toString()), env);
     assertThat(r.exit).as(r.output).isZero();
     return r.output.strip();
   }
