@@ -111,7 +111,7 @@ public final class DeploymentGuard {
         .orElseGet(() -> clusters().contains(e.clusterName()) ? e.clusterName() : clusters().iterator().next());
     StopClassifier.Verdict relevance = StopClassifier.classify(e, new StopClassifier.Scope(cluster, Set.of()));
     if (relevance.kind() == StopClassifier.Kind.OTHER_CLUSTER || relevance.kind() == StopClassifier.Kind.NOT_A_SERVICE_TASK) {
-      return ignored(relevance.kind().name(), relevance.reason());
+      return ignored(relevance.kind().name(), relevance.detail());
     }
     if (mapped.isEmpty()) {
       return ignored("UNKNOWN_SERVICE", "service '" + e.service().orElse("") + "' is not in SERVICE_MAP");
@@ -142,7 +142,7 @@ public final class DeploymentGuard {
     }
     if (!verdict.failure()) {
       l.info("task state change: not a failure of a judged revision", "reason", verdict.reason());
-      return GuardOutcome.of(Action.NONE, verdict.kind().name(), verdict.reason())
+      return GuardOutcome.of(Action.NONE, verdict.kind().name(), verdict.detail())
           .about(target.service(), rolling.map(Deployment::digest).orElse(null), e.taskDefinitionArn());
     }
     if (rolling.isPresent()) {
@@ -172,7 +172,7 @@ public final class DeploymentGuard {
       l.warn("task failure counted", "failures", count, "threshold", guard.failureThreshold(), "reason", verdict.reason());
       if (count < guard.failureThreshold()) {
         return GuardOutcome.of(Action.COUNTED, verdict.kind().name(), count + " of " + guard.failureThreshold()
-            + " failures: " + verdict.reason()).about(target.service(), d.digest(), d.newTaskDefinitionArn())
+            + " failures: " + verdict.detail()).about(target.service(), d.digest(), d.newTaskDefinitionArn())
             .withFailures(count);
       }
       List<String> reasons = new ArrayList<>(d.reasons());
@@ -198,7 +198,7 @@ public final class DeploymentGuard {
       if (count != guard.failureThreshold()) {
         return GuardOutcome.of(count < guard.failureThreshold() ? Action.COUNTED : Action.NONE,
             "RESTORED_REVISION_" + verdict.kind().name(), count + " of " + guard.failureThreshold()
-                + " failures of the restored revision: " + verdict.reason())
+                + " failures of the restored revision: " + verdict.detail())
             .about(target.service(), current, restoredArn).withFailures(count);
       }
     } else {
