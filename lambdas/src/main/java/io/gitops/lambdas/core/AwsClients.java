@@ -1,0 +1,108 @@
+package io.gitops.lambdas.core;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.BackoffStrategy;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
+
+/**
+ * The SDK clients of one execution environment, built once (in the handler's constructor, i.e. at init,
+ * where SnapStart snapshots them) and shared by every invocation.
+ *
+ * <p>Choices that matter for cold start (see toolchain.md): {@link UrlConnectionHttpClient} (one shared
+ * instance), region and credentials taken straight from the environment instead of the default provider
+ * chains, and no Apache or Netty client on the classpath.
+ */
+public record AwsClients(EcsClient ecs, DynamoDbClient dynamo, SsmClient ssm, SnsClient sns) {
+
+  /**
+   * How to build the clients.
+   *
+   * @param endpoint an endpoint override for every service (a local emulator), or empty for AWS
+   * @param interceptors extra execution interceptors, e.g. an {@link ApiCallCounter} for benchmarks
+   */
+  public record Settings(
+      Region region,
+      Optional<URI> endpoint,
+      AwsCredentialsProvider credentials,
+      LambdaConfig.SdkSettings sdk,
+      List<ExecutionInterceptor> interceptors) {
+
+    /**
+     * From the function's configuration: credentials from the environment variables Lambda sets. Against
+     * an endpoint override only (a local emulator) and with no credentials in the environment, the
+     * emulator's static test credentials are used.
+     */
+    public static Settings from(LambdaConfig config, List<ExecutionInterceptor> interceptors) {
+      AwsCredentialsProvider credentials = EnvironmentVariableCredentialsProvider.create();
+      if (config.endpoint().isPresent() && System.getenv("AWS_ACCESS_KEY_ID") == null) {
+        credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
+      }
+      return new Settings(Region.of(config.region()), config.endpoint(), credentials, config.sdk(), interceptors);
+    }
+
+    /** For tests against a local emulator: static test credentials, us-east-1. */
+    public static Settings forEmulator(URI endpoint, LambdaConfig.SdkSettings sdk,
+        List<ExecutionInterceptor> interceptors) {
+      return new Settings(Region.US_EAST_1, Optional.of(endpoint),
+          StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")), sdk, interceptors);
+    }
+  }
+
+  /** Builds all four clients over one shared HTTP client. */
+  public static AwsClients create(Settings settings) {
+    SdkHttpClient http = UrlConnectionHttpClient.builder()
+        .connectionTimeout(java.time.Duration.ofSeconds(2))
+        .socketTimeout(settings.sdk().attemptTimeout())
+        .build();
+    return new AwsClients(
+        configure(EcsClient.builder(), settings, http).build(),
+        configure(DynamoDbClient.builder(), settings, http).build(),
+        configure(SsmClient.builder(), settings, http).build(),
+        configure(SnsClient.builder(), settings, http).build());
+  }
+
+  /** The client configuration every client of this project shares; tests use it for their own clients. */
+  public static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(
+      B builder, Settings settings, SdkHttpClient http) {
+    LambdaConfig.SdkSettings sdk = settings.sdk();
+    builder
+        .region(settings.region())
+        .credentialsProvider(settings.credentials())
+        .httpClient(http)
+        .overrideConfiguration(
+            ClientOverrideConfiguration.builder()
+                .retryStrategy(
+                    AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                        .maxAttempts(sdk.maxAttempts())
+                        .backoffStrategy(BackoffStrategy.exponentialDelay(sdk.baseDelay(), sdk.maxBackoff()))
+                        .throttlingBackoffStrategy(
+                            BackoffStrategy.exponentialDelay(sdk.baseDelay().multipliedBy(2), sdk.maxBackoff()))
+                        // The retry quota would fail fast under sustained faults; Lambda's own retry
+                        // is the outer circuit here.
+                        .circuitBreakerEnabled(false)
+                        .build())
+                .apiCallTimeout(sdk.apiCallTimeout())
+                .apiCallAttemptTimeout(sdk.attemptTimeout())
+                .executionInterceptors(settings.interceptors())
+                .build());
+    settings.endpoint().ifPresent(builder::endpointOverride);
+    return builder;
+  }
+}

@@ -1,0 +1,150 @@
+package io.gitops.lambdas.core;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import software.amazon.awssdk.protocols.jsoncore.JsonNode;
+
+/**
+ * Configuration from the environment variables the stack sets (documented in docs/lambda-config.md).
+ * Parsed once at init; anything missing or malformed fails here with a message naming the variable,
+ * never later in the request path.
+ */
+public record LambdaConfig(
+    String region,
+    Optional<URI> endpoint,
+    String ledgerTable,
+    String alarmTopicArn,
+    Map<String, ServiceTarget> services,
+    Pattern tagPolicy,
+    String environmentName,
+    String metricsNamespace,
+    Duration lockLease,
+    SdkSettings sdk) {
+
+  public static final String DEFAULT_TAG_POLICY = "^v?\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?$";
+
+  /** SDK retry and timeout settings. */
+  public record SdkSettings(int maxAttempts, Duration baseDelay, Duration maxBackoff,
+      Duration apiCallTimeout, Duration attemptTimeout) {
+    public static SdkSettings defaults() {
+      return new SdkSettings(4, Duration.ofMillis(100), Duration.ofSeconds(5),
+          Duration.ofSeconds(20), Duration.ofSeconds(5));
+    }
+  }
+
+  public static LambdaConfig fromEnvironment() {
+    return from(System.getenv());
+  }
+
+  /** Parses the variables; throws {@link InvalidInputException} naming every bad one. */
+  public static LambdaConfig from(Map<String, String> env) {
+    List<String> errors = new ArrayList<>();
+    String region = required(env, "AWS_REGION", errors);
+    Optional<URI> endpoint = Optional.empty();
+    String ep = env.get("AWS_ENDPOINT_URL");
+    if (ep != null && !ep.isBlank()) {
+      try {
+        URI u = URI.create(ep.trim());
+        if (u.getScheme() == null || u.getHost() == null) throw new IllegalArgumentException();
+        endpoint = Optional.of(u);
+      } catch (IllegalArgumentException e) {
+        errors.add("AWS_ENDPOINT_URL: not a URL: " + ep);
+      }
+    }
+    String table = required(env, "LEDGER_TABLE", errors);
+    String topic = required(env, "ALARM_TOPIC_ARN", errors);
+    Map<String, ServiceTarget> services = Map.of();
+    String map = env.get("SERVICE_MAP");
+    if (map == null || map.isBlank()) {
+      errors.add("SERVICE_MAP: missing");
+    } else {
+      try {
+        services = parseServiceMap(map);
+      } catch (InvalidInputException e) {
+        errors.add("SERVICE_MAP: " + e.getMessage());
+      }
+    }
+    Pattern tagPolicy = null;
+    String policy = env.getOrDefault("TAG_POLICY", "");
+    try {
+      tagPolicy = Pattern.compile(policy.isBlank() ? DEFAULT_TAG_POLICY : policy);
+    } catch (PatternSyntaxException e) {
+      errors.add("TAG_POLICY: not a regular expression: " + e.getDescription());
+    }
+    String envName = env.getOrDefault("ENVIRONMENT_NAME", "dev");
+    String namespace = env.getOrDefault("METRICS_NAMESPACE", "GitOps/Deployments");
+    Duration lease = Duration.ofSeconds(positive(env, "LOCK_LEASE_SECONDS", 120, errors));
+    SdkSettings d = SdkSettings.defaults();
+    SdkSettings sdk =
+        new SdkSettings(
+            (int) positive(env, "SDK_MAX_ATTEMPTS", d.maxAttempts(), errors),
+            Duration.ofMillis(positive(env, "SDK_BASE_DELAY_MS", d.baseDelay().toMillis(), errors)),
+            Duration.ofMillis(positive(env, "SDK_MAX_BACKOFF_MS", d.maxBackoff().toMillis(), errors)),
+            Duration.ofMillis(positive(env, "SDK_API_CALL_TIMEOUT_MS", d.apiCallTimeout().toMillis(), errors)),
+            Duration.ofMillis(positive(env, "SDK_ATTEMPT_TIMEOUT_MS", d.attemptTimeout().toMillis(), errors)));
+    if (!errors.isEmpty()) {
+      throw new InvalidInputException("bad configuration: " + String.join("; ", errors));
+    }
+    return new LambdaConfig(region, endpoint, table, topic, services, tagPolicy, envName, namespace, lease, sdk);
+  }
+
+  /** The target of a repository, if mapped. */
+  public Optional<ServiceTarget> targetForRepository(String repository) {
+    return Optional.ofNullable(services.get(repository));
+  }
+
+  /** The target of an ECS service name (the guard's lookup), if mapped. */
+  public Optional<ServiceTarget> targetForService(String service) {
+    return services.values().stream().filter(t -> t.service().equals(service)).findFirst();
+  }
+
+  static Map<String, ServiceTarget> parseServiceMap(String json) {
+    Map<String, JsonNode> root = Json.object(Json.parse(json), "$");
+    if (root.isEmpty()) throw new InvalidInputException("no repositories mapped");
+    Map<String, ServiceTarget> out = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> e : root.entrySet()) {
+      String path = "$." + e.getKey();
+      Map<String, JsonNode> o = Json.object(e.getValue(), path);
+      out.put(
+          e.getKey(),
+          new ServiceTarget(
+              e.getKey(),
+              Json.string(o, "cluster", path),
+              Json.string(o, "service", path),
+              Json.string(o, "container", path),
+              Json.string(o, "releaseParameter", path),
+              Json.string(o, "repositoryUri", path)));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  private static String required(Map<String, String> env, String name, List<String> errors) {
+    String v = env.get(name);
+    if (v == null || v.isBlank()) {
+      errors.add(name + ": missing");
+      return null;
+    }
+    return v.trim();
+  }
+
+  private static long positive(Map<String, String> env, String name, long dflt, List<String> errors) {
+    String v = env.get(name);
+    if (v == null || v.isBlank()) return dflt;
+    try {
+      long n = Long.parseLong(v.trim());
+      if (n <= 0) throw new NumberFormatException();
+      return n;
+    } catch (NumberFormatException e) {
+      errors.add(name + ": expected a positive integer, got " + v);
+      return dflt;
+    }
+  }
+}

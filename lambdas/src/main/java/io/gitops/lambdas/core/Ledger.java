@@ -1,0 +1,634 @@
+package io.gitops.lambdas.core;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.UUID;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.Update;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+
+/**
+ * The deployment ledger: one DynamoDB table per environment, shared by the image deployer and the guard.
+ * Every state change is a conditional write. The schema and the guarantees are in docs/ledger.md.
+ *
+ * <p>Keys: {@code pk = "SERVICE#<service>"}; {@code sk = "HEAD"} for the per-service pointer item and
+ * {@code sk = "DEPLOYMENT#<digest>"} for each deployment.
+ */
+public final class Ledger {
+  static final String PK = "pk";
+  static final String SK = "sk";
+  static final String HEAD_SK = "HEAD";
+  static final String DEPLOYMENT_PREFIX = "DEPLOYMENT#";
+
+  private final DynamoDbClient dynamo;
+  private final String table;
+  private final Clock clock;
+  private final Duration lease;
+
+  /**
+   * @param lease how long a rollout holds the service lock; at least the function timeout, so that a
+   *     crashed invocation's lock lapses before Lambda's asynchronous retry (1 minute and later).
+   */
+  public Ledger(DynamoDbClient dynamo, String table, Clock clock, Duration lease) {
+    this.dynamo = dynamo;
+    this.table = table;
+    this.clock = clock;
+    this.lease = lease;
+  }
+
+  public String table() {
+    return table;
+  }
+
+  /** {@code <16-digit epoch millis>#<digest>}: newer pushes sort later; ties break on the digest. */
+  public static String orderKey(Instant pushTime, String digest) {
+    return String.format("%016d#%s", pushTime.toEpochMilli(), digest);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // The image deployer's claim protocol
+
+  /** What {@link #claim} decided. */
+  public sealed interface Claim {
+    /** This invocation owns the rollout; {@code deployment} shows the phase to resume from. */
+    record Acquired(String token, Deployment deployment, boolean resumed) implements Claim {}
+
+    /** Nothing to do: see {@link SkipReason}. */
+    record Skipped(SkipReason reason, String detail) implements Claim {}
+
+    /** Another rollout of this service holds the lock: retry later (the newer push wins in the end). */
+    record Busy(String detail) implements Claim {}
+  }
+
+  public enum SkipReason {
+    /** This digest was already deployed (or failed) for the service, under this tag or another. */
+    DUPLICATE_DIGEST,
+    /** A re-delivery of a push whose rollout is running right now. */
+    IN_PROGRESS,
+    /** A newer push was already claimed for the service. */
+    OLDER_PUSH,
+    /** The rollout was interrupted and a newer push has since been claimed; it will not be resumed. */
+    SUPERSEDED
+  }
+
+  /**
+   * Claims the rollout of {@code d} (status ROLLING_OUT, phase CLAIMED) in one transaction: the deployment
+   * item must not exist, and the head must be older than this push and unlocked. On a cancelled claim it
+   * reads both items to decide: skip, resume an interrupted rollout, or report busy.
+   */
+  public Claim claim(Deployment d) {
+    Instant now = clock.instant();
+    String token = UUID.randomUUID().toString();
+    String key = orderKey(d.pushTime(), d.digest());
+    Map<String, AttributeValue> item = toItem(d, now);
+    item.put("leaseToken", s(token));
+    try {
+      dynamo.transactWriteItems(
+          b ->
+              b.transactItems(
+                  TransactWriteItem.builder()
+                      .put(
+                          Put.builder()
+                              .tableName(table)
+                              .item(item)
+                              .conditionExpression("attribute_not_exists(pk)")
+                              .build())
+                      .build(),
+                  TransactWriteItem.builder()
+                      .update(
+                          Update.builder()
+                              .tableName(table)
+                              .key(headKey(d.service()))
+                              .updateExpression(
+                                  "SET latestDigest = :d, latestOrderKey = :k, lockToken = :t, lockUntil = :u,"
+                                      + " updatedAt = :now")
+                              .conditionExpression(
+                                  "attribute_not_exists(pk) OR (latestOrderKey < :k AND"
+                                      + " (attribute_not_exists(lockUntil) OR lockUntil < :nowMs))")
+                              .expressionAttributeValues(
+                                  Map.of(
+                                      ":d", s(d.digest()),
+                                      ":k", s(key),
+                                      ":t", s(token),
+                                      ":u", n(now.plus(lease).toEpochMilli()),
+                                      ":now", s(now.toString()),
+                                      ":nowMs", n(now.toEpochMilli())))
+                              .build())
+                      .build()));
+      return new Claim.Acquired(token, d, false);
+    } catch (TransactionCanceledException cancelled) {
+      return classifyCancelledClaim(d, key, now);
+    }
+  }
+
+  private Claim classifyCancelledClaim(Deployment d, String key, Instant now) {
+    Optional<Deployment> existing = find(d.service(), d.digest());
+    Optional<ServiceHead> head = head(d.service());
+    if (existing.isPresent()) {
+      Deployment e = existing.get();
+      if (e.status() != DeploymentStatus.ROLLING_OUT || e.phase() == Phase.RELEASED) {
+        return new Claim.Skipped(
+            SkipReason.DUPLICATE_DIGEST,
+            "digest " + d.digest() + " already has a deployment (" + e.status() + ", tag " + e.tag() + ")");
+      }
+      // An unfinished rollout of the same digest: running now, or interrupted.
+      if (head.isPresent() && head.get().lockedAt(now)) {
+        return new Claim.Skipped(SkipReason.IN_PROGRESS, "a rollout of " + d.digest() + " is running");
+      }
+      if (head.isPresent() && head.get().latestOrderKey() != null
+          && head.get().latestOrderKey().compareTo(key) > 0) {
+        transition(d.service(), d.digest(), DeploymentStatus.ROLLING_OUT, DeploymentStatus.SUPERSEDED,
+            "interrupted rollout abandoned: newer push " + head.get().latestDigest() + " claimed");
+        return new Claim.Skipped(SkipReason.SUPERSEDED,
+            "interrupted rollout of " + d.digest() + " superseded by " + head.get().latestDigest());
+      }
+      if (head.isEmpty() || !d.digest().equals(head.get().latestDigest())) {
+        // Not reachable with DynamoDB's serializable transactions; stay safe if it ever is.
+        return new Claim.Skipped(SkipReason.IN_PROGRESS, "a claim of " + d.digest() + " is being written");
+      }
+      return takeOver(e, now);
+    }
+    if (head.isPresent()) {
+      ServiceHead h = head.get();
+      if (h.latestOrderKey() != null && h.latestOrderKey().compareTo(key) >= 0) {
+        return new Claim.Skipped(SkipReason.OLDER_PUSH,
+            "a newer push (" + h.latestDigest() + ") was already claimed for " + d.service());
+      }
+      if (h.lockedAt(now)) {
+        return new Claim.Busy("rollout of " + h.latestDigest() + " holds the lock on " + d.service());
+      }
+    }
+    return new Claim.Busy("claim conflicted with a concurrent write on " + d.service() + "; retry");
+  }
+
+  private Claim takeOver(Deployment e, Instant now) {
+    String token = UUID.randomUUID().toString();
+    try {
+      dynamo.transactWriteItems(
+          b ->
+              b.transactItems(
+                  TransactWriteItem.builder()
+                      .update(
+                          Update.builder()
+                              .tableName(table)
+                              .key(headKey(e.service()))
+                              .updateExpression("SET lockToken = :t, lockUntil = :u, updatedAt = :now")
+                              .conditionExpression(
+                                  "latestDigest = :d AND (attribute_not_exists(lockUntil) OR lockUntil < :nowMs)")
+                              .expressionAttributeValues(
+                                  Map.of(
+                                      ":d", s(e.digest()),
+                                      ":t", s(token),
+                                      ":u", n(now.plus(lease).toEpochMilli()),
+                                      ":now", s(now.toString()),
+                                      ":nowMs", n(now.toEpochMilli())))
+                              .build())
+                      .build(),
+                  TransactWriteItem.builder()
+                      .update(
+                          Update.builder()
+                              .tableName(table)
+                              .key(deploymentKey(e.service(), e.digest()))
+                              .updateExpression("SET leaseToken = :t, updatedAt = :now ADD attempts :one")
+                              .conditionExpression("#st = :rolling AND phase <> :released")
+                              .expressionAttributeNames(Map.of("#st", "status"))
+                              .expressionAttributeValues(
+                                  Map.of(
+                                      ":t", s(token),
+                                      ":now", s(now.toString()),
+                                      ":one", n(1),
+                                      ":rolling", s(DeploymentStatus.ROLLING_OUT.name()),
+                                      ":released", s(Phase.RELEASED.name())))
+                              .build())
+                      .build()));
+      return new Claim.Acquired(token, e, true);
+    } catch (TransactionCanceledException lost) {
+      return new Claim.Busy("another invocation resumed " + e.digest() + " first");
+    }
+  }
+
+  /** Records the registered revision (phase REGISTERED). False if this invocation lost its lease. */
+  public boolean recordRegistered(
+      String service, String digest, String token, String newArn, String previousArn, String previousImage) {
+    Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":t", s(token));
+    values.put(":p", s(Phase.REGISTERED.name()));
+    values.put(":new", s(newArn));
+    values.put(":now", s(clock.instant().toString()));
+    StringBuilder set = new StringBuilder("SET phase = :p, newTaskDefinitionArn = :new, updatedAt = :now");
+    if (previousArn != null) {
+      set.append(", previousTaskDefinitionArn = :prev");
+      values.put(":prev", s(previousArn));
+    }
+    if (previousImage != null) {
+      set.append(", previousImage = :prevImage");
+      values.put(":prevImage", s(previousImage));
+    }
+    return conditionalUpdate(
+        deploymentKey(service, digest), set.toString(), "leaseToken = :t", null, values);
+  }
+
+  /**
+   * Completes a rollout: phase RELEASED, the head points at it, the lock is released. One transaction,
+   * conditional on this invocation's token. False if the lease was lost.
+   */
+  public boolean completeRollout(String service, String digest, String token, String newArn) {
+    Instant now = clock.instant();
+    try {
+      dynamo.transactWriteItems(
+          b ->
+              b.transactItems(
+                  TransactWriteItem.builder()
+                      .update(
+                          Update.builder()
+                              .tableName(table)
+                              .key(deploymentKey(service, digest))
+                              .updateExpression("SET phase = :p, releasedAt = :now, updatedAt = :now")
+                              .conditionExpression("leaseToken = :t")
+                              .expressionAttributeValues(
+                                  Map.of(":p", s(Phase.RELEASED.name()), ":now", s(now.toString()), ":t", s(token)))
+                              .build())
+                      .build(),
+                  TransactWriteItem.builder()
+                      .update(
+                          Update.builder()
+                              .tableName(table)
+                              .key(headKey(service))
+                              .updateExpression(
+                                  "SET currentDigest = :d, currentTaskDefinitionArn = :arn, updatedAt = :now"
+                                      + " REMOVE lockToken, lockUntil")
+                              .conditionExpression("lockToken = :t")
+                              .expressionAttributeValues(
+                                  Map.of(":d", s(digest), ":arn", s(newArn), ":now", s(now.toString()), ":t", s(token)))
+                              .build())
+                      .build()));
+      return true;
+    } catch (TransactionCanceledException lost) {
+      return false;
+    }
+  }
+
+  /** Marks a claimed deployment FAILED and releases the lock (permanent failure). */
+  public boolean failRollout(String service, String digest, String token, String reason) {
+    Instant now = clock.instant();
+    try {
+      dynamo.transactWriteItems(
+          b ->
+              b.transactItems(
+                  TransactWriteItem.builder()
+                      .update(
+                          Update.builder()
+                              .tableName(table)
+                              .key(deploymentKey(service, digest))
+                              .updateExpression(
+                                  "SET #st = :failed, reasons = list_append(if_not_exists(reasons, :empty), :r),"
+                                      + " statusChangedAt = :now, updatedAt = :now")
+                              .conditionExpression("leaseToken = :t")
+                              .expressionAttributeNames(Map.of("#st", "status"))
+                              .expressionAttributeValues(
+                                  Map.of(
+                                      ":failed", s(DeploymentStatus.FAILED.name()),
+                                      ":empty", AttributeValue.fromL(List.of()),
+                                      ":r", AttributeValue.fromL(List.of(s(reason))),
+                                      ":now", s(now.toString()),
+                                      ":t", s(token)))
+                              .build())
+                      .build(),
+                  TransactWriteItem.builder()
+                      .update(
+                          Update.builder()
+                              .tableName(table)
+                              .key(headKey(service))
+                              .updateExpression("SET updatedAt = :now REMOVE lockToken, lockUntil")
+                              .conditionExpression("lockToken = :t")
+                              .expressionAttributeValues(Map.of(":now", s(now.toString()), ":t", s(token)))
+                              .build())
+                      .build()));
+      return true;
+    } catch (TransactionCanceledException lost) {
+      return false;
+    }
+  }
+
+  /**
+   * Best effort, after a transient failure: lets Lambda's retry resume at once instead of waiting for the
+   * lease to lapse. Never throws.
+   */
+  public void releaseLock(String service, String token) {
+    try {
+      conditionalUpdate(headKey(service), "SET lockUntil = :zero", "lockToken = :t", null,
+          Map.of(":zero", n(0), ":t", s(token)));
+    } catch (RuntimeException ignored) {
+      // The lease lapses on its own.
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Queries and transitions for the guard (and for the deployer's bookkeeping)
+
+  public Optional<Deployment> find(String service, String digest) {
+    var item =
+        dynamo.getItem(GetItemRequest.builder().tableName(table).key(deploymentKey(service, digest))
+            .consistentRead(true).build()).item();
+    return item == null || item.isEmpty() ? Optional.empty() : Optional.of(fromItem(item));
+  }
+
+  public Optional<ServiceHead> head(String service) {
+    var item =
+        dynamo.getItem(GetItemRequest.builder().tableName(table).key(headKey(service))
+            .consistentRead(true).build()).item();
+    if (item == null || item.isEmpty()) return Optional.empty();
+    Long lockUntil = num(item, "lockUntil");
+    return Optional.of(new ServiceHead(service, str(item, "latestDigest"), str(item, "latestOrderKey"),
+        str(item, "currentDigest"), str(item, "currentTaskDefinitionArn"), str(item, "lastHealthyDigest"),
+        str(item, "lockToken"), lockUntil == null ? null : Instant.ofEpochMilli(lockUntil)));
+  }
+
+  /** The deployment the service was last released to, if it is still ROLLING_OUT (the guard's subject). */
+  public Optional<Deployment> findRollingOut(String service) {
+    return head(service)
+        .map(ServiceHead::currentDigest)
+        .flatMap(digest -> find(service, digest))
+        .filter(d -> d.status() == DeploymentStatus.ROLLING_OUT);
+  }
+
+  /** The newest deployment the guard marked HEALTHY: the rollback target. */
+  public Optional<Deployment> findLastHealthy(String service) {
+    return head(service)
+        .map(ServiceHead::lastHealthyDigest)
+        .flatMap(digest -> find(service, digest))
+        .filter(d -> d.status() == DeploymentStatus.HEALTHY);
+  }
+
+  /** Every deployment of a service, oldest push first. */
+  public List<Deployment> history(String service) {
+    List<Deployment> out = new ArrayList<>();
+    Map<String, AttributeValue> start = null;
+    do {
+      QueryResponse r =
+          dynamo.query(
+              QueryRequest.builder()
+                  .tableName(table)
+                  .keyConditionExpression("pk = :pk AND begins_with(sk, :prefix)")
+                  .expressionAttributeValues(
+                      Map.of(":pk", s(servicePk(service)), ":prefix", s(DEPLOYMENT_PREFIX)))
+                  .consistentRead(true)
+                  .exclusiveStartKey(start)
+                  .build());
+      r.items().forEach(i -> out.add(fromItem(i)));
+      start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+    } while (start != null);
+    out.sort(java.util.Comparator.comparing(Deployment::pushTime));
+    return out;
+  }
+
+  /**
+   * Counts a failed task against a ROLLING_OUT deployment, at most once per task ARN (a re-delivered
+   * stop event changes nothing). Returns the new failure count, or empty if not counted.
+   */
+  public OptionalInt recordTaskFailure(String service, String digest, String taskArn, String reason) {
+    Instant now = clock.instant();
+    try {
+      var r =
+          dynamo.updateItem(
+              UpdateItemRequest.builder()
+                  .tableName(table)
+                  .key(deploymentKey(service, digest))
+                  .updateExpression(
+                      "ADD failureCount :one, failedTasks :task SET reasons = list_append(if_not_exists(reasons,"
+                          + " :empty), :r), updatedAt = :now")
+                  .conditionExpression(
+                      "attribute_exists(pk) AND #st = :rolling AND (attribute_not_exists(failedTasks) OR NOT"
+                          + " contains(failedTasks, :arn))")
+                  .expressionAttributeNames(Map.of("#st", "status"))
+                  .expressionAttributeValues(
+                      Map.of(
+                          ":one", n(1),
+                          ":task", AttributeValue.fromSs(List.of(taskArn)),
+                          ":arn", s(taskArn),
+                          ":empty", AttributeValue.fromL(List.of()),
+                          ":r", AttributeValue.fromL(List.of(s(reason))),
+                          ":now", s(now.toString()),
+                          ":rolling", s(DeploymentStatus.ROLLING_OUT.name())))
+                  .returnValues(ReturnValue.UPDATED_NEW)
+                  .build());
+      Long count = num(r.attributes(), "failureCount");
+      return count == null ? OptionalInt.empty() : OptionalInt.of(count.intValue());
+    } catch (ConditionalCheckFailedException notCounted) {
+      return OptionalInt.empty();
+    }
+  }
+
+  /**
+   * Moves a deployment from one status to another, only if it is in {@code from} (so that, e.g., a
+   * deployment is never rolled back twice). A transition to HEALTHY also makes it the head's
+   * {@code lastHealthyDigest}, atomically. Returns false if the deployment was not in {@code from}.
+   */
+  public boolean transition(
+      String service, String digest, DeploymentStatus from, DeploymentStatus to, String reason) {
+    Instant now = clock.instant();
+    Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":from", s(from.name()));
+    values.put(":to", s(to.name()));
+    values.put(":now", s(now.toString()));
+    values.put(":empty", AttributeValue.fromL(List.of()));
+    values.put(":r", AttributeValue.fromL(reason == null ? List.of() : List.of(s(reason))));
+    Update deployment =
+        Update.builder()
+            .tableName(table)
+            .key(deploymentKey(service, digest))
+            .updateExpression(
+                "SET #st = :to, statusChangedAt = :now, updatedAt = :now,"
+                    + " reasons = list_append(if_not_exists(reasons, :empty), :r)")
+            .conditionExpression("#st = :from")
+            .expressionAttributeNames(Map.of("#st", "status"))
+            .expressionAttributeValues(values)
+            .build();
+    try {
+      if (to == DeploymentStatus.HEALTHY) {
+        dynamo.transactWriteItems(
+            b ->
+                b.transactItems(
+                    TransactWriteItem.builder().update(deployment).build(),
+                    TransactWriteItem.builder()
+                        .update(
+                            Update.builder()
+                                .tableName(table)
+                                .key(headKey(service))
+                                .updateExpression("SET lastHealthyDigest = :d, updatedAt = :now")
+                                .expressionAttributeValues(Map.of(":d", s(digest), ":now", s(now.toString())))
+                                .build())
+                        .build()));
+      } else {
+        dynamo.updateItem(
+            UpdateItemRequest.builder()
+                .tableName(table)
+                .key(deployment.key())
+                .updateExpression(deployment.updateExpression())
+                .conditionExpression(deployment.conditionExpression())
+                .expressionAttributeNames(deployment.expressionAttributeNames())
+                .expressionAttributeValues(deployment.expressionAttributeValues())
+                .build());
+      }
+      return true;
+    } catch (ConditionalCheckFailedException | TransactionCanceledException notInFrom) {
+      return false;
+    }
+  }
+
+  /**
+   * Records a deployment the deployer did not start (owner PIPELINE), for the metrics. Does nothing if a
+   * deployment of that digest already exists. Returns whether it was written.
+   */
+  public boolean recordIfAbsent(Deployment d) {
+    try {
+      dynamo.putItem(b -> b.tableName(table).item(toItem(d, clock.instant()))
+          .conditionExpression("attribute_not_exists(pk)"));
+      return true;
+    } catch (ConditionalCheckFailedException exists) {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Mapping
+
+  private boolean conditionalUpdate(
+      Map<String, AttributeValue> key,
+      String update,
+      String condition,
+      Map<String, String> names,
+      Map<String, AttributeValue> values) {
+    try {
+      dynamo.updateItem(
+          UpdateItemRequest.builder()
+              .tableName(table)
+              .key(key)
+              .updateExpression(update)
+              .conditionExpression(condition)
+              .expressionAttributeNames(names)
+              .expressionAttributeValues(values)
+              .build());
+      return true;
+    } catch (ConditionalCheckFailedException e) {
+      return false;
+    }
+  }
+
+  static String servicePk(String service) {
+    return "SERVICE#" + service;
+  }
+
+  static Map<String, AttributeValue> headKey(String service) {
+    return Map.of(PK, s(servicePk(service)), SK, s(HEAD_SK));
+  }
+
+  static Map<String, AttributeValue> deploymentKey(String service, String digest) {
+    return Map.of(PK, s(servicePk(service)), SK, s(DEPLOYMENT_PREFIX + digest));
+  }
+
+  private static Map<String, AttributeValue> toItem(Deployment d, Instant now) {
+    Map<String, AttributeValue> i = new HashMap<>(deploymentKey(d.service(), d.digest()));
+    i.put("type", s("DEPLOYMENT"));
+    i.put("service", s(d.service()));
+    putIf(i, "cluster", d.cluster());
+    i.put("digest", s(d.digest()));
+    putIf(i, "tag", d.tag());
+    putIf(i, "repository", d.repository());
+    putIf(i, "image", d.image());
+    putIf(i, "eventId", d.eventId());
+    i.put("pushTime", s(d.pushTime().toString()));
+    i.put("orderKey", s(orderKey(d.pushTime(), d.digest())));
+    i.put("status", s(d.status().name()));
+    i.put("phase", s(d.phase().name()));
+    i.put("owner", s(d.owner().name()));
+    putIf(i, "newTaskDefinitionArn", d.newTaskDefinitionArn());
+    putIf(i, "previousTaskDefinitionArn", d.previousTaskDefinitionArn());
+    putIf(i, "previousImage", d.previousImage());
+    i.put("failureCount", n(d.failureCount()));
+    if (d.failedTasks() != null && !d.failedTasks().isEmpty()) {
+      i.put("failedTasks", AttributeValue.fromSs(List.copyOf(d.failedTasks())));
+    }
+    List<AttributeValue> reasons = new ArrayList<>();
+    if (d.reasons() != null) d.reasons().forEach(r -> reasons.add(s(r)));
+    i.put("reasons", AttributeValue.fromL(reasons));
+    i.put("createdAt", s(now.toString()));
+    i.put("updatedAt", s(now.toString()));
+    i.put("attempts", n(1));
+    return i;
+  }
+
+  static Deployment fromItem(Map<String, AttributeValue> i) {
+    Set<String> failed = i.containsKey("failedTasks") ? new LinkedHashSet<>(i.get("failedTasks").ss()) : Set.of();
+    List<String> reasons = new ArrayList<>();
+    if (i.containsKey("reasons") && i.get("reasons").hasL()) {
+      i.get("reasons").l().forEach(a -> reasons.add(a.s()));
+    }
+    Long failures = num(i, "failureCount");
+    return new Deployment(
+        str(i, "service"),
+        str(i, "cluster"),
+        str(i, "digest"),
+        str(i, "tag"),
+        str(i, "repository"),
+        str(i, "image"),
+        str(i, "eventId"),
+        instant(i, "pushTime"),
+        DeploymentStatus.valueOf(str(i, "status")),
+        i.containsKey("phase") ? Phase.valueOf(str(i, "phase")) : Phase.CLAIMED,
+        i.containsKey("owner") ? Owner.valueOf(str(i, "owner")) : Owner.IMAGE_DEPLOYER,
+        str(i, "newTaskDefinitionArn"),
+        str(i, "previousTaskDefinitionArn"),
+        str(i, "previousImage"),
+        failures == null ? 0 : failures.intValue(),
+        failed,
+        List.copyOf(reasons),
+        instant(i, "createdAt"),
+        instant(i, "updatedAt"));
+  }
+
+  private static void putIf(Map<String, AttributeValue> i, String k, String v) {
+    if (v != null && !v.isEmpty()) i.put(k, s(v));
+  }
+
+  private static AttributeValue s(String v) {
+    return AttributeValue.fromS(v);
+  }
+
+  private static AttributeValue n(long v) {
+    return AttributeValue.fromN(Long.toString(v));
+  }
+
+  private static String str(Map<String, AttributeValue> i, String k) {
+    AttributeValue v = i == null ? null : i.get(k);
+    return v == null ? null : v.s();
+  }
+
+  private static Long num(Map<String, AttributeValue> i, String k) {
+    AttributeValue v = i == null ? null : i.get(k);
+    return v == null || v.n() == null ? null : Long.parseLong(v.n());
+  }
+
+  private static Instant instant(Map<String, AttributeValue> i, String k) {
+    String v = str(i, k);
+    return v == null ? null : Instant.parse(v);
+  }
+}

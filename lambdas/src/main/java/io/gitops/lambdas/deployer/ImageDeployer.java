@@ -1,0 +1,240 @@
+package io.gitops.lambdas.deployer;
+
+import io.gitops.lambdas.core.AwsClients;
+import io.gitops.lambdas.core.Deployment;
+import io.gitops.lambdas.core.DeploymentStatus;
+import io.gitops.lambdas.core.Failures;
+import io.gitops.lambdas.core.Json;
+import io.gitops.lambdas.core.LambdaConfig;
+import io.gitops.lambdas.core.Ledger;
+import io.gitops.lambdas.core.Log;
+import io.gitops.lambdas.core.Metrics;
+import io.gitops.lambdas.core.Notifier;
+import io.gitops.lambdas.core.Owner;
+import io.gitops.lambdas.core.PermanentFailureException;
+import io.gitops.lambdas.core.Phase;
+import io.gitops.lambdas.core.ReleaseParameters;
+import io.gitops.lambdas.core.RetryableException;
+import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.lambdas.core.TaskDefinitions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.DescribeServicesResponse;
+import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
+
+/**
+ * Rolls an ECR push out to its ECS service. Every step is idempotent (see docs/ledger.md):
+ *
+ * <ol>
+ *   <li>tag policy and repository mapping (no AWS call);
+ *   <li>claim the deployment in the ledger (conditional; orders pushes and locks the service);
+ *   <li>read the service and its task definition;
+ *   <li>register a clone differing only in the container image, and record it in the ledger;
+ *   <li>UpdateService to the new revision (nothing else changes);
+ *   <li>write the release parameter;
+ *   <li>complete the ledger entry (status stays ROLLING_OUT until the guard judges it) and release the lock.
+ * </ol>
+ *
+ * <p>Transient failures (after the SDK's retries) throw {@link RetryableException} so that Lambda retries
+ * the event; permanent ones mark the deployment FAILED, notify the alarm topic and return FAILED.
+ */
+public final class ImageDeployer {
+  private final LambdaConfig config;
+  private final EcsClient ecs;
+  private final Ledger ledger;
+  private final ReleaseParameters releases;
+  private final Notifier notifier;
+  private final Log log;
+  private final Metrics metrics;
+  private final Clock clock;
+
+  public ImageDeployer(LambdaConfig config, AwsClients clients, Log log, Metrics metrics, Clock clock) {
+    this.config = config;
+    this.ecs = clients.ecs();
+    this.ledger = new Ledger(clients.dynamo(), config.ledgerTable(), clock, config.lockLease());
+    this.releases = new ReleaseParameters(clients.ssm());
+    this.notifier = new Notifier(clients.sns(), config.alarmTopicArn());
+    this.log = log;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  /** Handles one push. Throws {@link RetryableException} only when a later retry can succeed. */
+  public Outcome deploy(ImagePush push, boolean coldStart) {
+    Instant started = clock.instant();
+    Log l = log.with("repository", push.repository()).with("digest", push.digest())
+        .with("tag", push.tag().orElse(null)).with("eventId", push.eventId());
+    if (push.tag().isEmpty()) {
+      return skip(l, coldStart, Outcome.skipped("UNTAGGED", "digest-only pushes never deploy"));
+    }
+    String tag = push.tag().get();
+    if (!config.tagPolicy().matcher(tag).matches()) {
+      return skip(l, coldStart, Outcome.skipped("TAG_POLICY",
+          "tag '" + tag + "' does not match " + config.tagPolicy().pattern()));
+    }
+    var mapped = config.targetForRepository(push.repository());
+    if (mapped.isEmpty()) {
+      return skip(l, coldStart, Outcome.skipped("UNKNOWN_REPOSITORY",
+          "repository '" + push.repository() + "' is not mapped to a service"));
+    }
+    ServiceTarget target = mapped.get();
+    l = l.with("service", target.service()).with("cluster", target.cluster());
+    String image = ReleaseParameters.image(target.repositoryUri(), push.digest());
+    Deployment claimed = new Deployment(target.service(), target.cluster(), push.digest(), tag, push.repository(),
+        image, push.eventId(), push.time(), DeploymentStatus.ROLLING_OUT, Phase.CLAIMED, Owner.IMAGE_DEPLOYER,
+        null, null, null, 0, Set.of(), List.of(), null, null);
+
+    Ledger.Claim claim;
+    try {
+      claim = ledger.claim(claimed);
+    } catch (SdkException e) {
+      if (Failures.isTransient(e)) {
+        throw retryOrFail(l, e, "claiming the deployment");
+      }
+      return failUnclaimed(l, coldStart, target, push, "claiming the deployment: " + Failures.describe(e));
+    }
+    if (claim instanceof Ledger.Claim.Skipped s) {
+      return skip(l, coldStart, Outcome.skipped(s.reason().name(), s.detail()));
+    }
+    if (claim instanceof Ledger.Claim.Busy b) {
+      l.warn("service busy; the event will be retried", "reason", b.detail());
+      metrics.count("DeploymentsRetried", coldStart, Map.of("Reason", "BUSY"));
+      throw new RetryableException("BUSY: " + b.detail());
+    }
+    Ledger.Claim.Acquired acquired = (Ledger.Claim.Acquired) claim;
+    if (!acquired.resumed()) {
+      metrics.count("DeploymentsStarted", coldStart);
+    }
+    l.info(acquired.resumed() ? "resuming an interrupted rollout" : "rollout claimed",
+        "phase", acquired.deployment().phase().name());
+    try {
+      Outcome o = rollout(l, target, image, push, acquired);
+      metrics.millis("DeploymentLatency", Duration.between(started, clock.instant()).toMillis(), coldStart);
+      metrics.millis("PushToRolloutLatency", Math.max(0, Duration.between(push.time(), clock.instant()).toMillis()),
+          coldStart);
+      return o;
+    } catch (PermanentFailureException e) {
+      return fail(l, coldStart, target, push, acquired.token(), e.getMessage());
+    } catch (SdkException e) {
+      if (Failures.isTransient(e)) {
+        ledger.releaseLock(target.service(), acquired.token());
+        throw retryOrFail(l, e, "rolling out");
+      }
+      return fail(l, coldStart, target, push, acquired.token(), Failures.describe(e));
+    }
+  }
+
+  private Outcome rollout(Log l, ServiceTarget target, String image, ImagePush push, Ledger.Claim.Acquired claim) {
+    Deployment d = claim.deployment();
+    String newArn = d.phase() == Phase.REGISTERED ? d.newTaskDefinitionArn() : null;
+    String previousImage = d.previousImage();
+    if (newArn == null) {
+      DescribeServicesResponse services =
+          ecs.describeServices(b -> b.cluster(target.cluster()).services(target.service()));
+      var service = services.services().stream()
+          .filter(s -> target.service().equals(s.serviceName()) && "ACTIVE".equals(s.status()))
+          .findFirst()
+          .orElseThrow(() -> new PermanentFailureException("service '" + target.service()
+              + "' not found (or not ACTIVE) in cluster '" + target.cluster() + "'"));
+      String currentArn = service.taskDefinition();
+      DescribeTaskDefinitionResponse current = ecs.describeTaskDefinition(
+          b -> b.taskDefinition(currentArn).include(TaskDefinitionField.TAGS));
+      previousImage = TaskDefinitions.imageOf(current.taskDefinition(), target.container());
+      if (image.equals(previousImage)) {
+        newArn = currentArn; // the service already runs this image: nothing to register
+      } else {
+        newArn = ecs.registerTaskDefinition(TaskDefinitions.cloneWithImage(current, target.container(), image))
+            .taskDefinition().taskDefinitionArn();
+      }
+      l.with("revision", newArn).info("task definition registered", "previousRevision", currentArn);
+      if (!ledger.recordRegistered(target.service(), push.digest(), claim.token(), newArn, currentArn, previousImage)) {
+        throw new RetryableException("LEASE_LOST: another invocation took over the rollout of " + push.digest());
+      }
+    }
+    String revision = newArn;
+    ecs.updateService(b -> b.cluster(target.cluster()).service(target.service()).taskDefinition(revision));
+    releases.put(target.releaseParameter(), image);
+    if (!ledger.completeRollout(target.service(), push.digest(), claim.token(), revision)) {
+      throw new RetryableException("LEASE_LOST: another invocation took over the rollout of " + push.digest());
+    }
+    Log done = l.with("revision", revision);
+    supersedePrevious(done, target, push.digest(), previousImage);
+    done.info("rolled out", "releaseParameter", target.releaseParameter(), "image", image);
+    return Outcome.deployed(revision, "ROLLED_OUT: " + target.service() + " now runs " + image);
+  }
+
+  /** The deployment the service ran before, if still ROLLING_OUT, will never be judged: SUPERSEDED. */
+  private void supersedePrevious(Log l, ServiceTarget target, String digest, String previousImage) {
+    ReleaseParameters.digestOf(previousImage)
+        .filter(prev -> !prev.equals(digest))
+        .ifPresent(prev -> {
+          try {
+            ledger.transition(target.service(), prev, DeploymentStatus.ROLLING_OUT, DeploymentStatus.SUPERSEDED,
+                "superseded by " + digest);
+          } catch (SdkException e) {
+            l.warn("could not mark the previous deployment SUPERSEDED", "previousDigest", prev,
+                "error", Failures.describe(e));
+          }
+        });
+  }
+
+  private Outcome skip(Log l, boolean coldStart, Outcome o) {
+    l.info("skipped", "reason", o.reason());
+    metrics.count("DeploymentsSkipped", coldStart, Map.of("Reason", o.code()));
+    return o;
+  }
+
+  private Outcome fail(Log l, boolean coldStart, ServiceTarget target, ImagePush push, String token, String reason) {
+    l.error("rollout failed permanently", "reason", reason);
+    try {
+      // Notify first: if the ledger write then fails, the retry notifies again rather than never.
+      notifier.publish("Image deployment failed: " + target.service() + " " + push.tag().orElse(push.digest()),
+          Json.obj().put("event", "DEPLOYMENT_FAILED").put("service", target.service())
+              .put("cluster", target.cluster()).put("repository", push.repository())
+              .put("digest", push.digest()).put("tag", push.tag().orElse(null)).put("reason", reason)
+              .put("environment", config.environmentName()));
+      ledger.failRollout(target.service(), push.digest(), token, reason);
+    } catch (SdkException e) {
+      ledger.releaseLock(target.service(), token);
+      throw retryOrFail(l, e, "recording a permanent failure");
+    }
+    metrics.count("DeploymentsFailed", coldStart);
+    return Outcome.failed("PERMANENT_FAILURE", reason);
+  }
+
+  /** A permanent failure before any claim (e.g. the ledger table is missing): notify, nothing to mark. */
+  private Outcome failUnclaimed(Log l, boolean coldStart, ServiceTarget target, ImagePush push, String reason) {
+    l.error("rollout failed permanently before it was claimed", "reason", reason);
+    try {
+      notifier.publish("Image deployment failed: " + target.service() + " " + push.tag().orElse(push.digest()),
+          Json.obj().put("event", "DEPLOYMENT_FAILED").put("service", target.service())
+              .put("digest", push.digest()).put("reason", reason).put("environment", config.environmentName()));
+    } catch (SdkException e) {
+      l.error("could not notify the alarm topic", "error", Failures.describe(e));
+    }
+    metrics.count("DeploymentsFailed", coldStart);
+    return Outcome.failed("PERMANENT_FAILURE", reason);
+  }
+
+  private RuntimeException retryOrFail(Log l, SdkException e, String step) {
+    String what = Failures.describe(e);
+    if (Failures.isTransient(e)) {
+      l.warn("transient failure while " + step + "; the event will be retried", "error", what);
+      return new RetryableException("TRANSIENT: " + step + ": " + what, e);
+    }
+    // A permanent failure outside the rollout (e.g. the ledger table is missing): nothing to mark.
+    l.error("permanent failure while " + step, "error", what);
+    return new PermanentFailureException(step + ": " + what, e);
+  }
+}

@@ -1,0 +1,194 @@
+package io.gitops.lambdas.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An HTTP proxy between the SDK and moto that answers a configurable share of requests with a fault
+ * instead of forwarding them: a throttling error, a 500, or a dropped connection (closed without a
+ * response). Faulted requests never reach moto, so a fault never leaves a half-applied call behind; see
+ * the test report for what that leaves out. Point the function's clients at {@link #endpoint()}.
+ */
+public final class FaultProxy implements AutoCloseable {
+  public enum Fault {
+    THROTTLE,
+    SERVER_ERROR,
+    DROP
+  }
+
+  private static final Set<String> HOP_HEADERS =
+      Set.of("host", "connection", "content-length", "expect", "upgrade", "transfer-encoding", "keep-alive");
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final HttpClient upstream;
+  private final URI target;
+  private final Random random;
+  private final List<Fault> faults;
+  private volatile double rate;
+  private volatile boolean serialize;
+  private final Object upstreamLock = new Object();
+  private final AtomicInteger requests = new AtomicInteger();
+  private final Map<Fault, AtomicInteger> injected = new ConcurrentHashMap<>();
+
+  /**
+   * @param rate share of requests to fault, 0..1
+   * @param seed for reproducible runs
+   */
+  public FaultProxy(URI target, double rate, long seed, List<Fault> faults) {
+    this.target = target;
+    this.rate = rate;
+    this.random = new Random(seed);
+    this.faults = List.copyOf(faults);
+    this.upstream = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(2)).build();
+    try {
+      server = HttpServer.create(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 64);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    executor = Executors.newFixedThreadPool(16);
+    server.setExecutor(executor);
+    server.createContext("/", this::handle);
+    server.start();
+  }
+
+  public URI endpoint() {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  public void rate(double rate) {
+    this.rate = rate;
+  }
+
+  /**
+   * Forwards one request at a time. moto's threaded server gives no isolation between concurrent requests
+   * (its DynamoDB transactions roll back by restoring a whole-table copy, erasing concurrent writes), while
+   * DynamoDB guarantees atomic conditional writes and serializable transactions. Serializing at the proxy
+   * restores the guarantee the code relies on; the function's threads still race for real.
+   */
+  public FaultProxy serialize(boolean on) {
+    this.serialize = on;
+    return this;
+  }
+
+  /** A proxy that injects no faults and serializes requests: for concurrency tests. */
+  public static FaultProxy serializing(URI target) {
+    return new FaultProxy(target, 0, 0, List.of(Fault.SERVER_ERROR)).serialize(true);
+  }
+
+  public int requests() {
+    return requests.get();
+  }
+
+  /** Faults injected so far, by kind. */
+  public Map<Fault, Integer> injected() {
+    Map<Fault, Integer> out = new TreeMap<>();
+    for (Fault f : Fault.values()) out.put(f, injected.getOrDefault(f, new AtomicInteger()).get());
+    return out;
+  }
+
+  public int injectedTotal() {
+    return injected.values().stream().mapToInt(AtomicInteger::get).sum();
+  }
+
+  private Fault pick() {
+    synchronized (random) {
+      if (random.nextDouble() >= rate) return null;
+      return faults.get(random.nextInt(faults.size()));
+    }
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    requests.incrementAndGet();
+    byte[] body = ex.getRequestBody().readAllBytes();
+    Fault fault = pick();
+    if (fault != null) {
+      injected.computeIfAbsent(fault, k -> new AtomicInteger()).incrementAndGet();
+      String type = String.valueOf(ex.getRequestHeaders().getFirst("Content-Type"));
+      boolean json = type.contains("json");
+      switch (fault) {
+        case DROP -> {
+          // Closing the exchange's raw connection without a response: the client sees a reset / EOF.
+          throw new IOException("fault proxy: dropped connection");
+        }
+        case THROTTLE -> respond(ex, 400, json,
+            json ? "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded (fault proxy)\"}"
+                : xmlError("Throttling", "Rate exceeded (fault proxy)"), "ThrottlingException");
+        case SERVER_ERROR -> respond(ex, 500, json,
+            json ? "{\"__type\":\"InternalFailure\",\"message\":\"injected 500 (fault proxy)\"}"
+                : xmlError("InternalFailure", "injected 500 (fault proxy)"), "InternalFailure");
+        default -> throw new IllegalStateException();
+      }
+      return;
+    }
+    HttpRequest.Builder req = HttpRequest.newBuilder(target.resolve(ex.getRequestURI().toString()))
+        .timeout(Duration.ofSeconds(10))
+        .method(ex.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
+    ex.getRequestHeaders().forEach((k, vs) -> {
+      if (!HOP_HEADERS.contains(k.toLowerCase())) vs.forEach(v -> req.header(k, v));
+    });
+    HttpResponse<byte[]> resp;
+    try {
+      if (serialize) {
+        synchronized (upstreamLock) {
+          resp = upstream.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
+        }
+      } else {
+        resp = upstream.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+    resp.headers().map().forEach((k, vs) -> {
+      if (!HOP_HEADERS.contains(k.toLowerCase()) && !k.startsWith(":")) ex.getResponseHeaders().put(k, vs);
+    });
+    byte[] out = resp.body();
+    ex.sendResponseHeaders(resp.statusCode(), out.length == 0 ? -1 : out.length);
+    try (OutputStream os = ex.getResponseBody()) {
+      os.write(out);
+    }
+  }
+
+  private static String xmlError(String code, String message) {
+    return "<ErrorResponse><Error><Type>Sender</Type><Code>" + code + "</Code><Message>" + message
+        + "</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>";
+  }
+
+  private static void respond(HttpExchange ex, int status, boolean json, String body, String errorType)
+      throws IOException {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().add("Content-Type", json ? "application/x-amz-json-1.1" : "text/xml");
+    ex.getResponseHeaders().add("x-amzn-ErrorType", errorType);
+    ex.getResponseHeaders().add("x-amzn-RequestId", "fault-proxy");
+    ex.sendResponseHeaders(status, b.length);
+    try (OutputStream os = ex.getResponseBody()) {
+      os.write(b);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}
