@@ -8,6 +8,8 @@ import io.gitops.lambdas.core.LambdaConfig;
 import io.gitops.lambdas.core.PermanentFailureException;
 import io.gitops.lambdas.core.RetryableException;
 import io.gitops.lambdas.deployer.ImageDeployerHandler;
+import io.gitops.lambdas.guard.GuardConfig;
+import io.gitops.lambdas.guard.GuardHandler;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -24,7 +26,7 @@ import java.util.TreeMap;
 /**
  * {@code bin/gitops invoke FUNCTION --event FILE [--endpoint URL]}: runs one function's handler once,
  * in-process, with the same environment variables the stack sets. Prints one JSON outcome on stdout;
- * logs and metrics go to stderr.
+ * with {@code --verbose}, the function's JSON logs and EMF metrics go to stderr.
  *
  * <p>Exit codes: 0 handled (deployed, skipped, or a recorded permanent failure); 1 the event would be
  * retried by Lambda; 2 usage, configuration or event errors (one line on stderr, never a stack trace).
@@ -39,6 +41,16 @@ public final class Invoke {
   @FunctionalInterface
   public interface Factory {
     LocalFunction create(LambdaConfig config, AwsClients clients, PrintStream logs);
+
+    /**
+     * With the raw environment and the client settings too, for a function with settings of its own (the
+     * guard's) or a client of its own (the guard's ELBv2 client, which must get the same endpoint and
+     * interceptors, e.g. the API call counter).
+     */
+    default LocalFunction create(LambdaConfig config, Map<String, String> env, AwsClients clients,
+        AwsClients.Settings settings, PrintStream logs) {
+      return create(config, clients, logs);
+    }
   }
 
   /** The registry of function names; the guard adds itself here. */
@@ -48,6 +60,22 @@ public final class Invoke {
         ImageDeployerHandler h = new ImageDeployerHandler(config, clients, logs, Clock.systemUTC());
         return event -> h.handle(event).toJson();
       }));
+
+  static {
+    FUNCTIONS.put(GuardHandler.FUNCTION, new Factory() {
+      @Override
+      public LocalFunction create(LambdaConfig config, AwsClients clients, PrintStream logs) {
+        throw new IllegalStateException("the guard needs the client settings");
+      }
+
+      @Override
+      public LocalFunction create(LambdaConfig config, Map<String, String> env, AwsClients clients,
+          AwsClients.Settings settings, PrintStream logs) {
+        GuardHandler h = new GuardHandler(config, GuardConfig.from(env), settings.interceptors(), logs);
+        return event -> h.handle(event).toJson();
+      }
+    });
+  }
 
   private Invoke() {}
 
@@ -79,10 +107,12 @@ public final class Invoke {
     String name = null;
     String eventFile = null;
     String endpoint = null;
+    boolean verbose = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--event" -> eventFile = value(args, ++i, "--event");
         case "--endpoint" -> endpoint = value(args, ++i, "--endpoint");
+        case "--verbose", "-v" -> verbose = true;
         case "-h", "--help" -> throw new UsageException(usage());
         default -> {
           if (args[i].startsWith("-") || name != null) throw new UsageException("unexpected argument '" + args[i] + "'; " + usage());
@@ -112,8 +142,10 @@ public final class Invoke {
     LambdaConfig config = LambdaConfig.from(env);
     config.endpoint().ifPresent(Invoke::checkReachable);
     ApiCallCounter counter = new ApiCallCounter();
-    AwsClients clients = AwsClients.create(AwsClients.Settings.from(config, List.of(counter)));
-    LocalFunction function = factory.create(config, clients, err);
+    AwsClients.Settings settings = AwsClients.Settings.from(config, List.of(counter));
+    AwsClients clients = AwsClients.create(settings);
+    PrintStream logs = verbose ? err : new PrintStream(java.io.OutputStream.nullOutputStream());
+    LocalFunction function = factory.create(config, env, clients, settings, logs);
     Json.Obj result;
     try {
       result = function.handle(event);
@@ -145,7 +177,7 @@ public final class Invoke {
   }
 
   private static String usage() {
-    return "usage: gitops invoke FUNCTION --event FILE [--endpoint URL]";
+    return "usage: gitops invoke FUNCTION --event FILE [--endpoint URL] [--verbose]";
   }
 
   private static String oneLine(String s) {

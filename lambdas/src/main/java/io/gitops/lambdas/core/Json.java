@@ -117,7 +117,9 @@ public final class Json {
   private static String firstLine(String s) {
     if (s == null) return "unparseable";
     int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
+    String line = nl < 0 ? s : s.substring(0, nl);
+    // "some.pkg.JsonParseException: Unexpected end-of-input" -> "Unexpected end-of-input"
+    return line.replaceFirst("^([\\w$]+\\.)*[\\w$]+(Exception|Error): ", "");
   }
 
   /** Escapes and quotes a string for JSON output. */

@@ -402,7 +402,8 @@ public final class Ledger {
 
   /**
    * Counts a failed task against a ROLLING_OUT deployment, at most once per task ARN (a re-delivered
-   * stop event changes nothing). Returns the new failure count, or empty if not counted.
+   * stop event changes nothing). Returns the new failure count, or empty if not counted. The first counted
+   * failure also sets {@code firstFailureAt} (the guard's time-to-rollback metric).
    */
   public OptionalInt recordTaskFailure(String service, String digest, String taskArn, String reason) {
     Instant now = clock.instant();
@@ -414,7 +415,7 @@ public final class Ledger {
                   .key(deploymentKey(service, digest))
                   .updateExpression(
                       "ADD failureCount :one, failedTasks :task SET reasons = list_append(if_not_exists(reasons,"
-                          + " :empty), :r), updatedAt = :now")
+                          + " :empty), :r), updatedAt = :now, firstFailureAt = if_not_exists(firstFailureAt, :now)")
                   .conditionExpression(
                       "attribute_exists(pk) AND #st = :rolling AND (attribute_not_exists(failedTasks) OR NOT"
                           + " contains(failedTasks, :arn))")

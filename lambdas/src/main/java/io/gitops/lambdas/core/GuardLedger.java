@@ -1,0 +1,334 @@
+package io.gitops.lambdas.core;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.UUID;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.Update;
+
+/**
+ * The guard's part of the ledger table (same table and keys as {@link Ledger}; see docs/ledger.md):
+ *
+ * <ul>
+ *   <li>task items {@code sk = "TASK#<taskArn>"}: the newest state seen of each task (EventBridge delivers
+ *       out of order: the event's {@code version}, then {@code updatedAt}, decide which state is newer);
+ *   <li>on a deployment item: the rollback lease ({@code rollbackToken}, {@code rollbackLeaseUntil}) and the
+ *       revision rolled back to ({@code rolledBackTo});
+ *   <li>on the head item: the revision a rollback restored ({@code restored*}), its failures, and
+ *       {@code haltedForDigest} when the restored revision failed too (the guard stops acting on the
+ *       service until a new push changes {@code currentDigest}).
+ * </ul>
+ * Every write is conditional, so that a re-delivered or concurrent event never acts twice.
+ */
+public final class GuardLedger {
+  static final String TASK_PREFIX = "TASK#";
+
+  private final DynamoDbClient dynamo;
+  private final String table;
+  private final Clock clock;
+
+  public GuardLedger(DynamoDbClient dynamo, String table, Clock clock) {
+    this.dynamo = dynamo;
+    this.table = table;
+    this.clock = clock;
+  }
+
+  /** The head's guard fields. {@code head} is empty before the first push or pipeline record. */
+  public record ServiceState(
+      Optional<ServiceHead> head,
+      String restoredDigest,
+      String restoredTaskDefinitionArn,
+      String restoredForDigest,
+      int restoredFailureCount,
+      String haltedForDigest) {
+
+    public Optional<String> currentDigest() {
+      return head.map(ServiceHead::currentDigest);
+    }
+
+    /** The restored revision failed too and no push has arrived since. */
+    public boolean halted() {
+      return haltedForDigest != null && currentDigest().filter(haltedForDigest::equals).isPresent();
+    }
+
+    /** The restored revision of the last rollback, while no new push has arrived since. */
+    public Optional<String> activeRestoredRevision() {
+      return restoredForDigest != null && currentDigest().filter(restoredForDigest::equals).isPresent()
+          ? Optional.ofNullable(restoredTaskDefinitionArn) : Optional.empty();
+    }
+  }
+
+  /** The deployment the head points at, with the guard's fields. */
+  public record Current(Deployment deployment, Optional<Instant> firstFailureAt,
+      Optional<String> rolledBackTo) {}
+
+  /** The head and the deployment it points at: two consistent reads. */
+  public record View(ServiceState state, Optional<Current> current) {
+    public Optional<Deployment> rollingOut() {
+      return current.map(Current::deployment).filter(d -> d.status() == DeploymentStatus.ROLLING_OUT);
+    }
+  }
+
+  public View view(String service) {
+    Map<String, AttributeValue> h = get(Ledger.headKey(service));
+    Optional<ServiceHead> head = Optional.empty();
+    ServiceState state;
+    if (h == null) {
+      state = new ServiceState(head, null, null, null, 0, null);
+    } else {
+      Long lockUntil = num(h, "lockUntil");
+      head = Optional.of(new ServiceHead(service, str(h, "latestDigest"), str(h, "latestOrderKey"),
+          str(h, "currentDigest"), str(h, "currentTaskDefinitionArn"), str(h, "lastHealthyDigest"),
+          str(h, "lockToken"), lockUntil == null ? null : Instant.ofEpochMilli(lockUntil)));
+      Long restoredFailures = num(h, "restoredFailureCount");
+      state = new ServiceState(head, str(h, "restoredDigest"), str(h, "restoredTaskDefinitionArn"),
+          str(h, "restoredForDigest"), restoredFailures == null ? 0 : restoredFailures.intValue(),
+          str(h, "haltedForDigest"));
+    }
+    Optional<Current> current = Optional.empty();
+    String digest = state.currentDigest().orElse(null);
+    if (digest != null) {
+      Map<String, AttributeValue> d = get(Ledger.deploymentKey(service, digest));
+      if (d != null) {
+        String first = str(d, "firstFailureAt");
+        current = Optional.of(new Current(Ledger.fromItem(d),
+            Optional.ofNullable(first).map(Instant::parse), Optional.ofNullable(str(d, "rolledBackTo"))));
+      }
+    }
+    return new View(state, current);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Task tracking
+
+  /** How a task state compared with the newest one already recorded for that task. */
+  public enum TaskWrite {
+    /** The first or a newer state: recorded. */
+    NEWER,
+    /** The same state again (a duplicate delivery): nothing written. */
+    SAME,
+    /** An older state delivered late: nothing written. */
+    OLDER
+  }
+
+  /** One tracked task: its newest known state. */
+  public record TrackedTask(String taskArn, String taskDefinitionArn, String lastStatus, long version,
+      Instant updatedAt, Optional<String> privateIp) {}
+
+  /** Records the task's state if it is newer than the one recorded (by version, then updatedAt). */
+  public TaskWrite recordTaskState(String service, TrackedTask t) {
+    Map<String, AttributeValue> item = new HashMap<>(taskKey(service, t.taskArn()));
+    item.put("type", s("TASK"));
+    item.put("service", s(service));
+    item.put("taskDefinitionArn", s(t.taskDefinitionArn()));
+    item.put("lastStatus", s(t.lastStatus()));
+    item.put("version", n(t.version()));
+    item.put("updatedAtMs", n(t.updatedAt().toEpochMilli()));
+    item.put("recordedAt", s(clock.instant().toString()));
+    t.privateIp().ifPresent(ip -> item.put("privateIp", s(ip)));
+    try {
+      dynamo.putItem(b -> b.tableName(table).item(item)
+          .conditionExpression("attribute_not_exists(pk) OR version < :v OR (version = :v AND updatedAtMs < :u)")
+          .expressionAttributeValues(Map.of(":v", n(t.version()), ":u", n(t.updatedAt().toEpochMilli()))));
+      return TaskWrite.NEWER;
+    } catch (ConditionalCheckFailedException notNewer) {
+      Map<String, AttributeValue> old = get(taskKey(service, t.taskArn()));
+      if (old == null) return TaskWrite.OLDER; // deleted meanwhile: not reachable in practice
+      long v = num(old, "version");
+      long u = num(old, "updatedAtMs");
+      boolean same = v == t.version() && u == t.updatedAt().toEpochMilli()
+          && t.lastStatus().equals(str(old, "lastStatus"));
+      return same ? TaskWrite.SAME : TaskWrite.OLDER;
+    }
+  }
+
+  /** The tracked tasks of one revision whose newest known state is RUNNING. */
+  public List<TrackedTask> runningTasks(String service, String taskDefinitionArn) {
+    List<TrackedTask> out = new ArrayList<>();
+    Map<String, AttributeValue> start = null;
+    do {
+      Map<String, AttributeValue> from = start;
+      QueryResponse r = dynamo.query(b -> b.tableName(table).consistentRead(true).exclusiveStartKey(from)
+          .keyConditionExpression("pk = :pk AND begins_with(sk, :prefix)")
+          .filterExpression("taskDefinitionArn = :td AND lastStatus = :running")
+          .expressionAttributeValues(Map.of(":pk", s(Ledger.servicePk(service)), ":prefix", s(TASK_PREFIX),
+              ":td", s(taskDefinitionArn), ":running", s("RUNNING"))));
+      for (Map<String, AttributeValue> i : r.items()) {
+        out.add(new TrackedTask(str(i, "sk").substring(TASK_PREFIX.length()), str(i, "taskDefinitionArn"),
+            str(i, "lastStatus"), num(i, "version"), Instant.ofEpochMilli(num(i, "updatedAtMs")),
+            Optional.ofNullable(str(i, "privateIp"))));
+      }
+      start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+    } while (start != null);
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Rollback: lease, completion, notification
+
+  /**
+   * Takes the rollback lease on a ROLLING_OUT deployment: only one invocation acts at a time, and a crashed
+   * one's lease lapses before Lambda's retry. Empty if the deployment is not ROLLING_OUT or the lease is held.
+   */
+  public Optional<String> claimRollback(String service, String digest, Duration lease) {
+    Instant now = clock.instant();
+    String token = UUID.randomUUID().toString();
+    try {
+      dynamo.updateItem(b -> b.tableName(table).key(Ledger.deploymentKey(service, digest))
+          .updateExpression("SET rollbackToken = :t, rollbackLeaseUntil = :u, updatedAt = :now")
+          .conditionExpression("#st = :rolling AND (attribute_not_exists(rollbackLeaseUntil)"
+              + " OR rollbackLeaseUntil < :nowMs)")
+          .expressionAttributeNames(Map.of("#st", "status"))
+          .expressionAttributeValues(Map.of(":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
+              ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli()),
+              ":rolling", s(DeploymentStatus.ROLLING_OUT.name()))));
+      return Optional.of(token);
+    } catch (ConditionalCheckFailedException held) {
+      return Optional.empty();
+    }
+  }
+
+  /** Best effort after a transient failure: lets the retry take over at once. Never throws. */
+  public void releaseRollback(String service, String digest, String token) {
+    try {
+      dynamo.updateItem(b -> b.tableName(table).key(Ledger.deploymentKey(service, digest))
+          .updateExpression("SET rollbackLeaseUntil = :zero").conditionExpression("rollbackToken = :t")
+          .expressionAttributeValues(Map.of(":zero", n(0), ":t", s(token))));
+    } catch (RuntimeException ignored) {
+      // the lease lapses on its own
+    }
+  }
+
+  /**
+   * Ends a guarded deployment: ROLLING_OUT → {@code to} (ROLLED_BACK or FAILED), with a reason, conditional on the lease token (or on the status alone when {@code token} is
+   * null). With a restored revision, the head records it, so that its own failures are watched.
+   * Returns false if the deployment was no longer ROLLING_OUT under this token.
+   */
+  public boolean finish(String service, String digest, String token, DeploymentStatus to, String reason,
+      String restoredDigest, String restoredArn) {
+    Instant now = clock.instant();
+    Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":to", s(to.name()));
+    values.put(":rolling", s(DeploymentStatus.ROLLING_OUT.name()));
+    values.put(":now", s(now.toString()));
+    values.put(":empty", AttributeValue.fromL(List.of()));
+    values.put(":r", AttributeValue.fromL(List.of(s(reason))));
+    StringBuilder set = new StringBuilder("SET #st = :to, statusChangedAt = :now, updatedAt = :now,"
+        + " reasons = list_append(if_not_exists(reasons, :empty), :r)");
+    String condition = "#st = :rolling";
+    if (token != null) {
+      condition += " AND rollbackToken = :t";
+      values.put(":t", s(token));
+    }
+    if (restoredArn != null) {
+      set.append(", rolledBackTo = :arn");
+      values.put(":arn", s(restoredArn));
+    }
+    Update deployment = Update.builder().tableName(table).key(Ledger.deploymentKey(service, digest))
+        .updateExpression(set.toString()).conditionExpression(condition)
+        .expressionAttributeNames(Map.of("#st", "status")).expressionAttributeValues(values).build();
+    try {
+      if (restoredArn == null) {
+        dynamo.updateItem(b -> b.tableName(table).key(deployment.key())
+            .updateExpression(deployment.updateExpression()).conditionExpression(deployment.conditionExpression())
+            .expressionAttributeNames(deployment.expressionAttributeNames())
+            .expressionAttributeValues(deployment.expressionAttributeValues()));
+      } else {
+        Update head = Update.builder().tableName(table).key(Ledger.headKey(service))
+            .updateExpression("SET restoredDigest = :rd, restoredTaskDefinitionArn = :ra, restoredForDigest = :bad,"
+                + " restoredFailureCount = :zero, updatedAt = :now REMOVE restoredFailedTasks")
+            .expressionAttributeValues(Map.of(":rd", s(restoredDigest == null ? "" : restoredDigest),
+                ":ra", s(restoredArn), ":bad", s(digest), ":zero", n(0), ":now", s(now.toString())))
+            .build();
+        dynamo.transactWriteItems(b -> b.transactItems(TransactWriteItem.builder().update(deployment).build(),
+            TransactWriteItem.builder().update(head).build()));
+      }
+      return true;
+    } catch (ConditionalCheckFailedException | TransactionCanceledException notRolling) {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // The restored revision
+
+  /**
+   * Counts a failed task of the restored revision, at most once per task ARN. Returns the new count, or
+   * empty if not counted (a duplicate, or another revision is restored now).
+   */
+  public OptionalInt recordRestoredFailure(String service, String restoredArn, String taskArn) {
+    try {
+      var r = dynamo.updateItem(b -> b.tableName(table).key(Ledger.headKey(service))
+          .updateExpression("ADD restoredFailureCount :one, restoredFailedTasks :task SET updatedAt = :now")
+          .conditionExpression("restoredTaskDefinitionArn = :arn AND (attribute_not_exists(restoredFailedTasks)"
+              + " OR NOT contains(restoredFailedTasks, :taskArn))")
+          .expressionAttributeValues(Map.of(":one", n(1), ":task", AttributeValue.fromSs(List.of(taskArn)),
+              ":taskArn", s(taskArn), ":arn", s(restoredArn), ":now", s(clock.instant().toString())))
+          .returnValues(ReturnValue.UPDATED_NEW));
+      Long c = num(r.attributes(), "restoredFailureCount");
+      return c == null ? OptionalInt.empty() : OptionalInt.of(c.intValue());
+    } catch (ConditionalCheckFailedException notCounted) {
+      return OptionalInt.empty();
+    }
+  }
+
+  /**
+   * Halts the guard on the service until a push changes its current digest. True only for the call that
+   * set it (so that the alert goes out once).
+   */
+  public boolean halt(String service, String forDigest, String reason) {
+    try {
+      dynamo.updateItem(b -> b.tableName(table).key(Ledger.headKey(service))
+          .updateExpression("SET haltedForDigest = :d, haltReason = :r, haltedAt = :now")
+          .conditionExpression("attribute_not_exists(haltedForDigest) OR haltedForDigest <> :d")
+          .expressionAttributeValues(Map.of(":d", s(forDigest), ":r", s(reason),
+              ":now", s(clock.instant().toString()))));
+      return true;
+    } catch (ConditionalCheckFailedException already) {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+
+  static Map<String, AttributeValue> taskKey(String service, String taskArn) {
+    return Map.of(Ledger.PK, s(Ledger.servicePk(service)), Ledger.SK, s(TASK_PREFIX + taskArn));
+  }
+
+  private Map<String, AttributeValue> get(Map<String, AttributeValue> key) {
+    var item = dynamo.getItem(GetItemRequest.builder().tableName(table).key(key).consistentRead(true).build()).item();
+    return item == null || item.isEmpty() ? null : item;
+  }
+
+  private static AttributeValue s(String v) {
+    return AttributeValue.fromS(v);
+  }
+
+  private static AttributeValue n(long v) {
+    return AttributeValue.fromN(Long.toString(v));
+  }
+
+  private static String str(Map<String, AttributeValue> i, String k) {
+    AttributeValue v = i == null ? null : i.get(k);
+    return v == null ? null : v.s();
+  }
+
+  private static Long num(Map<String, AttributeValue> i, String k) {
+    AttributeValue v = i == null ? null : i.get(k);
+    return v == null || v.n() == null ? null : Long.parseLong(v.n());
+  }
+}

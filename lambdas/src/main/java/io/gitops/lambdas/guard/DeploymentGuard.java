@@ -1,0 +1,513 @@
+package io.gitops.lambdas.guard;
+
+import io.gitops.lambdas.core.AwsClients;
+import io.gitops.lambdas.core.Deployment;
+import io.gitops.lambdas.core.DeploymentStatus;
+import io.gitops.lambdas.core.Failures;
+import io.gitops.lambdas.core.GuardLedger;
+import io.gitops.lambdas.core.Json;
+import io.gitops.lambdas.core.LambdaConfig;
+import io.gitops.lambdas.core.Ledger;
+import io.gitops.lambdas.core.Log;
+import io.gitops.lambdas.core.Metrics;
+import io.gitops.lambdas.core.Notifier;
+import io.gitops.lambdas.core.Owner;
+import io.gitops.lambdas.core.Phase;
+import io.gitops.lambdas.core.ReleaseParameters;
+import io.gitops.lambdas.core.RetryableException;
+import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.lambdas.guard.GuardOutcome.Action;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.Service;
+
+/**
+ * The deployment guard: watches every rollout of the environment's services through ECS task and deployment
+ * state change events, counts failed tasks of the rolling-out revision, runs the post-deploy health checks at
+ * steady state, and rolls back to the last HEALTHY revision when a rollout fails. See docs/lambda-config.md
+ * (guard section) for its settings and IAM, and docs/ledger.md for the ledger fields it uses.
+ *
+ * <p>Every decision is idempotent: task states are versioned per task ARN (older deliveries are ignored),
+ * failures are counted once per task ARN, and a rollback holds a lease on the deployment and ends in a
+ * conditional ROLLING_OUT → ROLLED_BACK transition, so a deployment is never rolled back twice.
+ * Transient AWS failures throw {@link RetryableException} (Lambda's retry, then the on-failure queue).
+ */
+public final class DeploymentGuard {
+  private final LambdaConfig config;
+  private final GuardConfig guard;
+  private final EcsClient ecs;
+  private final Ledger ledger;
+  private final GuardLedger guardLedger;
+  private final ReleaseParameters releases;
+  private final Notifier notifier;
+  private final List<HealthCheck> checks;
+  private final Log log;
+  private final Metrics metrics;
+  private final Clock clock;
+
+  public DeploymentGuard(LambdaConfig config, GuardConfig guard, AwsClients clients, List<HealthCheck> checks,
+      Log log, Metrics metrics, Clock clock) {
+    this.config = config;
+    this.guard = guard;
+    this.ecs = clients.ecs();
+    this.ledger = new Ledger(clients.dynamo(), config.ledgerTable(), clock, config.lockLease());
+    this.guardLedger = new GuardLedger(clients.dynamo(), config.ledgerTable(), clock);
+    this.releases = new ReleaseParameters(clients.ssm());
+    this.notifier = new Notifier(clients.sns(), config.alarmTopicArn());
+    this.checks = List.copyOf(checks);
+    this.log = log;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** The standard checks: running count, target health (services with a target group), HTTP probe. */
+  public static List<HealthCheck> defaultChecks(GuardConfig guard, TargetHealth targets, HttpProbeCheck.Probe probe) {
+    return List.of(new RunningCountCheck(), new TargetHealthCheck(targets, guard::targetGroup),
+        new HttpProbeCheck(probe, guard::probeUrl, guard.probeTimeout()));
+  }
+
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  public GuardLedger guardLedger() {
+    return guardLedger;
+  }
+
+  /** Handles one event. Throws {@link RetryableException} only when a later retry can succeed. */
+  public GuardOutcome handle(GuardEvent event, boolean coldStart) {
+    try {
+      GuardOutcome o = event instanceof TaskStateChange t ? onTask(t, coldStart)
+          : onDeployment((DeploymentStateChange) event, coldStart);
+      metrics.count("GuardOutcomes", coldStart, Map.of("Action", o.action().name()));
+      return o;
+    } catch (SdkException e) {
+      String what = Failures.describe(e);
+      if (Failures.isTransient(e)) {
+        log.warn("transient failure; the event will be retried", "eventId", event.eventId(), "error", what);
+        throw new RetryableException("TRANSIENT: " + what, e);
+      }
+      log.error("permanent failure", "eventId", event.eventId(), "error", what);
+      metrics.count("GuardOutcomes", coldStart, Map.of("Action", Action.FAILED.name()));
+      return GuardOutcome.of(Action.FAILED, "PERMANENT_FAILURE", what);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Task state changes
+
+  public GuardOutcome onTask(TaskStateChange e, boolean coldStart) {
+    Optional<ServiceTarget> mapped = e.service().flatMap(config::targetForService);
+    String cluster = mapped.map(t -> lastSegment(t.cluster()))
+        .orElseGet(() -> clusters().contains(e.clusterName()) ? e.clusterName() : clusters().iterator().next());
+    StopClassifier.Verdict relevance = StopClassifier.classify(e, new StopClassifier.Scope(cluster, Set.of()));
+    if (relevance.kind() == StopClassifier.Kind.OTHER_CLUSTER || relevance.kind() == StopClassifier.Kind.NOT_A_SERVICE_TASK) {
+      return ignored(relevance.kind().name(), relevance.reason());
+    }
+    if (mapped.isEmpty()) {
+      return ignored("UNKNOWN_SERVICE", "service '" + e.service().orElse("") + "' is not in SERVICE_MAP");
+    }
+    ServiceTarget target = mapped.get();
+    Log l = log.with("service", target.service()).with("taskArn", e.taskArn()).with("eventId", e.eventId());
+    GuardLedger.View view = guardLedger.view(target.service());
+    if (view.state().halted()) {
+      return ignored("HALTED", "the guard halted on " + target.service() + " after the restored revision failed;"
+          + " it resumes with the next push").about(target.service(), view.state().haltedForDigest(), null);
+    }
+    GuardLedger.TaskWrite write = guardLedger.recordTaskState(target.service(), new GuardLedger.TrackedTask(
+        e.taskArn(), e.taskDefinitionArn(), e.lastStatus(), e.version(), e.updatedAt(), e.privateIp()));
+    if (write == GuardLedger.TaskWrite.OLDER) {
+      l.info("stale task event ignored", "version", e.version(), "lastStatus", e.lastStatus());
+      return ignored("STALE_EVENT", "a newer state of task " + e.taskArn() + " was already seen (version "
+          + e.version() + ", " + e.lastStatus() + ")");
+    }
+    Optional<Deployment> rolling = view.rollingOut().filter(d -> d.newTaskDefinitionArn() != null);
+    Optional<String> restored = rolling.isPresent() ? Optional.empty() : view.state().activeRestoredRevision();
+    Set<String> judged = rolling.map(d -> Set.of(d.newTaskDefinitionArn()))
+        .orElseGet(() -> restored.map(Set::of).orElse(Set.of()));
+    StopClassifier.Verdict verdict = StopClassifier.classify(e, new StopClassifier.Scope(cluster, judged));
+    l = l.with("verdict", verdict.kind().name()).with("revision", e.taskDefinitionArn());
+
+    if (rolling.isPresent() && e.running() && e.taskDefinitionArn().equals(rolling.get().newTaskDefinitionArn())) {
+      return maybeSteady(l, target, view, rolling.get(), coldStart);
+    }
+    if (!verdict.failure()) {
+      l.info("task state change: not a failure of a judged revision", "reason", verdict.reason());
+      return GuardOutcome.of(Action.NONE, verdict.kind().name(), verdict.reason())
+          .about(target.service(), rolling.map(Deployment::digest).orElse(null), e.taskDefinitionArn());
+    }
+    if (rolling.isPresent()) {
+      return countFailure(l, target, view, rolling.get(), e, verdict, coldStart);
+    }
+    return countRestoredFailure(l, target, view, restored.get(), e, verdict, coldStart);
+  }
+
+  private GuardOutcome countFailure(Log l, ServiceTarget target, GuardLedger.View view, Deployment d,
+      TaskStateChange e, StopClassifier.Verdict verdict, boolean coldStart) {
+    OptionalInt counted = ledger.recordTaskFailure(target.service(), d.digest(), e.taskArn(), verdict.reason());
+    Deployment now;
+    if (counted.isEmpty()) {
+      // A re-delivery, or a concurrent rollback. Resume a rollback that a failed invocation left unfinished.
+      now = ledger.find(target.service(), d.digest()).orElse(d);
+      if (now.status() != DeploymentStatus.ROLLING_OUT) {
+        return GuardOutcome.of(Action.NONE, "ALREADY_" + now.status().name(),
+            "deployment " + d.digest() + " is " + now.status()).about(target.service(), d.digest(), d.newTaskDefinitionArn());
+      }
+      if (now.failureCount() < guard.failureThreshold() || !now.failedTasks().contains(e.taskArn())) {
+        return GuardOutcome.of(Action.NONE, "DUPLICATE", "task " + e.taskArn() + " was already counted")
+            .about(target.service(), d.digest(), d.newTaskDefinitionArn()).withFailures(now.failureCount());
+      }
+    } else {
+      int count = counted.getAsInt();
+      metrics.count("TaskFailuresCounted", coldStart, Map.of("Kind", verdict.kind().name()));
+      l.warn("task failure counted", "failures", count, "threshold", guard.failureThreshold(), "reason", verdict.reason());
+      if (count < guard.failureThreshold()) {
+        return GuardOutcome.of(Action.COUNTED, verdict.kind().name(), count + " of " + guard.failureThreshold()
+            + " failures: " + verdict.reason()).about(target.service(), d.digest(), d.newTaskDefinitionArn())
+            .withFailures(count);
+      }
+      List<String> reasons = new ArrayList<>(d.reasons());
+      reasons.add(verdict.reason());
+      now = d;
+      Instant first = view.current().flatMap(GuardLedger.Current::firstFailureAt).orElse(clock.instant());
+      return rollBack(l, target, view, withReasons(d, reasons), "THRESHOLD_REACHED",
+          count + " failed tasks (threshold " + guard.failureThreshold() + ")", first, coldStart).withFailures(count);
+    }
+    Instant first = view.current().flatMap(GuardLedger.Current::firstFailureAt).orElse(clock.instant());
+    return rollBack(l, target, view, now, "THRESHOLD_REACHED", now.failureCount() + " failed tasks (threshold "
+        + guard.failureThreshold() + ")", first, coldStart).withFailures(now.failureCount());
+  }
+
+  private GuardOutcome countRestoredFailure(Log l, ServiceTarget target, GuardLedger.View view, String restoredArn,
+      TaskStateChange e, StopClassifier.Verdict verdict, boolean coldStart) {
+    String current = view.state().currentDigest().orElseThrow();
+    OptionalInt counted = guardLedger.recordRestoredFailure(target.service(), restoredArn, e.taskArn());
+    int count;
+    if (counted.isPresent()) {
+      count = counted.getAsInt();
+      l.warn("failure of the restored revision counted", "failures", count, "reason", verdict.reason());
+      if (count != guard.failureThreshold()) {
+        return GuardOutcome.of(count < guard.failureThreshold() ? Action.COUNTED : Action.NONE,
+            "RESTORED_REVISION_" + verdict.kind().name(), count + " of " + guard.failureThreshold()
+                + " failures of the restored revision: " + verdict.reason())
+            .about(target.service(), current, restoredArn).withFailures(count);
+      }
+    } else {
+      count = view.state().restoredFailureCount();
+      if (count < guard.failureThreshold()) {
+        return GuardOutcome.of(Action.NONE, "DUPLICATE", "task " + e.taskArn() + " was already counted")
+            .about(target.service(), current, restoredArn);
+      }
+    }
+    // The restored revision is failing too: alert once and stop acting until a new push.
+    String reason = "restored revision " + restoredArn + " failed too (" + count + " failed tasks; last: "
+        + verdict.reason() + ")";
+    notifier.publish("Deployment guard halted: " + target.service(), Json.obj().put("event", "GUARD_HALTED")
+        .put("service", target.service()).put("cluster", target.cluster()).put("badDigest", current)
+        .put("restoredRevision", restoredArn).put("reason", reason).put("environment", config.environmentName())
+        .put("action", "the guard stops acting on this service until a new image is pushed"));
+    afterPublish(() -> guardLedger.halt(target.service(), current, reason));
+    metrics.count("GuardHalted", coldStart);
+    l.error("guard halted on the service: the restored revision fails too", "reason", reason);
+    return GuardOutcome.of(Action.FAILED, "HALTED", reason).about(target.service(), current, restoredArn)
+        .withFailures(count);
+  }
+
+  /** A RUNNING task of the rolling-out revision: past the grace period, steady state may be reached. */
+  private GuardOutcome maybeSteady(Log l, ServiceTarget target, GuardLedger.View view, Deployment d, boolean coldStart) {
+    Instant since = d.createdAt() == null ? d.pushTime() : d.createdAt();
+    if (clock.instant().isBefore(since.plus(guard.gracePeriod()))) {
+      return GuardOutcome.of(Action.NONE, "RUNNING", "task of the new revision running; within the grace period")
+          .about(target.service(), d.digest(), d.newTaskDefinitionArn());
+    }
+    return evaluate(l, target, view, d, false, coldStart);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Deployment state changes
+
+  public GuardOutcome onDeployment(DeploymentStateChange e, boolean coldStart) {
+    Optional<ServiceTarget> mapped = config.targetForService(e.serviceName());
+    if (mapped.isEmpty()) {
+      return ignored("UNKNOWN_SERVICE", "service '" + e.serviceName() + "' is not in SERVICE_MAP");
+    }
+    ServiceTarget target = mapped.get();
+    if (!lastSegment(target.cluster()).equals(e.clusterName())) {
+      return ignored("OTHER_CLUSTER", "service " + e.serviceArn() + " is not in cluster " + target.cluster());
+    }
+    Log l = log.with("service", target.service()).with("deploymentId", e.deploymentId()).with("eventId", e.eventId());
+    GuardLedger.View view = guardLedger.view(target.service());
+    if (view.state().halted()) {
+      return ignored("HALTED", "the guard halted on " + target.service() + "; it resumes with the next push");
+    }
+    Optional<Deployment> rolling = view.rollingOut().filter(d -> d.newTaskDefinitionArn() != null);
+    if (rolling.isPresent() && e.updatedAt().isBefore(rolling.get().createdAt())) {
+      l.info("deployment event older than the rollout ignored", "eventName", e.kind().name());
+      return ignored("STALE_EVENT", e.kind() + " of " + e.deploymentId() + " at " + e.updatedAt()
+          + " predates the rollout of " + rolling.get().digest());
+    }
+    return switch (e.kind()) {
+      case SERVICE_DEPLOYMENT_IN_PROGRESS -> rolling.isPresent()
+          ? GuardOutcome.of(Action.NONE, "IN_PROGRESS", "rollout of " + rolling.get().digest() + " under way")
+              .about(target.service(), rolling.get().digest(), rolling.get().newTaskDefinitionArn())
+          : recordPipeline(l, target, view, e, false, coldStart);
+      case SERVICE_DEPLOYMENT_COMPLETED -> rolling.isPresent()
+          ? evaluate(l, target, view, rolling.get(), true, coldStart)
+          : recordPipeline(l, target, view, e, true, coldStart);
+      case SERVICE_DEPLOYMENT_FAILED -> rolling.isPresent()
+          ? breakerRolledBack(l, target, rolling.get(), e, coldStart)
+          : GuardOutcome.of(Action.NONE, "NO_ROLLOUT", "no guarded rollout of " + target.service()
+              + " (a pipeline deployment is protected by CloudFormation's rollback)");
+    };
+  }
+
+  /** Post-deploy health checks. {@code decisive}: steady state is certain (SERVICE_DEPLOYMENT_COMPLETED). */
+  private GuardOutcome evaluate(Log l, ServiceTarget target, GuardLedger.View view, Deployment d, boolean decisive,
+      boolean coldStart) {
+    Service svc = describe(target);
+    List<GuardLedger.TrackedTask> running = guardLedger.runningTasks(target.service(), d.newTaskDefinitionArn());
+    HealthCheck.Subject subject = new HealthCheck.Subject(target, d, svc, running);
+    List<HealthCheck.Result> results = new ArrayList<>();
+    for (HealthCheck c : checks) {
+      HealthCheck.Result r = c.check(subject);
+      results.add(r);
+      if (!decisive && !r.passed() && c instanceof RunningCountCheck) {
+        return GuardOutcome.of(Action.NONE, "NOT_STEADY", r.detail())
+            .about(target.service(), d.digest(), d.newTaskDefinitionArn());
+      }
+    }
+    List<String> lines = results.stream().map(HealthCheck.Result::toString).toList();
+    List<HealthCheck.Result> failed = results.stream().filter(r -> !r.passed()).toList();
+    for (HealthCheck.Result r : results) {
+      if (!r.skipped()) {
+        metrics.count("HealthChecks", coldStart, Map.of("Check", r.name(), "Result", r.passed() ? "PASS" : "FAIL"));
+      }
+    }
+    Log ld = l.with("digest", d.digest()).with("revision", d.newTaskDefinitionArn());
+    if (failed.isEmpty()) {
+      if (!ledger.transition(target.service(), d.digest(), DeploymentStatus.ROLLING_OUT, DeploymentStatus.HEALTHY,
+          "post-deploy health checks passed: " + String.join("; ", lines))) {
+        return GuardOutcome.of(Action.NONE, "ALREADY_JUDGED", "deployment " + d.digest() + " is no longer ROLLING_OUT")
+            .about(target.service(), d.digest(), d.newTaskDefinitionArn());
+      }
+      long toHealthy = Math.max(0, Duration.between(d.pushTime(), clock.instant()).toMillis());
+      metrics.millis("TimeToHealthy", toHealthy, coldStart);
+      metrics.count("DeploymentsHealthy", coldStart);
+      ld.info("deployment HEALTHY", "checks", lines, "pushToHealthyMs", toHealthy);
+      return GuardOutcome.of(Action.HEALTHY, "CHECKS_PASSED", target.service() + " runs " + d.image())
+          .about(target.service(), d.digest(), d.newTaskDefinitionArn()).withChecks(lines);
+    }
+    ld.warn("post-deploy health checks failed", "checks", lines);
+    List<String> reasons = new ArrayList<>(d.reasons());
+    failed.forEach(r -> reasons.add("health check " + r));
+    return rollBack(ld, target, view, withReasons(d, reasons), "HEALTH_CHECK_FAILED",
+        failed.size() + " health check(s) failed", clock.instant(), coldStart).withChecks(lines);
+  }
+
+  /** ECS's circuit breaker rolled the service back: repair the release state, record, notify; no UpdateService. */
+  private GuardOutcome breakerRolledBack(Log l, ServiceTarget target, Deployment d, DeploymentStateChange e,
+      boolean coldStart) {
+    Optional<String> token = guardLedger.claimRollback(target.service(), d.digest(), config.lockLease());
+    if (token.isEmpty()) {
+      return alreadyHandled(target, d);
+    }
+    try {
+      String restoredImage = d.previousImage();
+      String reason = "ECS deployment circuit breaker rolled back " + e.deploymentId() + ": " + e.reason();
+      if (restoredImage != null) {
+        releases.put(target.releaseParameter(), restoredImage);
+      }
+      notifier.publish("ECS rolled back " + target.service(), Json.obj().put("event", "BREAKER_ROLLED_BACK")
+          .put("service", target.service()).put("cluster", target.cluster()).put("badDigest", d.digest())
+          .put("badRevision", d.newTaskDefinitionArn()).put("reasons", List.of(reason))
+          .put("restoredRevision", d.previousTaskDefinitionArn()).put("restoredImage", restoredImage)
+          .put("releaseParameter", target.releaseParameter()).put("environment", config.environmentName()));
+      afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
+          reason, ReleaseParameters.digestOf(restoredImage).orElse(null), d.previousTaskDefinitionArn()));
+      metrics.count("BreakerRollbacks", coldStart);
+      l.with("digest", d.digest()).warn("ECS circuit breaker rolled back; release parameter restored",
+          "restoredImage", restoredImage, "reason", e.reason());
+      return GuardOutcome.of(Action.FAILED, "BREAKER_ROLLED_BACK", reason + "; release parameter restored to "
+          + restoredImage).about(target.service(), d.digest(), d.newTaskDefinitionArn())
+          .withRestored(d.previousTaskDefinitionArn());
+    } catch (SdkException ex) {
+      guardLedger.releaseRollback(target.service(), d.digest(), token.get());
+      throw ex;
+    }
+  }
+
+  /** A deployment the guard did not start (a pipeline run): recorded for the deployment metrics. */
+  private GuardOutcome recordPipeline(Log l, ServiceTarget target, GuardLedger.View view, DeploymentStateChange e,
+      boolean completed, boolean coldStart) {
+    Service svc = describe(target);
+    String revision = svc.taskDefinition();
+    var head = view.state().head();
+    boolean known = head.map(h -> revision.equals(h.currentTaskDefinitionArn())).orElse(false)
+        || view.state().activeRestoredRevision().filter(revision::equals).isPresent()
+        || view.current().map(c -> revision.equals(c.deployment().previousTaskDefinitionArn())).orElse(false);
+    if (known) {
+      return GuardOutcome.of(Action.NONE, "KNOWN_REVISION", e.kind() + " for " + revision
+          + ", a revision the deployer or the guard put in place").about(target.service(), null, revision);
+    }
+    Optional<String> image = releases.get(target.releaseParameter());
+    if (image.isEmpty()) {
+      return GuardOutcome.of(Action.NONE, "NO_RELEASE", "release parameter " + target.releaseParameter() + " is missing");
+    }
+    String key = ReleaseParameters.digestOf(image.get()).orElse(image.get());
+    Deployment d = new Deployment(target.service(), target.cluster(), key, "", target.repository(), image.get(),
+        e.eventId(), e.updatedAt(), DeploymentStatus.ROLLING_OUT, Phase.RELEASED, Owner.PIPELINE, revision,
+        head.map(h -> h.currentTaskDefinitionArn()).orElse(null), null, 0, Set.of(), List.of(), null, null);
+    boolean recorded = ledger.recordIfAbsent(d);
+    boolean healthy = false;
+    if (completed) {
+      Optional<Deployment> existing = recorded ? Optional.of(d) : ledger.find(target.service(), key);
+      if (existing.filter(x -> x.owner() == Owner.PIPELINE && x.status() == DeploymentStatus.ROLLING_OUT).isPresent()) {
+        healthy = ledger.transition(target.service(), key, DeploymentStatus.ROLLING_OUT, DeploymentStatus.HEALTHY,
+            "pipeline deployment " + e.deploymentId() + " completed (ECS steady state)");
+      }
+    }
+    if (recorded) metrics.count("PipelineDeploymentsRecorded", coldStart);
+    l.info("pipeline deployment recorded", "eventName", e.kind().name(), "image", image.get(), "recorded", recorded,
+        "healthy", healthy);
+    return GuardOutcome.of(Action.NONE, "PIPELINE_DEPLOYMENT", (recorded ? "recorded " : "already recorded ")
+        + image.get() + (healthy ? " (completed)" : "")).about(target.service(), key, revision);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Rollback
+
+  /**
+   * Rolls {@code d} back to the last HEALTHY revision: UpdateService, release parameter, notification, then the
+   * conditional ROLLING_OUT → ROLLED_BACK transition. With no healthy revision: alert and FAILED.
+   */
+  private GuardOutcome rollBack(Log l, ServiceTarget target, GuardLedger.View view, Deployment d, String code,
+      String why, Instant firstFailure, boolean coldStart) {
+    Optional<String> token = guardLedger.claimRollback(target.service(), d.digest(), config.lockLease());
+    if (token.isEmpty()) {
+      return alreadyHandled(target, d);
+    }
+    try {
+      Optional<Deployment> healthy = rollbackTarget(view, d);
+      if (healthy.isEmpty()) {
+        String reason = "NO_HEALTHY_REVISION: " + why + "; no HEALTHY revision is known to roll back to";
+        notifier.publish("Rollout failed, no rollback target: " + target.service(), Json.obj()
+            .put("event", "ROLLOUT_FAILED_NO_TARGET").put("service", target.service()).put("cluster", target.cluster())
+            .put("badDigest", d.digest()).put("badRevision", d.newTaskDefinitionArn()).put("reasons", d.reasons())
+            .put("environment", config.environmentName()));
+        afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
+            reason, null, null));
+        metrics.count("RollbacksImpossible", coldStart);
+        l.error("rollout failed and no healthy revision is known", "reasons", d.reasons());
+        return GuardOutcome.of(Action.FAILED, "NO_HEALTHY_REVISION", why + "; no HEALTHY revision to roll back to")
+            .about(target.service(), d.digest(), d.newTaskDefinitionArn());
+      }
+      Deployment to = healthy.get();
+      String revision = to.newTaskDefinitionArn();
+      ecs.updateService(b -> b.cluster(target.cluster()).service(target.service()).taskDefinition(revision));
+      releases.put(target.releaseParameter(), to.image());
+      notifier.publish("Rolled back " + target.service() + " to " + (to.tag() == null || to.tag().isEmpty()
+          ? to.digest() : to.tag()), Json.obj().put("event", "ROLLED_BACK").put("service", target.service())
+          .put("cluster", target.cluster()).put("badDigest", d.digest()).put("badTag", d.tag())
+          .put("badRevision", d.newTaskDefinitionArn()).put("reasons", d.reasons()).put("trigger", code)
+          .put("restoredRevision", revision).put("restoredDigest", to.digest()).put("restoredImage", to.image())
+          .put("environment", config.environmentName()));
+      boolean finished = afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(),
+          DeploymentStatus.ROLLED_BACK, "rolled back to " + revision + " (" + to.digest() + "): " + code + ": " + why,
+          to.digest(), revision));
+      long toRollback = Math.max(0, Duration.between(firstFailure, clock.instant()).toMillis());
+      metrics.count("Rollbacks", coldStart, Map.of("Trigger", code));
+      metrics.millis("TimeFromFirstFailureToRollback", toRollback, coldStart);
+      l.with("digest", d.digest()).warn("rolled back", "trigger", code, "restoredRevision", revision,
+          "restoredDigest", to.digest(), "reasons", d.reasons(), "firstFailureToRollbackMs", toRollback,
+          "ledgerUpdated", finished);
+      return GuardOutcome.of(Action.ROLLED_BACK, code, why + "; rolled back to " + revision)
+          .about(target.service(), d.digest(), d.newTaskDefinitionArn()).withRestored(revision);
+    } catch (SdkException e) {
+      guardLedger.releaseRollback(target.service(), d.digest(), token.get());
+      throw e;
+    }
+  }
+
+  /**
+   * The ledger write that follows a notification. SNS publishes are not idempotent: if this write failed, the
+   * retried event would publish again. So it gets more attempts than the SDK's own (each with the SDK's
+   * retries) before the invocation gives up; only a crash between the two can still duplicate a notification.
+   */
+  private boolean afterPublish(java.util.function.BooleanSupplier write) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return write.getAsBoolean();
+      } catch (SdkException e) {
+        if (!Failures.isTransient(e) || attempt >= AFTER_PUBLISH_ATTEMPTS) throw e;
+        log.warn("retrying the ledger write after a notification", "attempt", attempt, "error", Failures.describe(e));
+        try {
+          Thread.sleep(25L << Math.min(attempt, 5));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static final int AFTER_PUBLISH_ATTEMPTS = 6;
+
+  /** The last HEALTHY deployment, never the failing one nor its revision. */
+  private Optional<Deployment> rollbackTarget(GuardLedger.View view, Deployment failing) {
+    return view.state().head().map(h -> h.lastHealthyDigest())
+        .filter(digest -> !digest.equals(failing.digest()))
+        .flatMap(digest -> ledger.find(failing.service(), digest))
+        .filter(t -> t.status() == DeploymentStatus.HEALTHY)
+        .filter(t -> t.newTaskDefinitionArn() != null && !t.newTaskDefinitionArn().equals(failing.newTaskDefinitionArn()))
+        .filter(t -> t.image() != null);
+  }
+
+  private GuardOutcome alreadyHandled(ServiceTarget target, Deployment d) {
+    Deployment now = ledger.find(target.service(), d.digest()).orElse(d);
+    if (now.status() == DeploymentStatus.ROLLING_OUT) {
+      return GuardOutcome.of(Action.NONE, "ROLLBACK_IN_PROGRESS", "another invocation is acting on " + d.digest())
+          .about(target.service(), d.digest(), d.newTaskDefinitionArn());
+    }
+    return GuardOutcome.of(Action.NONE, "ALREADY_" + now.status().name(), "deployment " + d.digest() + " is "
+        + now.status()).about(target.service(), d.digest(), d.newTaskDefinitionArn());
+  }
+
+  // ------------------------------------------------------------------------------------------------
+
+  private Service describe(ServiceTarget target) {
+    return ecs.describeServices(b -> b.cluster(target.cluster()).services(target.service())).services().stream()
+        .filter(s -> target.service().equals(s.serviceName()) && "ACTIVE".equals(s.status()))
+        .findFirst()
+        .orElseThrow(() -> new io.gitops.lambdas.core.PermanentFailureException("service '" + target.service()
+            + "' not found (or not ACTIVE) in cluster '" + target.cluster() + "'"));
+  }
+
+  private GuardOutcome ignored(String code, String detail) {
+    return GuardOutcome.of(Action.IGNORED, code, detail);
+  }
+
+  private Set<String> clusters() {
+    Set<String> out = new java.util.LinkedHashSet<>();
+    config.services().values().forEach(t -> out.add(lastSegment(t.cluster())));
+    return out;
+  }
+
+  private static String lastSegment(String nameOrArn) {
+    return nameOrArn.substring(nameOrArn.lastIndexOf('/') + 1);
+  }
+
+  private static Deployment withReasons(Deployment d, List<String> reasons) {
+    return new Deployment(d.service(), d.cluster(), d.digest(), d.tag(), d.repository(), d.image(), d.eventId(),
+        d.pushTime(), d.status(), d.phase(), d.owner(), d.newTaskDefinitionArn(), d.previousTaskDefinitionArn(),
+        d.previousImage(), d.failureCount(), d.failedTasks(), List.copyOf(reasons), d.createdAt(), d.updatedAt());
+  }
+}

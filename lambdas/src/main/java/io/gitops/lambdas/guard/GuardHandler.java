@@ -1,0 +1,100 @@
+package io.gitops.lambdas.guard;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import io.gitops.lambdas.core.AwsClients;
+import io.gitops.lambdas.core.InvalidInputException;
+import io.gitops.lambdas.core.LambdaConfig;
+import io.gitops.lambdas.core.Log;
+import io.gitops.lambdas.core.Metrics;
+import io.gitops.lambdas.core.PermanentFailureException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.List;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+
+/**
+ * The Lambda entry point for ECS task and deployment state changes:
+ * {@code io.gitops.lambdas.guard.GuardHandler::handleRequest}.
+ *
+ * <p>Thin on purpose: parse the event into a {@link TaskStateChange} or {@link DeploymentStateChange},
+ * delegate to {@link DeploymentGuard}, write the {@link GuardOutcome} as JSON. Retryable failures propagate
+ * (Lambda's async retry, then the on-failure destination); invalid events and permanent failures return a
+ * FAILED outcome, because retrying them cannot help.
+ */
+public final class GuardHandler implements RequestStreamHandler {
+  public static final String FUNCTION = "guard";
+
+  private final DeploymentGuard guard;
+  private final Log log;
+  private final Metrics metrics;
+
+  /** Used by the Lambda runtime: configuration and clients from the environment, built once at init. */
+  public GuardHandler() {
+    this(LambdaConfig.fromEnvironment(), GuardConfig.fromEnvironment(), List.of(), System.out);
+  }
+
+  /** Production wiring with extra SDK interceptors (e.g. an API call counter), logging to {@code out}. */
+  public GuardHandler(LambdaConfig config, GuardConfig guardConfig, List<ExecutionInterceptor> interceptors,
+      PrintStream out) {
+    this(config, guardConfig, AwsClients.Settings.from(config, interceptors), out);
+  }
+
+  private GuardHandler(LambdaConfig config, GuardConfig guardConfig, AwsClients.Settings settings, PrintStream out) {
+    this(config, guardConfig, AwsClients.create(settings),
+        ElbTargetHealth.create(settings, UrlConnectionHttpClient.builder()
+            .connectionTimeout(java.time.Duration.ofSeconds(2)).socketTimeout(settings.sdk().attemptTimeout()).build()),
+        HttpProbeCheck.HTTP, out, Clock.systemUTC());
+  }
+
+  /** For tests and the demo: injected clients, target health source and probe. */
+  public GuardHandler(LambdaConfig config, GuardConfig guardConfig, AwsClients clients, TargetHealth targets,
+      HttpProbeCheck.Probe probe, PrintStream out, Clock clock) {
+    this.log = new Log(out, clock, FUNCTION).with("environment", config.environmentName());
+    this.metrics = new Metrics(out, clock, config.metricsNamespace(), FUNCTION);
+    this.guard = new DeploymentGuard(config, guardConfig, clients,
+        DeploymentGuard.defaultChecks(guardConfig, targets, probe), log, metrics, clock);
+  }
+
+  public DeploymentGuard guard() {
+    return guard;
+  }
+
+  @Override
+  public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+    GuardOutcome outcome;
+    try {
+      outcome = handle(input.readAllBytes());
+    } catch (InvalidInputException e) {
+      outcome = GuardOutcome.of(GuardOutcome.Action.FAILED, "INVALID_EVENT", e.getMessage());
+    }
+    output.write(outcome.toJson().toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Handles one event. Throws {@link InvalidInputException} for an event that cannot be parsed (no AWS call
+   * is made) and {@link io.gitops.lambdas.core.RetryableException} when a retry could succeed.
+   */
+  public GuardOutcome handle(byte[] event) {
+    boolean coldStart = Metrics.consumeColdStart();
+    GuardEvent parsed;
+    try {
+      parsed = GuardEventParser.parse(event);
+    } catch (InvalidInputException e) {
+      log.error("invalid event", "reason", e.getMessage());
+      metrics.count("InvalidEvents", coldStart);
+      throw e;
+    }
+    try {
+      return guard.handle(parsed, coldStart);
+    } catch (PermanentFailureException e) {
+      log.error("permanent failure", "eventId", parsed.eventId(), "reason", e.getMessage());
+      return GuardOutcome.of(GuardOutcome.Action.FAILED, "PERMANENT_FAILURE", e.getMessage());
+    }
+  }
+}
