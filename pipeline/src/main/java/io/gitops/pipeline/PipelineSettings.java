@@ -54,6 +54,14 @@ public record PipelineSettings(
     }
   }
 
+  /** The environment called {@code name}. */
+  public EnvironmentConfig environment(String name) {
+    return environments.stream()
+        .filter(e -> e.name().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no environment named " + name));
+  }
+
   /**
    * Reads the settings from a context lookup (the CDK app's {@code node.tryGetContext}).
    * Unknown or malformed values fail here, with the key named, rather than deep inside CDK.
@@ -76,7 +84,7 @@ public record PipelineSettings(
         read(context, "gitops:connectionArn",
             "arn:aws:codeconnections:" + region + ":" + toolchain.account()
                 + ":connection/replace-with-your-connection-id"),
-        Environments.all(dev, test, prod, certificates),
+        Environments.all(toolchain.account(), dev, test, prod, certificates),
         buildspecs);
   }
 

@@ -1,10 +1,17 @@
 package io.gitops.pipeline;
 
 import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.config.Placeholders;
+import io.gitops.stacks.config.Promotion;
+import io.gitops.stacks.config.ServiceConfig;
+import io.gitops.stacks.storage.StorageStack;
 import io.gitops.stacks.nag.Nag;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import software.amazon.awscdk.Aws;
 import software.amazon.awscdk.Environment;
 import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.StackProps;
@@ -19,16 +26,24 @@ import software.amazon.awscdk.services.codebuild.BuildEnvironment;
 import software.amazon.awscdk.services.codebuild.ComputeType;
 import software.amazon.awscdk.services.codebuild.LinuxBuildImage;
 import software.amazon.awscdk.services.codepipeline.PipelineType;
+import software.amazon.awscdk.services.iam.PolicyDocument;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
 import software.constructs.Construct;
 
 /**
  * The self-mutating delivery pipeline: source → synth → update pipeline → dev → test →
  * (manual approval) → prod. Each stage ends with a smoke test against its public health endpoint.
+ * Before test, and before prod after the approval, a promotion step copies the previous
+ * environment's release parameters (image digests) into the next one.
  */
 public class PipelineStack extends Stack {
 
   private final CodePipeline pipeline;
   private final List<AppStage> stages = new ArrayList<>();
+  private final Map<String, CodeBuildStep> promotionSteps = new LinkedHashMap<>();
+  private final Map<String, Role> promotionRoles = new LinkedHashMap<>();
 
   public PipelineStack(Construct scope, String id, PipelineSettings settings) {
     super(scope, id, StackProps.builder()
@@ -62,14 +77,27 @@ public class PipelineStack extends Stack {
         .build();
 
     Buildspec smokeSpec = Buildspec.load(settings.buildspecs(), "smoke-test.yml");
+    Buildspec promoteSpec = Buildspec.load(settings.buildspecs(), "promote.yml");
     for (EnvironmentConfig config : settings.environments()) {
       AppStage stage = new AppStage(this, config);
       stages.add(stage);
       List<Step> pre = new ArrayList<>();
+      ManualApprovalStep approval = null;
       if (config.isProduction()) {
-        pre.add(ManualApprovalStep.Builder.create("ApproveProd")
+        approval = ManualApprovalStep.Builder.create("ApproveProd")
             .comment("Promote the digests that passed test to prod?")
-            .build());
+            .build();
+        pre.add(approval);
+      }
+      if (config.promotion().from().isPresent()) {
+        EnvironmentConfig from = settings.environment(config.promotion().from().get());
+        CodeBuildStep promote = promotionStep(from, config, source, promoteSpec);
+        if (approval != null) {
+          // Pre steps run in parallel unless ordered: the promotion must never run before approval.
+          promote.addStepDependency(approval);
+        }
+        pre.add(promote);
+        promotionSteps.put(config.name(), promote);
       }
       pipeline.addStage(stage, AddStageOpts.builder()
           .pre(pre)
@@ -80,9 +108,62 @@ public class PipelineStack extends Stack {
     // Build now rather than at synth, so the generated roles exist to be reviewed below.
     pipeline.buildPipeline();
     GeneratedPolicyAcknowledgements.apply(pipeline);
+    // The promotion steps run as roles of this stack (not below the pipeline construct), to which
+    // CDK Pipelines adds the same generated CodeBuild grants as to its own step roles.
+    promotionRoles.values().forEach(GeneratedPolicyAcknowledgements::apply);
     Nag.acknowledge(pipeline.getPipeline().getArtifactBucket(), "AwsSolutions-S1", "Holds only transient pipeline artifacts, encrypted with the pipeline's KMS key and "
             + "readable only by the pipeline's own roles; every execution that reads or writes it is "
             + "recorded in the pipeline's execution history");
+  }
+
+  /**
+   * The step that copies {@code from}'s release parameters into {@code to} (buildspecs/promote.yml).
+   * It runs as a role of its own with a fixed name, which the two environments' promotion roles
+   * trust by ARN (see {@link Promotion}); that role may assume those two roles and nothing else.
+   */
+  private CodeBuildStep promotionStep(EnvironmentConfig from, EnvironmentConfig to,
+      CodePipelineSource source, Buildspec spec) {
+    String sourceRole = Promotion.roleArn(Aws.PARTITION, from.target().account(),
+        Promotion.environmentRoleName(from.name()));
+    String targetRole = Promotion.roleArn(Aws.PARTITION, to.target().account(),
+        Promotion.environmentRoleName(to.name()));
+    Role role = Role.Builder.create(this, "PromoteTo" + capitalize(to.name()) + "Role")
+        // Fixed name: the environments trust this role by ARN, from other accounts and assemblies.
+        .roleName(Promotion.stepRoleName(to.name()))
+        .description("Pipeline step promoting releases " + from.name() + " -> " + to.name())
+        .assumedBy(new ServicePrincipal("codebuild.amazonaws.com"))
+        .inlinePolicies(Map.of("AssumePromotionRoles", PolicyDocument.Builder.create()
+            .statements(List.of(PolicyStatement.Builder.create()
+                .actions(List.of("sts:AssumeRole"))
+                .resources(List.of(sourceRole, targetRole))
+                .build()))
+            .build()))
+        .build();
+    promotionRoles.put(to.name(), role);
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("SOURCE_ENV", from.name());
+    env.put("TARGET_ENV", to.name());
+    env.put("SOURCE_ROLE_ARN", sourceRole);
+    env.put("TARGET_ROLE_ARN", targetRole);
+    env.put("SOURCE_REGION", from.target().region());
+    env.put("TARGET_REGION", to.target().region());
+    env.put("SOURCE_PATH", StorageStack.releaseParameterPath(from.name()));
+    env.put("TARGET_PATH", StorageStack.releaseParameterPath(to.name()));
+    env.put("SERVICES", String.join(" ", to.services().stream().map(ServiceConfig::name).toList()));
+    env.put("PLACEHOLDER_IMAGE", Placeholders.IMAGE);
+    env.put("RELEASE_PATTERN", Placeholders.RELEASE.pattern());
+    return CodeBuildStep.Builder.create("Promote-" + to.name())
+        .input(source)
+        .role(role)
+        .buildEnvironment(buildEnvironment(ComputeType.SMALL))
+        .partialBuildSpec(spec.partialBuildSpec())
+        .commands(spec.commands())
+        .env(env)
+        .build();
+  }
+
+  private static String capitalize(String name) {
+    return Character.toUpperCase(name.charAt(0)) + name.substring(1);
   }
 
   private static Step smokeTest(AppStage stage, Buildspec spec) {
@@ -91,7 +172,7 @@ public class PipelineStack extends Stack {
         .buildEnvironment(buildEnvironment(ComputeType.SMALL))
         .partialBuildSpec(spec.partialBuildSpec())
         .commands(spec.commands())
-        .envFromCfnOutputs(Map.of("ALB_DNS_NAME", stage.stacks().network().albDnsNameOutput()))
+        .envFromCfnOutputs(Map.of("ALB_DNS_NAME", stage.stacks().compute().albDnsNameOutput()))
         .env(Map.of(
             "HEALTH_PATH", config.publicService().healthPath(),
             "HEALTH_SCHEME", config.certificateArn().isPresent() ? "https" : "http"))
@@ -107,6 +188,16 @@ public class PipelineStack extends Stack {
 
   public CodePipeline pipeline() {
     return pipeline;
+  }
+
+  /** Promotion step per target environment (test, prod). */
+  public Map<String, CodeBuildStep> promotionSteps() {
+    return Collections.unmodifiableMap(promotionSteps);
+  }
+
+  /** Role of the promotion step per target environment. */
+  public Map<String, Role> promotionRoles() {
+    return Collections.unmodifiableMap(promotionRoles);
   }
 
   /** The environment stages in promotion order. */

@@ -10,6 +10,8 @@ package io.gitops.stacks.config;
  * @param searchInstanceType  OpenSearch data node instance type
  * @param searchInstances     OpenSearch data node count (even counts spread over both AZs)
  * @param searchVolumeGiB     EBS volume per OpenSearch data node
+ * @param searchMasterNodes   dedicated OpenSearch master nodes: 0 (data nodes elect a master) or an odd count >= 3
+ * @param searchMasterInstanceType instance type of the dedicated master nodes (ignored when there are none)
  */
 public record DatabaseSizing(
     double minAcu,
@@ -18,7 +20,9 @@ public record DatabaseSizing(
     int backupRetentionDays,
     String searchInstanceType,
     int searchInstances,
-    int searchVolumeGiB) {
+    int searchVolumeGiB,
+    int searchMasterNodes,
+    String searchMasterInstanceType) {
 
   public DatabaseSizing {
     if (minAcu < 0.5 || maxAcu < minAcu || maxAcu > 256) {
@@ -29,6 +33,12 @@ public record DatabaseSizing(
     }
     if (searchInstances < 1 || searchVolumeGiB < 10) {
       throw new IllegalArgumentException("OpenSearch needs at least one node and 10 GiB per node");
+    }
+    if (searchMasterNodes != 0 && (searchMasterNodes < 3 || searchMasterNodes % 2 == 0)) {
+      throw new IllegalArgumentException("dedicated OpenSearch masters must be 0 or an odd count >= 3");
+    }
+    if (searchMasterNodes > 0 && (searchMasterInstanceType == null || !searchMasterInstanceType.endsWith(".search"))) {
+      throw new IllegalArgumentException("dedicated OpenSearch masters need a *.search instance type");
     }
   }
 }

@@ -27,6 +27,8 @@ import java.util.TreeMap;
  * @param costCenter         value of the CostCenter tag
  * @param retainData         keep stateful resources when the stack is deleted
  * @param terminationProtection protect the stacks against deletion
+ * @param promotion          where this environment's releases come from and go to, and which
+ *                           toolchain account's pipeline promotes them
  */
 public record EnvironmentConfig(
     String name,
@@ -45,7 +47,8 @@ public record EnvironmentConfig(
     String owner,
     String costCenter,
     boolean retainData,
-    boolean terminationProtection) {
+    boolean terminationProtection,
+    Promotion promotion) {
 
   public static final String PROJECT = "gitops-delivery";
 
@@ -57,6 +60,10 @@ public record EnvironmentConfig(
     services = List.copyOf(services);
     bedrockModelIds = List.copyOf(bedrockModelIds);
     Objects.requireNonNull(certificateArn, "certificateArn");
+    Objects.requireNonNull(promotion, "promotion");
+    if (promotion.from().filter(name::equals).isPresent() || promotion.to().filter(name::equals).isPresent()) {
+      throw new IllegalArgumentException(name + ": an environment cannot promote to or from itself");
+    }
     if (availabilityZones.size() < 2) {
       throw new IllegalArgumentException(name + ": at least two availability zones are required");
     }
@@ -99,6 +106,13 @@ public record EnvironmentConfig(
     tags.put("Owner", owner);
     tags.put("CostCenter", costCenter);
     return tags;
+  }
+
+  /** The same environment, promoted by the pipeline in {@code account} (the toolchain account). */
+  public EnvironmentConfig withToolchainAccount(String account) {
+    return new EnvironmentConfig(name, target, availabilityZones, vpcCidr, natGateways, interfaceEndpoints,
+        certificateArn, autoDeployImages, ecsExec, capacity, services, database, bedrockModelIds, owner,
+        costCenter, retainData, terminationProtection, promotion.withToolchainAccount(account));
   }
 
   public boolean isProduction() {

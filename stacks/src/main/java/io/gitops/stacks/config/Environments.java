@@ -2,10 +2,12 @@ package io.gitops.stacks.config;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The three environments. Sizing follows the compute plan: dev 0.5 vCPU / 1 GB, test 1 vCPU / 2 GB,
- * prod 2 vCPU / 4 GB per task. Only the target and the certificate come from outside (cdk.json
+ * prod 2 vCPU / 4 GB per task. Releases are promoted dev → test → prod; built alone, an environment
+ * assumes its pipeline runs in its own account ({@link EnvironmentConfig#withToolchainAccount}). Only the target and the certificate come from outside (cdk.json
  * context, read in the app's main); everything else is code, reviewed like code.
  */
 public final class Environments {
@@ -20,11 +22,19 @@ public final class Environments {
 
   private Environments() {}
 
-  /** The environments in promotion order. */
+  /** The environments in promotion order, promoted by a pipeline in the dev account. */
   public static List<EnvironmentConfig> all(
       DeployTarget dev, DeployTarget test, DeployTarget prod, Certificates certificates) {
+    return all(dev.account(), dev, test, prod, certificates);
+  }
+
+  /** The environments in promotion order, promoted by the pipeline in {@code toolchainAccount}. */
+  public static List<EnvironmentConfig> all(String toolchainAccount,
+      DeployTarget dev, DeployTarget test, DeployTarget prod, Certificates certificates) {
     return List.of(dev(dev, certificates.dev()), test(test, certificates.test()),
-        prod(prod, certificates.prod()));
+            prod(prod, certificates.prod())).stream()
+        .map(env -> env.withToolchainAccount(toolchainAccount))
+        .toList();
   }
 
   /** Optional ALB certificate ARNs per environment. */
@@ -38,33 +48,39 @@ public final class Environments {
     return new EnvironmentConfig("dev", target, azs(target), "10.10.0.0/16", 1, DEV_ENDPOINTS,
         certificateArn, true, true, new CapacitySplit(1, 7, 3),
         services(TaskSizing.of(512, 1024), TaskCounts.of(2, 2, 4)),
-        new DatabaseSizing(0.5, 2, 0, 1, "t3.small.search", 2, 10),
-        BEDROCK_MODELS, "platform-team", "cc-dev-1001", false, false);
+        new DatabaseSizing(0.5, 2, 0, 1, "t3.small.search", 2, 10, 0, null),
+        BEDROCK_MODELS, "platform-team", "cc-dev-1001", false, false,
+        new Promotion(target.account(), Optional.empty(), Optional.of("test")));
   }
 
   public static EnvironmentConfig test(DeployTarget target, Optional<String> certificateArn) {
     return new EnvironmentConfig("test", target, azs(target), "10.20.0.0/16", 1, ALL_ENDPOINTS,
         certificateArn, false, false, new CapacitySplit(1, 7, 3),
         services(TaskSizing.of(1024, 2048), TaskCounts.of(2, 2, 6)),
-        new DatabaseSizing(0.5, 4, 0, 3, "t3.medium.search", 2, 20),
-        BEDROCK_MODELS, "platform-team", "cc-test-1002", false, false);
+        new DatabaseSizing(0.5, 4, 0, 3, "t3.medium.search", 2, 20, 0, null),
+        BEDROCK_MODELS, "platform-team", "cc-test-1002", false, false,
+        new Promotion(target.account(), Optional.of("dev"), Optional.of("prod")));
   }
 
   public static EnvironmentConfig prod(DeployTarget target, Optional<String> certificateArn) {
     return new EnvironmentConfig("prod", target, azs(target), "10.30.0.0/16", 2, ALL_ENDPOINTS,
         certificateArn, false, false, new CapacitySplit(2, 7, 3),
         services(TaskSizing.of(2048, 4096), TaskCounts.of(3, 3, 10)),
-        new DatabaseSizing(1, 16, 1, 14, "r6g.large.search", 2, 100),
-        BEDROCK_MODELS, "platform-team", "cc-prod-1003", true, true);
+        new DatabaseSizing(1, 16, 1, 14, "r6g.large.search", 2, 100, 3, "m6g.large.search"),
+        BEDROCK_MODELS, "platform-team", "cc-prod-1003", true, true,
+        new Promotion(target.account(), Optional.of("test"), Optional.empty()));
   }
 
   /** BFF is public behind the ALB; GraphQL and AgentCore are private, found through Cloud Map. */
   private static List<ServiceConfig> services(TaskSizing sizing, TaskCounts counts) {
     return List.of(
-        new ServiceConfig("bff", 3000, "/api/health", true, true, sizing, counts),
-        new ServiceConfig("graphql", 8080, "/graphql", false, true, sizing, counts),
+        new ServiceConfig("bff", 3000, "/api/health", true, true, sizing, counts,
+            Set.of(Access.APPLICATION_SECRET)),
+        new ServiceConfig("graphql", 8080, "/graphql", false, true, sizing, counts,
+            Set.of(Access.DATABASE, Access.SEARCH)),
         // AgentCore writes model caches to its root filesystem at runtime.
-        new ServiceConfig("agentcore", 8080, "/health", false, false, sizing, counts));
+        new ServiceConfig("agentcore", 8080, "/health", false, false, sizing, counts,
+            Set.of(Access.DOCUMENTS, Access.BEDROCK)));
   }
 
   private static List<String> azs(DeployTarget target) {

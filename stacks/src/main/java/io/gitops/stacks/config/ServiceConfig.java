@@ -1,6 +1,7 @@
 package io.gitops.stacks.config;
 
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -14,6 +15,7 @@ import java.util.regex.Pattern;
  * @param readOnlyRootFs  whether the container tolerates a read-only root filesystem
  * @param sizing          Fargate task CPU and memory
  * @param counts          task counts for the service and its auto scaling
+ * @param access          what the service may reach beyond its own logs and settings
  */
 public record ServiceConfig(
     String name,
@@ -22,7 +24,8 @@ public record ServiceConfig(
     boolean publicFacing,
     boolean readOnlyRootFs,
     TaskSizing sizing,
-    TaskCounts counts) {
+    TaskCounts counts,
+    Set<Access> access) {
 
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{1,30}");
 
@@ -31,6 +34,7 @@ public record ServiceConfig(
     Objects.requireNonNull(healthPath, "healthPath");
     Objects.requireNonNull(sizing, "sizing");
     Objects.requireNonNull(counts, "counts");
+    access = Set.copyOf(Objects.requireNonNull(access, "access"));
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
           "service name '" + name + "' must match " + NAME.pattern() + " (it becomes a DNS label)");
@@ -46,6 +50,11 @@ public record ServiceConfig(
 
   /** Same service, other sizing: environments share the service list and differ in size only. */
   public ServiceConfig withSizing(TaskSizing newSizing, TaskCounts newCounts) {
-    return new ServiceConfig(name, port, healthPath, publicFacing, readOnlyRootFs, newSizing, newCounts);
+    return new ServiceConfig(
+        name, port, healthPath, publicFacing, readOnlyRootFs, newSizing, newCounts, access);
+  }
+
+  public boolean needs(Access what) {
+    return access.contains(what);
   }
 }

@@ -2,30 +2,231 @@ package io.gitops.stacks.storage;
 
 import io.gitops.stacks.PlatformStack;
 import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.config.Promotion;
 import io.gitops.stacks.config.ServiceConfig;
+import io.gitops.stacks.security.SecurityStack;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.services.ecr.LifecycleRule;
 import software.amazon.awscdk.services.ecr.Repository;
+import software.amazon.awscdk.services.ecr.RepositoryEncryption;
 import software.amazon.awscdk.services.ecr.TagMutability;
+import software.amazon.awscdk.services.ecr.TagStatus;
+import software.amazon.awscdk.services.iam.ArnPrincipal;
+import software.amazon.awscdk.services.iam.CompositePrincipal;
+import software.amazon.awscdk.services.iam.IPrincipal;
+import software.amazon.awscdk.services.iam.PolicyDocument;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
+import software.amazon.awscdk.services.s3.BlockPublicAccess;
+import software.amazon.awscdk.services.s3.Bucket;
+import software.amazon.awscdk.services.s3.BucketEncryption;
+import software.amazon.awscdk.services.s3.NoncurrentVersionTransition;
+import software.amazon.awscdk.services.s3.ObjectOwnership;
+import software.amazon.awscdk.services.s3.StorageClass;
+import software.amazon.awscdk.services.ssm.IStringParameter;
 import software.constructs.Construct;
 
-/** Container registries per service, and the application buckets. */
+/**
+ * Container registries per service, the application buckets, and each service's release parameter
+ * (see {@link ReleaseParameter} and docs/release-parameters.md).
+ */
 public class StorageStack extends PlatformStack {
 
-  private final Map<String, Repository> repositories = new LinkedHashMap<>();
+  /** Tagged images kept per repository; older ones expire. */
+  public static final int KEEP_TAGGED_IMAGES = 30;
+  /** Untagged images (superseded manifests, failed pushes) expire after this many days. */
+  public static final int UNTAGGED_EXPIRY_DAYS = 7;
 
-  public StorageStack(Construct scope, String id, EnvironmentConfig config) {
+  private final Map<String, Repository> repositories = new LinkedHashMap<>();
+  private final Map<String, IStringParameter> releaseParameters = new LinkedHashMap<>();
+  private final Bucket accessLogsBucket;
+  private final Bucket documentsBucket;
+  private final Role promotionRole;
+
+  public StorageStack(Construct scope, String id, EnvironmentConfig config, SecurityStack security) {
     super(scope, id, config, "ECR repositories, S3 buckets and release parameters");
+    // Grant S3 log delivery through the bucket policy instead of the legacy LogDeliveryWrite ACL, so
+    // the log bucket can keep ACLs disabled (BucketOwnerEnforced). Set on this stack's node so the
+    // tests (a bare App) and cdk synth build the same template.
+    getNode().setContext("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", true);
+    RemovalPolicy removal = config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
     for (ServiceConfig service : config.services()) {
       repositories.put(service.name(), Repository.Builder.create(this, service.name() + "Repository")
           .imageScanOnPush(true)
           .imageTagMutability(TagMutability.IMMUTABLE)
+          .encryption(RepositoryEncryption.KMS)
+          .encryptionKey(security.key())
+          .removalPolicy(removal)
+          .lifecycleRules(List.of(
+              LifecycleRule.builder()
+                  .rulePriority(1)
+                  .description("Expire untagged images after " + UNTAGGED_EXPIRY_DAYS + " days")
+                  .tagStatus(TagStatus.UNTAGGED)
+                  .maxImageAge(Duration.days(UNTAGGED_EXPIRY_DAYS))
+                  .build(),
+              LifecycleRule.builder()
+                  .rulePriority(2)
+                  .description("Keep the last " + KEEP_TAGGED_IMAGES + " images")
+                  .tagStatus(TagStatus.ANY)
+                  .maxImageCount(KEEP_TAGGED_IMAGES)
+                  .build()))
           .build());
     }
+
+    // Destination of the documents bucket's server access logs. S3 server access logging only
+    // delivers to SSE-S3 buckets, hence no KMS key here.
+    accessLogsBucket = Bucket.Builder.create(this, "AccessLogsBucket")
+        .encryption(BucketEncryption.S3_MANAGED)
+        .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
+        .enforceSsl(true)
+        .minimumTlsVersion(1.2)
+        .versioned(true)
+        .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
+        .lifecycleRules(List.of(software.amazon.awscdk.services.s3.LifecycleRule.builder()
+            .id("expire-logs")
+            .expiration(Duration.days(config.isProduction() ? 365 : 90))
+            .noncurrentVersionExpiration(Duration.days(7))
+            .abortIncompleteMultipartUploadAfter(Duration.days(1))
+            .build()))
+        .removalPolicy(removal)
+        .build();
+
+    documentsBucket = Bucket.Builder.create(this, "DocumentsBucket")
+        .encryption(BucketEncryption.KMS)
+        .encryptionKey(security.key())
+        .bucketKeyEnabled(true)
+        .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
+        .enforceSsl(true)
+        .minimumTlsVersion(1.2)
+        .versioned(true)
+        .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
+        .serverAccessLogsBucket(accessLogsBucket)
+        .serverAccessLogsPrefix("documents/")
+        .lifecycleRules(List.of(software.amazon.awscdk.services.s3.LifecycleRule.builder()
+            .id("tier-old-versions")
+            .noncurrentVersionTransitions(List.of(NoncurrentVersionTransition.builder()
+                .storageClass(StorageClass.INFREQUENT_ACCESS)
+                .transitionAfter(Duration.days(30))
+                .build()))
+            .noncurrentVersionExpiration(Duration.days(config.isProduction() ? 365 : 30))
+            .abortIncompleteMultipartUploadAfter(Duration.days(7))
+            .build()))
+        .removalPolicy(removal)
+        .build();
+
+    // The release parameters' custom-resource function gets its own role and log group, so its
+    // permissions are exactly: write its log group, and create/tag/delete these parameters.
+    LogGroup providerLogs = LogGroup.Builder.create(this, "ReleaseParameterProviderLogs")
+        .retention(RetentionDays.ONE_YEAR)
+        .removalPolicy(removal)
+        .build();
+    Role providerRole = Role.Builder.create(this, "ReleaseParameterProviderRole")
+        .assumedBy(new ServicePrincipal("lambda.amazonaws.com"))
+        .description("Creates the release parameters once (create-only custom resource)")
+        .build();
+    providerLogs.grantWrite(providerRole);
+    List<String> parameterArns = new ArrayList<>();
+    for (ServiceConfig service : config.services()) {
+      ReleaseParameter parameter = new ReleaseParameter(this, service.name() + "Release",
+          releaseParameterName(config.name(), service.name()), config, providerRole, providerLogs);
+      releaseParameters.put(service.name(), parameter.parameter());
+      parameterArns.add(parameter.parameterArn());
+    }
+    promotionRole = promotionRole(config, parameterArns);
+  }
+
+  /**
+   * The role the pipeline's promotion steps assume in this environment: the step promoting into it
+   * (reads and writes its release parameters) and the step promoting out of it (reads them). It
+   * trusts those two step roles by ARN, not the toolchain account as a whole, and can do nothing but
+   * read (and, for a promotion target, write) this environment's release parameters.
+   */
+  private Role promotionRole(EnvironmentConfig config, List<String> parameterArns) {
+    Promotion promotion = config.promotion();
+    List<IPrincipal> trusted = new ArrayList<>();
+    List<String> steps = new ArrayList<>();
+    promotion.from().ifPresent(from -> steps.add(Promotion.stepRoleName(config.name())));
+    promotion.to().ifPresent(to -> steps.add(Promotion.stepRoleName(to)));
+    for (String step : steps) {
+      trusted.add(new ArnPrincipal(Promotion.roleArn(getPartition(), promotion.toolchainAccount(), step)));
+    }
+    if (trusted.isEmpty()) {
+      throw new IllegalStateException(config.name() + ": an environment outside the promotion chain needs no promotion role");
+    }
+    List<PolicyStatement> statements = new ArrayList<>();
+    statements.add(PolicyStatement.Builder.create()
+        .sid("ReadReleases")
+        .actions(List.of("ssm:GetParameter"))
+        .resources(parameterArns)
+        .build());
+    if (promotion.from().isPresent()) {
+      statements.add(PolicyStatement.Builder.create()
+          .sid("WritePromotedReleases")
+          .actions(List.of("ssm:PutParameter"))
+          .resources(parameterArns)
+          .build());
+    }
+    return Role.Builder.create(this, "ReleasePromotionRole")
+        // A fixed name: the pipeline's step roles (another account, another assembly) assume it by ARN.
+        .roleName(Promotion.environmentRoleName(config.name()))
+        .description("Lets the pipeline's promotion steps read"
+            + (promotion.from().isPresent() ? " and write" : "") + " the release parameters of " + config.name())
+        .assumedBy(trusted.size() == 1 ? trusted.get(0) : new CompositePrincipal(trusted.toArray(IPrincipal[]::new)))
+        .maxSessionDuration(Duration.hours(1))
+        .inlinePolicies(Map.of("ReleaseParameters", PolicyDocument.Builder.create().statements(statements).build()))
+        .build();
+  }
+
+  /** The role the pipeline's promotion steps assume here; see {@link Promotion} for its name. */
+  public Role promotionRole() {
+    return promotionRole;
+  }
+
+  /**
+   * The SSM parameter holding a service's live release ({@code repository-uri@sha256:digest}).
+   * Deterministic, because the compute stack reads it through a CloudFormation parameter of type
+   * {@code AWS::SSM::Parameter::Value<String>}, and the deployers and the promotion step write it.
+   */
+  public static String releaseParameterName(String environment, String service) {
+    return "/gitops/" + environment + "/release/" + service;
+  }
+
+  /** The path under which all of an environment's release parameters live. */
+  public static String releaseParameterPath(String environment) {
+    return "/gitops/" + environment + "/release/";
   }
 
   /** ECR repository per service name, in the config's service order. */
   public Map<String, Repository> repositories() {
-    return Map.copyOf(repositories);
+    return Collections.unmodifiableMap(repositories);
+  }
+
+  /**
+   * Release parameter per service name, in the config's service order. The parameters are created
+   * by a custom resource of this stack; a stack that reads them must {@code addDependency} on this
+   * stack, since reading by name creates no CloudFormation reference.
+   */
+  public Map<String, IStringParameter> releaseParameters() {
+    return Collections.unmodifiableMap(releaseParameters);
+  }
+
+  /** Application documents: KMS-encrypted with the security key, versioned, access-logged. */
+  public Bucket documentsBucket() {
+    return documentsBucket;
+  }
+
+  /** Server access log destination of this environment's buckets (SSE-S3, as S3 logging requires). */
+  public Bucket accessLogsBucket() {
+    return accessLogsBucket;
   }
 }

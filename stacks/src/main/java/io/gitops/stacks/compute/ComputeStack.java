@@ -1,0 +1,426 @@
+package io.gitops.stacks.compute;
+
+import io.gitops.stacks.PlatformStack;
+import io.gitops.stacks.config.Access;
+import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.config.ServiceConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import software.amazon.awscdk.Aws;
+import software.amazon.awscdk.CfnOutput;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.Tags;
+import software.amazon.awscdk.services.ec2.Port;
+import software.amazon.awscdk.services.ecr.IRepository;
+import software.amazon.awscdk.services.ecs.Cluster;
+import software.amazon.awscdk.services.ecs.ContainerInsights;
+import software.amazon.awscdk.services.ecs.ExecuteCommandConfiguration;
+import software.amazon.awscdk.services.ecs.ExecuteCommandLogConfiguration;
+import software.amazon.awscdk.services.ecs.ExecuteCommandLogging;
+import software.amazon.awscdk.services.ecs.LoadBalancerTargetOptions;
+import software.amazon.awscdk.services.ecs.Secret;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationListenerRule;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationProtocol;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup;
+import software.amazon.awscdk.services.elasticloadbalancingv2.HealthCheck;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ListenerAction;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ListenerCondition;
+import software.amazon.awscdk.services.elasticloadbalancingv2.Protocol;
+import software.amazon.awscdk.services.elasticloadbalancingv2.TargetType;
+import software.amazon.awscdk.services.iam.Effect;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.kms.IKey;
+import software.amazon.awscdk.services.kms.Key;
+import software.amazon.awscdk.services.secretsmanager.ISecret;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
+import software.amazon.awscdk.services.servicediscovery.PrivateDnsNamespace;
+import software.amazon.awscdk.services.ssm.ParameterValueType;
+import software.amazon.awscdk.services.ssm.StringParameter;
+import software.constructs.Construct;
+
+/**
+ * The production ECS platform of one environment: a Fargate cluster with Fargate Spot, one
+ * {@link Microservice} per configured service, the shared execution role, Cloud Map discovery for
+ * the private services, the public service's target group on the network stack's listener, and
+ * the outputs that {@code docs/contracts/*.yaml} describe.
+ *
+ * <p>Alarms on these services live in the monitoring stack, which comes after this one: the alarm
+ * topic is created there, and typed references only go forward in the chain.
+ */
+public class ComputeStack extends PlatformStack {
+
+  /** Short, so rollouts do not wait on draining connections of replaced BFF tasks. */
+  public static final Duration DEREGISTRATION_DELAY = Duration.seconds(30);
+  public static final int LISTENER_RULE_PRIORITY = 100;
+
+  private final Key key;
+  private final Cluster cluster;
+  private final PrivateDnsNamespace namespace;
+  private final Role executionRole;
+  private final Map<String, Microservice> services = new LinkedHashMap<>();
+  private final ApplicationTargetGroup targetGroup;
+  private final ApplicationListenerRule listenerRule;
+  private final CfnOutput albDnsNameOutput;
+  private final LogGroup execLogGroup;
+
+  public ComputeStack(Construct scope, String id, EnvironmentConfig config, ComputeStackProps props) {
+    super(scope, id, config, "ECS on Fargate: cluster, services, discovery, target group");
+    RemovalPolicy removal = config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    key = Key.Builder.create(this, "Key")
+        .description("Compute logs and ECS Exec sessions (" + config.name() + ")")
+        .enableKeyRotation(true)
+        .removalPolicy(removal)
+        .build();
+    // CloudWatch Logs encrypts the log groups of this account and region with the key. In a key
+    // policy, the resource "*" means this key.
+    key.addToResourcePolicy(PolicyStatement.Builder.create()
+        .sid("AllowCloudWatchLogs")
+        .effect(Effect.ALLOW)
+        .principals(List.of(new ServicePrincipal("logs." + config.target().region() + ".amazonaws.com")))
+        .actions(List.of("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+            "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"))
+        .resources(List.of("*"))
+        .conditions(Map.of("ArnLike", Map.of("kms:EncryptionContext:aws:logs:arn",
+            "arn:" + Aws.PARTITION + ":logs:" + config.target().region() + ":" + config.target().account()
+                + ":log-group:*")))
+        .build());
+
+    Cluster.Builder clusterBuilder = Cluster.Builder.create(this, "Cluster")
+        .vpc(props.vpc())
+        .containerInsightsV2(ContainerInsights.ENABLED)
+        .enableFargateCapacityProviders(true);
+    if (config.ecsExec()) {
+      // ECS Exec (dev only): sessions encrypted with the key, and every session logged.
+      execLogGroup = LogGroup.Builder.create(this, "ExecLogs")
+          .retention(RetentionDays.ONE_WEEK)
+          .encryptionKey(key)
+          .removalPolicy(removal)
+          .build();
+      clusterBuilder.executeCommandConfiguration(ExecuteCommandConfiguration.builder()
+          .kmsKey(key)
+          .logging(ExecuteCommandLogging.OVERRIDE)
+          .logConfiguration(ExecuteCommandLogConfiguration.builder()
+              .cloudWatchLogGroup(execLogGroup)
+              .cloudWatchEncryptionEnabled(true)
+              .build())
+          .build());
+    } else {
+      execLogGroup = null;
+    }
+    cluster = clusterBuilder.build();
+    cluster.addDefaultCapacityProviderStrategy(Microservice.strategy(config.capacity()));
+
+    namespace = PrivateDnsNamespace.Builder.create(this, "Namespace")
+        .name(namespaceName(config))
+        .vpc(props.vpc())
+        .description("Private service discovery for " + config.name())
+        .build();
+
+    executionRole = Role.Builder.create(this, "ExecutionRole")
+        .assumedBy(TaskRoles.ecsTasksPrincipal(this))
+        .description("Shared task execution role (" + config.name() + "): image pull, log writes, injected secrets")
+        .build();
+    for (ServiceConfig service : config.services()) {
+      IRepository repository = props.repositories().get(service.name());
+      if (repository == null) {
+        throw new IllegalArgumentException("no ECR repository for service " + service.name());
+      }
+      repository.grantPull(executionRole);
+    }
+
+    for (ServiceConfig service : config.services()) {
+      String image = StringParameter.valueForTypedStringParameterV2(this,
+          props.releaseParameterName().apply(config.name(), service.name()), ParameterValueType.STRING);
+      Microservice microservice = new Microservice(this, pascal(service.name()), new Microservice.Props(
+          config, service, props.vpc(), cluster, namespace, executionRole, key, image,
+          settings(config, service, props)));
+      services.put(service.name(), microservice);
+      grantAccess(config, microservice, props);
+    }
+
+    // Security groups per tier. Rules that touch another stack's group are created here (CDK
+    // places them with the dependent side), so the chain stays acyclic.
+    Microservice front = services.get(config.publicService().name());
+    front.connections().allowFrom(props.albSecurityGroup(), Port.tcp(front.config().port()),
+        "ALB to " + front.config().name());
+    for (Microservice backend : services.values()) {
+      if (backend != front) {
+        backend.connections().allowFrom(front.connections(), Port.tcp(backend.config().port()),
+            front.config().name() + " to " + backend.config().name());
+      }
+    }
+
+    targetGroup = ApplicationTargetGroup.Builder.create(this, pascal(front.config().name()) + "TargetGroup")
+        .vpc(props.vpc())
+        .targetType(TargetType.IP)
+        .protocol(ApplicationProtocol.HTTP)
+        .port(front.config().port())
+        .deregistrationDelay(DEREGISTRATION_DELAY)
+        .healthCheck(HealthCheck.builder()
+            .path(front.config().healthPath())
+            .protocol(Protocol.HTTP)
+            .interval(Duration.seconds(30))
+            .timeout(Duration.seconds(5))
+            .unhealthyThresholdCount(3)
+            .healthyThresholdCount(2)
+            .healthyHttpCodes("200-299")
+            .build())
+        .targets(List.of(front.service().loadBalancerTarget(LoadBalancerTargetOptions.builder()
+            .containerName(front.container().getContainerName())
+            .containerPort(front.config().port())
+            .build())))
+        .build();
+    // The rule lives in this stack (not added through the listener, which would place it in the
+    // network stack and make network depend on compute).
+    listenerRule = ApplicationListenerRule.Builder.create(this, pascal(front.config().name()) + "ListenerRule")
+        .listener(props.listener())
+        .priority(LISTENER_RULE_PRIORITY)
+        .conditions(List.of(ListenerCondition.pathPatterns(List.of("/*"))))
+        .action(ListenerAction.forward(List.of(targetGroup)))
+        .build();
+    front.service().getNode().addDependency(listenerRule);
+    // AWS::ElasticLoadBalancingV2::ListenerRule takes no Tags (cfn-lint E3002); the stage tags
+    // everything, so they are removed here.
+    config.tags().keySet().forEach(tag -> Tags.of(listenerRule).remove(tag));
+
+    acknowledgeRequiredWildcards(config, props);
+    albDnsNameOutput = outputs(config, props, front);
+  }
+
+  /** The Cloud Map namespace of an environment, e.g. {@code dev.gitops.internal}. */
+  public static String namespaceName(EnvironmentConfig config) {
+    return config.name() + ".gitops.internal";
+  }
+
+  /** Export names follow one scheme: {@code <env>-compute-<OutputName>}. */
+  public static String exportName(EnvironmentConfig config, String outputName) {
+    return config.name() + "-compute-" + outputName;
+  }
+
+  /** "agentcore" → "Agentcore", "my-svc" → "MySvc": service names inside logical IDs and outputs. */
+  public static String pascal(String serviceName) {
+    StringBuilder out = new StringBuilder();
+    for (String part : serviceName.split("-")) {
+      out.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+    }
+    return out.toString();
+  }
+
+  private Map<String, Object> settings(EnvironmentConfig config, ServiceConfig service, ComputeStackProps props) {
+    Map<String, Object> settings = new TreeMap<>();
+    settings.put("environment", config.name());
+    settings.put("service", service.name());
+    settings.put("port", service.port());
+    if (service.publicFacing()) {
+      Map<String, String> upstreams = new TreeMap<>();
+      for (ServiceConfig other : config.services()) {
+        if (!other.publicFacing()) {
+          upstreams.put(other.name(),
+              "http://" + other.name() + "." + namespaceName(config) + ":" + other.port());
+        }
+      }
+      settings.put("upstreams", upstreams);
+    }
+    if (service.needs(Access.DATABASE)) {
+      settings.put("databaseHost", props.database().getClusterEndpoint().getHostname());
+      settings.put("databasePort", 5432);
+      settings.put("databaseUser", service.name());
+    }
+    if (service.needs(Access.SEARCH)) {
+      settings.put("searchEndpoint", "https://" + props.searchDomain().getDomainEndpoint());
+    }
+    if (service.needs(Access.DOCUMENTS)) {
+      settings.put("documentsBucket", props.documentsBucket().getBucketName());
+    }
+    if (service.needs(Access.BEDROCK)) {
+      settings.put("bedrockModelIds", config.bedrockModelIds());
+    }
+    return settings;
+  }
+
+  /**
+   * The secret as the execution role should see it. ecs.Secret grants the execution role read on
+   * the secret, and for a KMS-encrypted secret CDK puts the decrypt grant into the key's policy,
+   * i.e. into the security stack, which would then reference this stack: a cycle. Reading the
+   * secret by ARN keeps the read grant on the role; the decrypt grant is added here, on the role,
+   * limited to calls made through Secrets Manager (the key policy delegates to IAM).
+   */
+  private ISecret secretForTasks(String id, ISecret secret) {
+    ISecret byArn = (ISecret) getNode().tryFindChild(id);
+    if (byArn != null) {
+      return byArn;
+    }
+    byArn = software.amazon.awscdk.services.secretsmanager.Secret.fromSecretCompleteArn(this, id, secret.getSecretArn());
+    IKey secretKey = secret.getEncryptionKey();
+    if (secretKey != null) {
+      executionRole.addToPrincipalPolicy(PolicyStatement.Builder.create()
+          .sid("Decrypt" + id)
+          .actions(List.of("kms:Decrypt"))
+          .resources(List.of(secretKey.getKeyArn()))
+          .conditions(Map.of("StringEquals", Map.of(
+              "kms:ViaService", "secretsmanager." + config().target().region() + ".amazonaws.com")))
+          .build());
+    }
+    return byArn;
+  }
+
+  /** The exact statements and rules each {@link Access} value stands for. */
+  private void grantAccess(EnvironmentConfig config, Microservice svc, ComputeStackProps props) {
+    ServiceConfig service = svc.config();
+    Role role = svc.taskRole();
+    if (service.needs(Access.APPLICATION_SECRET)) {
+      svc.container().addSecret("APP_SECRET",
+          Secret.fromSecretsManager(secretForTasks("ApplicationSecret", props.applicationSecret())));
+    }
+    if (service.needs(Access.DATABASE)) {
+      props.database().grantConnect(role, service.name());
+      ISecret credentials = secretForTasks("DatabaseCredentials", props.databaseCredentials());
+      svc.container().addSecret("DB_USERNAME", Secret.fromSecretsManager(credentials, "username"));
+      svc.container().addSecret("DB_PASSWORD", Secret.fromSecretsManager(credentials, "password"));
+      svc.connections().allowTo(props.databaseSecurityGroup(), Port.tcp(5432),
+          service.name() + " to Aurora PostgreSQL");
+    }
+    if (service.needs(Access.SEARCH)) {
+      props.searchAccess().accept(role);
+      svc.connections().allowTo(props.searchSecurityGroup(), Port.tcp(443),
+          service.name() + " to OpenSearch HTTPS");
+    }
+    if (service.needs(Access.DOCUMENTS)) {
+      String bucketArn = props.documentsBucket().getBucketArn();
+      role.addToPrincipalPolicy(PolicyStatement.Builder.create()
+          .sid("DocumentsList")
+          .actions(List.of("s3:ListBucket"))
+          .resources(List.of(bucketArn))
+          .build());
+      role.addToPrincipalPolicy(PolicyStatement.Builder.create()
+          .sid("DocumentsObjects")
+          .actions(List.of("s3:GetObject", "s3:PutObject"))
+          // Object ARNs are "<bucket ARN>/<key>"; "/*" is every object of this one bucket.
+          .resources(List.of(bucketArn + "/*"))
+          .build());
+      if (props.documentsBucket().getEncryptionKey() != null) {
+        props.documentsBucket().getEncryptionKey().grant(role, "kms:Decrypt", "kms:GenerateDataKey");
+      }
+    }
+    if (service.needs(Access.BEDROCK)) {
+      List<String> models = new ArrayList<>();
+      for (String modelId : config.bedrockModelIds()) {
+        models.add("arn:" + Aws.PARTITION + ":bedrock:" + config.target().region() + "::foundation-model/" + modelId);
+      }
+      role.addToPrincipalPolicy(PolicyStatement.Builder.create()
+          .sid("BedrockInvoke")
+          .actions(List.of("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"))
+          .resources(models)
+          .build());
+    }
+  }
+
+  /**
+   * The wildcard resources left after least-privilege scoping are the ones an AWS API requires.
+   * Each is acknowledged on the one policy that holds it, with the reason.
+   */
+  private void acknowledgeRequiredWildcards(EnvironmentConfig config, ComputeStackProps props) {
+    NagAcknowledgements.acknowledge(executionRole.getNode().findChild("DefaultPolicy"),
+        "AwsSolutions-IAM5[Resource::*]",
+        "ecr:GetAuthorizationToken does not support resource-level permissions (it must be \"*\"); "
+            + "the pull actions themselves are limited to this platform's three repositories");
+    for (Microservice svc : services.values()) {
+      software.constructs.IConstruct policy = svc.taskRole().getNode().tryFindChild("DefaultPolicy");
+      if (config.ecsExec()) {
+        NagAcknowledgements.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
+            "ECS Exec (dev only): ssmmessages:Create/OpenControlChannel and Create/OpenDataChannel and "
+                + "logs:DescribeLogGroups have no resource-level permissions");
+        NagAcknowledgements.acknowledgeWildcardResource(policy,
+            "arn:" + Aws.PARTITION + ":logs:" + config.target().region() + ":" + config.target().account()
+                + ":log-group:" + execLogGroup.getLogGroupName() + ":*",
+            "ECS Exec (dev only) writes session logs to log streams it creates in the one exec log "
+                + "group; \":*\" is the stream part of the ARN, bounded by that group");
+      }
+      if (svc.config().needs(Access.SEARCH)) {
+        NagAcknowledgements.acknowledgeWildcardResource(policy, props.searchDomain().getDomainArn() + "/*",
+            "OpenSearch authorizes HTTP calls on index paths under the domain ARN; \"/*\" names those "
+                + "paths of this one domain (the database stack's grantSearchAccess)");
+      }
+      if (svc.config().needs(Access.DOCUMENTS)) {
+        NagAcknowledgements.acknowledgeWildcardResource(policy, props.documentsBucket().getBucketArn() + "/*",
+            "Object-level access to the documents bucket: \"/*\" is every object key of this one bucket, "
+                + "with Get and Put only");
+      }
+    }
+  }
+
+  static void acknowledge(Construct construct, String id, String reason) {
+    NagAcknowledgements.acknowledge(construct, id, reason);
+  }
+
+  private CfnOutput outputs(EnvironmentConfig config, ComputeStackProps props, Microservice front) {
+    output(config, "ClusterArn", cluster.getClusterArn(), "ECS cluster ARN");
+    output(config, "ClusterName", cluster.getClusterName(), "ECS cluster name");
+    for (Microservice svc : services.values()) {
+      String name = pascal(svc.config().name());
+      output(config, name + "ServiceArn", svc.service().getServiceArn(), "ECS service ARN of " + svc.config().name());
+      output(config, name + "TaskDefinitionArn", svc.taskDefinition().getTaskDefinitionArn(),
+          "Task definition ARN (revision the stack deployed) of " + svc.config().name());
+      output(config, name + "SecurityGroupId", svc.securityGroup().getSecurityGroupId(),
+          "Security group of the " + svc.config().name() + " tasks");
+      output(config, name + "LogGroupName", svc.logGroup().getLogGroupName(), "Log group of " + svc.config().name());
+      output(config, name + "LogGroupArn", svc.logGroup().getLogGroupArn(), "Log group ARN of " + svc.config().name());
+    }
+    output(config, "NamespaceId", namespace.getNamespaceId(), "Cloud Map private DNS namespace ID");
+    output(config, "NamespaceName", namespace.getNamespaceName(), "Cloud Map private DNS namespace name");
+    output(config, pascal(front.config().name()) + "TargetGroupArn", targetGroup.getTargetGroupArn(),
+        "Target group of " + front.config().name() + " on the public ALB");
+    return output(config, "AlbDnsName", props.alb().getLoadBalancerDnsName(),
+        "Public DNS name of the ALB; the pipeline's smoke test calls its health endpoint");
+  }
+
+  private CfnOutput output(EnvironmentConfig config, String name, String value, String description) {
+    return CfnOutput.Builder.create(this, name)
+        .value(value)
+        .description(description)
+        .exportName(exportName(config, name))
+        .build();
+  }
+
+  public Key key() {
+    return key;
+  }
+
+  public Cluster cluster() {
+    return cluster;
+  }
+
+  public PrivateDnsNamespace namespace() {
+    return namespace;
+  }
+
+  public Role executionRole() {
+    return executionRole;
+  }
+
+  /** Services by name, in config order. */
+  public Map<String, Microservice> services() {
+    return java.util.Collections.unmodifiableMap(services);
+  }
+
+  public ApplicationTargetGroup targetGroup() {
+    return targetGroup;
+  }
+
+  public ApplicationListenerRule listenerRule() {
+    return listenerRule;
+  }
+
+  /** The ALB's DNS name, as the output the pipeline's smoke test reads. */
+  public CfnOutput albDnsNameOutput() {
+    return albDnsNameOutput;
+  }
+}

@@ -1,0 +1,295 @@
+package io.gitops.stacks.compute;
+
+import io.gitops.stacks.config.CapacitySplit;
+import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.config.ServiceConfig;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.services.applicationautoscaling.EnableScalingProps;
+import software.amazon.awscdk.services.ec2.Connections;
+import software.amazon.awscdk.services.ec2.IVpc;
+import software.amazon.awscdk.services.ec2.Peer;
+import software.amazon.awscdk.services.ec2.Port;
+import software.amazon.awscdk.services.ec2.SecurityGroup;
+import software.amazon.awscdk.services.ec2.SubnetSelection;
+import software.amazon.awscdk.services.ec2.SubnetType;
+import software.amazon.awscdk.services.ecs.AwsLogDriverMode;
+import software.amazon.awscdk.services.ecs.AwsLogDriverProps;
+import software.amazon.awscdk.services.ecs.CapacityProviderStrategy;
+import software.amazon.awscdk.services.ecs.CloudMapOptions;
+import software.amazon.awscdk.services.ecs.ContainerDefinition;
+import software.amazon.awscdk.services.ecs.ContainerDefinitionOptions;
+import software.amazon.awscdk.services.ecs.ContainerImage;
+import software.amazon.awscdk.services.ecs.CpuArchitecture;
+import software.amazon.awscdk.services.ecs.CpuUtilizationScalingProps;
+import software.amazon.awscdk.services.ecs.DeploymentCircuitBreaker;
+import software.amazon.awscdk.services.ecs.FargateService;
+import software.amazon.awscdk.services.ecs.FargateTaskDefinition;
+import software.amazon.awscdk.services.ecs.HealthCheck;
+import software.amazon.awscdk.services.ecs.ICluster;
+import software.amazon.awscdk.services.ecs.LogDrivers;
+import software.amazon.awscdk.services.ecs.MemoryUtilizationScalingProps;
+import software.amazon.awscdk.services.ecs.MountPoint;
+import software.amazon.awscdk.services.ecs.OperatingSystemFamily;
+import software.amazon.awscdk.services.ecs.PortMapping;
+import software.amazon.awscdk.services.ecs.PropagatedTagSource;
+import software.amazon.awscdk.services.ecs.RuntimePlatform;
+import software.amazon.awscdk.services.ecs.ScalableTaskCount;
+import software.amazon.awscdk.services.ecs.Secret;
+import software.amazon.awscdk.services.ecs.Volume;
+import software.amazon.awscdk.services.iam.IRole;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.kms.IKey;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
+import software.amazon.awscdk.services.servicediscovery.DnsRecordType;
+import software.amazon.awscdk.services.servicediscovery.INamespace;
+import software.amazon.awscdk.services.ssm.StringParameter;
+import software.constructs.Construct;
+
+/**
+ * One containerized service on Fargate, built entirely from its {@link ServiceConfig} entry: log
+ * group, settings parameter, task role, task definition, security group, ECS service and its auto
+ * scaling. Three services are three instances; a fourth is one more config entry.
+ */
+public final class Microservice extends Construct {
+
+  /** Target utilization (%) for the CPU and memory target tracking policies. */
+  public static final int CPU_TARGET_PERCENT = 70;
+  public static final int MEMORY_TARGET_PERCENT = 75;
+  /** The plan's 5-minute scale-in cooldown keeps a brief dip from shedding tasks. */
+  public static final Duration SCALE_IN_COOLDOWN = Duration.minutes(5);
+  public static final Duration SCALE_OUT_COOLDOWN = Duration.minutes(1);
+  public static final Duration HEALTH_CHECK_GRACE = Duration.seconds(60);
+  public static final Duration DNS_TTL = Duration.seconds(10);
+
+  /**
+   * What the construct needs from its stack.
+   *
+   * @param environment   the environment config
+   * @param service       this service's config entry
+   * @param vpc           the VPC (private subnets)
+   * @param cluster       the ECS cluster
+   * @param namespace     Cloud Map namespace; private services register an A record in it
+   * @param executionRole the shared task execution role
+   * @param logKey        KMS key that encrypts the log group
+   * @param image         the container image; a token resolved from the release parameter at deploy time
+   * @param settings      non-secret runtime settings (JSON values may be tokens), stored in SSM
+   */
+  public record Props(
+      EnvironmentConfig environment,
+      ServiceConfig service,
+      IVpc vpc,
+      ICluster cluster,
+      INamespace namespace,
+      IRole executionRole,
+      IKey logKey,
+      String image,
+      Map<String, Object> settings) {
+
+    public Props {
+      Objects.requireNonNull(environment, "environment");
+      Objects.requireNonNull(service, "service");
+      Objects.requireNonNull(vpc, "vpc");
+      Objects.requireNonNull(cluster, "cluster");
+      Objects.requireNonNull(namespace, "namespace");
+      Objects.requireNonNull(executionRole, "executionRole");
+      Objects.requireNonNull(logKey, "logKey");
+      Objects.requireNonNull(image, "image");
+      settings = Map.copyOf(settings);
+    }
+  }
+
+  private final ServiceConfig service;
+  private final LogGroup logGroup;
+  private final StringParameter settingsParameter;
+  private final Role taskRole;
+  private final FargateTaskDefinition taskDefinition;
+  private final ContainerDefinition container;
+  private final SecurityGroup securityGroup;
+  private final FargateService fargateService;
+  private final ScalableTaskCount scaling;
+
+  public Microservice(Construct scope, String id, Props props) {
+    super(scope, id);
+    EnvironmentConfig env = props.environment();
+    service = props.service();
+    RemovalPolicy removal = env.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    logGroup = LogGroup.Builder.create(this, "Logs")
+        .retention(RetentionDays.ONE_WEEK)
+        .encryptionKey(props.logKey())
+        .removalPolicy(removal)
+        .build();
+
+    settingsParameter = StringParameter.Builder.create(this, "Settings")
+        .description("Non-secret runtime settings of " + service.name() + " (" + env.name() + ")")
+        .stringValue(Stack.of(this).toJsonString(props.settings()))
+        .build();
+
+    taskRole = Role.Builder.create(this, "TaskRole")
+        .assumedBy(TaskRoles.ecsTasksPrincipal(this))
+        .description("Task role of " + service.name() + " (" + env.name() + "): its own logs and settings, plus its configured access")
+        .build();
+    logGroup.grantWrite(taskRole);
+    settingsParameter.grantRead(taskRole);
+
+    taskDefinition = FargateTaskDefinition.Builder.create(this, "TaskDefinition")
+        .cpu(service.sizing().cpu())
+        .memoryLimitMiB(service.sizing().memoryMiB())
+        .executionRole(props.executionRole())
+        .taskRole(taskRole)
+        .runtimePlatform(RuntimePlatform.builder()
+            .operatingSystemFamily(OperatingSystemFamily.LINUX)
+            .cpuArchitecture(CpuArchitecture.X86_64)
+            .build())
+        .build();
+
+    container = taskDefinition.addContainer(service.name(), ContainerDefinitionOptions.builder()
+        .containerName(service.name())
+        // The image is never a literal: it is the release parameter's value at deploy time, so a
+        // pipeline run deploys exactly what the deployers last rolled out.
+        .image(ContainerImage.fromRegistry(props.image()))
+        .essential(true)
+        .portMappings(List.of(PortMapping.builder().containerPort(service.port()).build()))
+        .readonlyRootFilesystem(service.readOnlyRootFs())
+        .logging(LogDrivers.awsLogs(AwsLogDriverProps.builder()
+            .logGroup(logGroup)
+            .streamPrefix(service.name())
+            // A full log buffer must never block the application; the buffer drops instead.
+            .mode(AwsLogDriverMode.NON_BLOCKING)
+            .maxBufferSize(software.amazon.awscdk.Size.mebibytes(25))
+            .build()))
+        .healthCheck(HealthCheck.builder()
+            // Images must ship curl or (busybox) wget; the placeholder image has wget.
+            .command(List.of("CMD-SHELL", healthCommand(service)))
+            .interval(Duration.seconds(30))
+            .timeout(Duration.seconds(5))
+            .retries(3)
+            .startPeriod(Duration.seconds(60))
+            .build())
+        // The one plain environment value: the port, which the placeholder image and the services
+        // read to bind. Everything else arrives as a secret or through the settings parameter.
+        .environment(Map.of("PORT", Integer.toString(service.port())))
+        .secrets(Map.of("SERVICE_SETTINGS", Secret.fromSsmParameter(settingsParameter)))
+        .build());
+    ComputeStack.acknowledge(taskDefinition, "AwsSolutions::AwsSolutions-ECS2",
+        "The only plain environment variable is PORT, a non-secret port number the image binds to; "
+            + "secrets are injected through ecs.Secret (Secrets Manager / SSM) and settings through SSM");
+    if (service.readOnlyRootFs()) {
+      // A read-only root still needs a scratch directory; it lives in task storage, not the image.
+      taskDefinition.addVolume(Volume.builder().name("tmp").build());
+      container.addMountPoints(MountPoint.builder()
+          .sourceVolume("tmp").containerPath("/tmp").readOnly(false).build());
+    }
+
+    securityGroup = SecurityGroup.Builder.create(this, "SecurityGroup")
+        .vpc(props.vpc())
+        .description(service.name() + " tasks (" + env.name() + ")")
+        .allowAllOutbound(false)
+        .build();
+    // AWS APIs (ECR, Logs, SSM, Secrets Manager, Bedrock) through the VPC endpoints or the NAT
+    // gateway. This is egress only; nothing in this stack admits traffic from 0.0.0.0/0.
+    securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), "HTTPS to AWS APIs");
+
+    CapacitySplit split = env.capacity();
+    FargateService.Builder builder = FargateService.Builder.create(this, "Service")
+        .cluster(props.cluster())
+        .taskDefinition(taskDefinition)
+        .desiredCount(service.counts().desired())
+        .vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
+        .assignPublicIp(false)
+        .securityGroups(List.of(securityGroup))
+        .capacityProviderStrategies(strategy(split))
+        .minHealthyPercent(100)
+        .maxHealthyPercent(200)
+        .circuitBreaker(DeploymentCircuitBreaker.builder().enable(true).rollback(true).build())
+        .healthCheckGracePeriod(HEALTH_CHECK_GRACE)
+        .propagateTags(PropagatedTagSource.SERVICE)
+        .enableEcsManagedTags(true)
+        .enableExecuteCommand(env.ecsExec());
+    if (!service.publicFacing()) {
+      builder.cloudMapOptions(CloudMapOptions.builder()
+          .cloudMapNamespace(props.namespace())
+          .name(service.name())
+          .dnsRecordType(DnsRecordType.A)
+          .dnsTtl(DNS_TTL)
+          .container(container)
+          .build());
+    }
+    fargateService = builder.build();
+
+    scaling = fargateService.autoScaleTaskCount(EnableScalingProps.builder()
+        .minCapacity(service.counts().min())
+        .maxCapacity(service.counts().max())
+        .build());
+    scaling.scaleOnCpuUtilization("CpuScaling", CpuUtilizationScalingProps.builder()
+        .targetUtilizationPercent(CPU_TARGET_PERCENT)
+        .scaleInCooldown(SCALE_IN_COOLDOWN)
+        .scaleOutCooldown(SCALE_OUT_COOLDOWN)
+        .build());
+    scaling.scaleOnMemoryUtilization("MemoryScaling", MemoryUtilizationScalingProps.builder()
+        .targetUtilizationPercent(MEMORY_TARGET_PERCENT)
+        .scaleInCooldown(SCALE_IN_COOLDOWN)
+        .scaleOutCooldown(SCALE_OUT_COOLDOWN)
+        .build());
+  }
+
+  static String healthCommand(ServiceConfig service) {
+    String url = "http://localhost:" + service.port() + service.healthPath();
+    return "curl -fsS " + url + " >/dev/null || wget -q -O /dev/null " + url + " || exit 1";
+  }
+
+  /** The base runs on demand; above it, tasks split by weight (7:3 puts about 30% on Spot). */
+  static List<CapacityProviderStrategy> strategy(CapacitySplit split) {
+    return List.of(
+        CapacityProviderStrategy.builder()
+            .capacityProvider("FARGATE").base(split.onDemandBase()).weight(split.onDemandWeight()).build(),
+        CapacityProviderStrategy.builder()
+            .capacityProvider("FARGATE_SPOT").weight(split.spotWeight()).build());
+  }
+
+  public ServiceConfig config() {
+    return service;
+  }
+
+  public LogGroup logGroup() {
+    return logGroup;
+  }
+
+  public StringParameter settingsParameter() {
+    return settingsParameter;
+  }
+
+  public Role taskRole() {
+    return taskRole;
+  }
+
+  public FargateTaskDefinition taskDefinition() {
+    return taskDefinition;
+  }
+
+  public ContainerDefinition container() {
+    return container;
+  }
+
+  public SecurityGroup securityGroup() {
+    return securityGroup;
+  }
+
+  public Connections connections() {
+    return fargateService.getConnections();
+  }
+
+  public FargateService service() {
+    return fargateService;
+  }
+
+  public ScalableTaskCount scaling() {
+    return scaling;
+  }
+}

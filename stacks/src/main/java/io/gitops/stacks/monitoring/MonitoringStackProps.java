@@ -1,0 +1,37 @@
+package io.gitops.stacks.monitoring;
+
+import java.util.Map;
+import java.util.Objects;
+import software.amazon.awscdk.services.ecs.IBaseService;
+import software.amazon.awscdk.services.ecs.ICluster;
+import software.amazon.awscdk.services.elasticloadbalancingv2.IApplicationLoadBalancer;
+import software.amazon.awscdk.services.elasticloadbalancingv2.IApplicationTargetGroup;
+import software.amazon.awscdk.services.rds.IDatabaseCluster;
+
+/**
+ * Typed references the monitoring stack observes. All of them come from stacks earlier in the
+ * chain, so monitoring only ever points backwards.
+ *
+ * @param cluster     the ECS cluster
+ * @param services    ECS service per service name, in config order
+ * @param targetGroup the public service's target group
+ * @param alb         the public load balancer
+ * @param database    the Aurora cluster
+ */
+public record MonitoringStackProps(
+    ICluster cluster,
+    Map<String, IBaseService> services,
+    IApplicationTargetGroup targetGroup,
+    IApplicationLoadBalancer alb,
+    IDatabaseCluster database) {
+
+  public MonitoringStackProps {
+    Objects.requireNonNull(cluster, "cluster");
+    Objects.requireNonNull(services, "services");
+    Objects.requireNonNull(targetGroup, "targetGroup");
+    Objects.requireNonNull(alb, "alb");
+    Objects.requireNonNull(database, "database");
+    // Keep the caller's order (config order) for stable dashboards and logical IDs.
+    services = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(services));
+  }
+}

@@ -1,0 +1,419 @@
+package io.gitops.stacks.compute;
+
+import static io.gitops.stacks.compute.ComputeFixture.logicalId;
+import static io.gitops.stacks.compute.ComputeFixture.render;
+import static io.gitops.stacks.compute.ComputeFixture.statementsOfRole;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gitops.stacks.PlatformStacks;
+import io.gitops.stacks.storage.StorageStack;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awscdk.assertions.Match;
+import software.amazon.awscdk.assertions.Template;
+
+/** The compute stack of dev and prod: one behaviour per test, both synthesized once. */
+class ComputeStackTest {
+
+  static PlatformStacks dev;
+  static PlatformStacks prod;
+  static Template devTemplate;
+  static Template prodTemplate;
+
+  @BeforeAll
+  static void synthesize() {
+    dev = ComputeFixture.dev();
+    prod = ComputeFixture.prod();
+    devTemplate = Template.fromStack(dev.compute());
+    prodTemplate = Template.fromStack(prod.compute());
+  }
+
+  private static Map<String, Object> resource(Template template, String logicalId) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> r = (Map<String, Object>) template.toJSON().get("Resources");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> found = (Map<String, Object>) r.get(logicalId);
+    assertThat(found).as(logicalId).isNotNull();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> props = (Map<String, Object>) found.get("Properties");
+    return props;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> container(Template template, PlatformStacks stacks, String service) {
+    Map<String, Object> td = resource(template, logicalId(stacks.compute().services().get(service).taskDefinition()));
+    return (Map<String, Object>) ((List<Object>) td.get("ContainerDefinitions")).get(0);
+  }
+
+  private static Map<String, Object> service(Template template, PlatformStacks stacks, String service) {
+    return resource(template, logicalId(stacks.compute().services().get(service).service()));
+  }
+
+  @Test
+  void clusterHasContainerInsightsOn() {
+    devTemplate.hasResourceProperties("AWS::ECS::Cluster", Map.of(
+        "ClusterSettings", List.of(Map.of("Name", "containerInsights", "Value", "enabled"))));
+  }
+
+  @Test
+  void clusterDefaultStrategyKeepsABaseOnDemandAndWeightsSpotAtThirtyPercent() {
+    devTemplate.hasResourceProperties("AWS::ECS::ClusterCapacityProviderAssociations", Map.of(
+        "CapacityProviders", List.of("FARGATE", "FARGATE_SPOT"),
+        "DefaultCapacityProviderStrategy", List.of(
+            Map.of("CapacityProvider", "FARGATE", "Base", 1, "Weight", 7),
+            Map.of("CapacityProvider", "FARGATE_SPOT", "Weight", 3))));
+  }
+
+  @Test
+  void servicesUseTheEnvironmentsCapacitySplit() {
+    for (String name : prod.config().services().stream().map(s -> s.name()).toList()) {
+      assertThat(service(prodTemplate, prod, name).get("CapacityProviderStrategy")).as(name).isEqualTo(List.of(
+          Map.of("CapacityProvider", "FARGATE", "Base", 2, "Weight", 7),
+          Map.of("CapacityProvider", "FARGATE_SPOT", "Weight", 3)));
+    }
+  }
+
+  @Test
+  void taskSizingDiffersPerEnvironment() {
+    devTemplate.allResourcesProperties("AWS::ECS::TaskDefinition", Match.objectLike(Map.of(
+        "Cpu", "512", "Memory", "1024", "RequiresCompatibilities", List.of("FARGATE"), "NetworkMode", "awsvpc")));
+    prodTemplate.allResourcesProperties("AWS::ECS::TaskDefinition", Match.objectLike(Map.of(
+        "Cpu", "2048", "Memory", "4096")));
+  }
+
+  @Test
+  void imageIsAReferenceToTheServicesReleaseParameterNeverALiteral() {
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> parameters = (Map<String, Map<String, Object>>) devTemplate.toJSON().get("Parameters");
+    for (String name : List.of("bff", "graphql", "agentcore")) {
+      Object image = container(devTemplate, dev, name).get("Image");
+      assertThat(image).as(name).isInstanceOf(Map.class);
+      @SuppressWarnings("unchecked")
+      String parameter = (String) ((Map<String, Object>) image).get("Ref");
+      assertThat(parameters.get(parameter)).as(name).isEqualTo(Map.of(
+          "Type", "AWS::SSM::Parameter::Value<String>",
+          "Default", StorageStack.releaseParameterName("dev", name)));
+    }
+  }
+
+  @Test
+  void logsGoToAnEncryptedWeekLongGroupPerServiceWithoutBlocking() {
+    for (String name : List.of("bff", "graphql", "agentcore")) {
+      Microservice svc = dev.compute().services().get(name);
+      assertThat(resource(devTemplate, logicalId(svc.logGroup()))).as(name).containsEntry("RetentionInDays", 7)
+          .containsEntry("KmsKeyId", Map.of("Fn::GetAtt", List.of(logicalId(dev.compute().key()), "Arn")));
+      assertThat(container(devTemplate, dev, name).get("LogConfiguration")).as(name).isEqualTo(Map.of(
+          "LogDriver", "awslogs",
+          "Options", Map.of(
+              "awslogs-group", Map.of("Ref", logicalId(svc.logGroup())),
+              "awslogs-stream-prefix", name,
+              "awslogs-region", "us-east-1",
+              "mode", "non-blocking",
+              "max-buffer-size", "26214400b")));
+    }
+  }
+
+  @Test
+  void containersHaveHealthChecksOnTheirHealthPath() {
+    assertThat(container(devTemplate, dev, "bff").get("HealthCheck")).isEqualTo(Map.of(
+        "Command", List.of("CMD-SHELL", "curl -fsS http://localhost:3000/api/health >/dev/null"
+            + " || wget -q -O /dev/null http://localhost:3000/api/health || exit 1"),
+        "Interval", 30, "Retries", 3, "StartPeriod", 60, "Timeout", 5));
+  }
+
+  @Test
+  void rootFilesystemIsReadOnlyWhereTheConfigAllowsIt() {
+    assertThat(container(devTemplate, dev, "bff")).containsEntry("ReadonlyRootFilesystem", true);
+    assertThat(container(devTemplate, dev, "graphql")).containsEntry("ReadonlyRootFilesystem", true);
+    assertThat(container(devTemplate, dev, "agentcore")).containsEntry("ReadonlyRootFilesystem", false);
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void secretsAreInjectedFromSecretStoresAndOnlyThePortIsPlain() {
+    Map<String, List<String>> expected = Map.of(
+        "bff", List.of("APP_SECRET", "SERVICE_SETTINGS"),
+        "graphql", List.of("DB_PASSWORD", "DB_USERNAME", "SERVICE_SETTINGS"),
+        "agentcore", List.of("SERVICE_SETTINGS"));
+    expected.forEach((name, secrets) -> {
+      Map<String, Object> c = container(devTemplate, dev, name);
+      assertThat(c.get("Environment")).as(name).isEqualTo(List.of(Map.of(
+          "Name", "PORT", "Value", Integer.toString(dev.config().service(name).port()))));
+      List<String> names = new ArrayList<>();
+      ((List<Map<String, Object>>) c.get("Secrets")).forEach(s -> names.add((String) s.get("Name")));
+      assertThat(names).as(name).containsExactlyInAnyOrderElementsOf(secrets);
+    });
+  }
+
+  @Test
+  void executionRoleHasExactlyPullLogsAndTheInjectedSecrets() {
+    String ecr = "ecr:BatchCheckLayerAvailability,ecr:BatchGetImage,ecr:GetDownloadUrlForLayer on ";
+    String ssm = "ssm:DescribeParameters,ssm:GetParameter,ssm:GetParameterHistory,ssm:GetParameters on ";
+    String ssmArn = "arn:<AWS::Partition>:ssm:us-east-1:111111111111:parameter/";
+    String via = " if {StringEquals={kms:ViaService=secretsmanager.us-east-1.amazonaws.com}}";
+    assertThat(statementsOfRole(prodTemplate, logicalId(prod.compute().executionRole()))).containsExactlyInAnyOrder(
+        ecr + "import(Storage:ExportsOutputFnGetAttbffRepositoryArn)",
+        ecr + "import(Storage:ExportsOutputFnGetAttgraphqlRepositoryArn)",
+        ecr + "import(Storage:ExportsOutputFnGetAttagentcoreRepositoryArn)",
+        "ecr:GetAuthorizationToken on *",
+        "logs:CreateLogStream,logs:PutLogEvents on <BffLogs.Arn>",
+        "logs:CreateLogStream,logs:PutLogEvents on <GraphqlLogs.Arn>",
+        "logs:CreateLogStream,logs:PutLogEvents on <AgentcoreLogs.Arn>",
+        ssm + ssmArn + "<BffSettings>",
+        ssm + ssmArn + "<GraphqlSettings>",
+        ssm + ssmArn + "<AgentcoreSettings>",
+        "secretsmanager:DescribeSecret,secretsmanager:GetSecretValue on import(Security:ExportsOutputRefApplicationSecret)",
+        "secretsmanager:DescribeSecret,secretsmanager:GetSecretValue on import(Database:ExportsOutputRefAuroraSecretAttachment)",
+        "kms:Decrypt on import(Security:ExportsOutputFnGetAttDataKeyArn)" + via,
+        "kms:Decrypt on import(Security:ExportsOutputFnGetAttDataKeyArn)" + via);
+  }
+
+  private static final String SSM_READ =
+      "ssm:DescribeParameters,ssm:GetParameter,ssm:GetParameterHistory,ssm:GetParameters on "
+          + "arn:<AWS::Partition>:ssm:us-east-1:111111111111:parameter/";
+
+  @Test
+  void bffTaskRoleHasItsLogsAndSettingsOnly() {
+    assertThat(statementsOfRole(prodTemplate, logicalId(prod.compute().services().get("bff").taskRole())))
+        .containsExactlyInAnyOrder(
+            "logs:CreateLogStream,logs:PutLogEvents on <BffLogs.Arn>",
+            SSM_READ + "<BffSettings>");
+  }
+
+  @Test
+  void graphqlTaskRoleConnectsToTheDatabaseAsItsUserAndCallsOpenSearch() {
+    String search = "import(Database:ExportsOutputFnGetAttSearchArn)";
+    assertThat(statementsOfRole(prodTemplate, logicalId(prod.compute().services().get("graphql").taskRole())))
+        .containsExactlyInAnyOrder(
+            "logs:CreateLogStream,logs:PutLogEvents on <GraphqlLogs.Arn>",
+            SSM_READ + "<GraphqlSettings>",
+            "rds-db:connect on arn:<AWS::Partition>:rds-db:us-east-1:111111111111:dbuser:"
+                + "import(Database:ExportsOutputFnGetAttAuroraDBClusterResourceId)/graphql",
+            "es:ESHttpDelete,es:ESHttpGet,es:ESHttpHead,es:ESHttpPatch,es:ESHttpPost,es:ESHttpPut on "
+                + search + "," + search + "/*");
+  }
+
+  @Test
+  void agentcoreTaskRoleInvokesOnlyTheConfiguredModelsAndUsesTheDocumentsBucket() {
+    String bucket = "import(Storage:ExportsOutputFnGetAttDocumentsBucketArn)";
+    String model = "arn:<AWS::Partition>:bedrock:us-east-1::foundation-model/";
+    assertThat(statementsOfRole(prodTemplate, logicalId(prod.compute().services().get("agentcore").taskRole())))
+        .containsExactlyInAnyOrder(
+            "logs:CreateLogStream,logs:PutLogEvents on <AgentcoreLogs.Arn>",
+            SSM_READ + "<AgentcoreSettings>",
+            "s3:ListBucket on " + bucket,
+            "s3:GetObject,s3:PutObject on " + bucket + "/*",
+            "kms:Decrypt,kms:GenerateDataKey on import(Security:ExportsOutputFnGetAttDataKeyArn)",
+            "bedrock:InvokeModel,bedrock:InvokeModelWithResponseStream on "
+                + model + "anthropic.claude-3-5-sonnet-20240620-v1:0," + model + "amazon.titan-embed-text-v2:0");
+  }
+
+  @Test
+  void devTaskRolesAlsoCarryEcsExecPermissionsOnTheExecKeyAndLogGroup() {
+    assertThat(statementsOfRole(devTemplate, logicalId(dev.compute().services().get("bff").taskRole())))
+        .contains(
+            "ssmmessages:CreateControlChannel,ssmmessages:CreateDataChannel,ssmmessages:OpenControlChannel,"
+                + "ssmmessages:OpenDataChannel on *",
+            "kms:Decrypt,kms:GenerateDataKey on <Key.Arn>",
+            "logs:DescribeLogGroups on *",
+            "logs:CreateLogStream,logs:DescribeLogStreams,logs:PutLogEvents on "
+                + "arn:<AWS::Partition>:logs:us-east-1:111111111111:log-group:<ExecLogs>:*");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void noStatementInTheStackHasAWildcardAction() {
+    for (Template template : List.of(devTemplate, prodTemplate)) {
+      for (Object policy : template.findResources("AWS::IAM::Policy").values()) {
+        Map<String, Object> doc = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) policy)
+            .get("Properties")).get("PolicyDocument");
+        for (Object s : (List<Object>) doc.get("Statement")) {
+          Object action = ((Map<String, Object>) s).get("Action");
+          List<String> actions = action instanceof List<?> l ? (List<String>) l : List.of((String) action);
+          assertThat(actions).allSatisfy(a -> assertThat(a).doesNotContain("*"));
+        }
+      }
+    }
+  }
+
+  @Test
+  void bffAdmitsOnlyTheAlbOnItsPort() {
+    String bff = logicalId(dev.compute().services().get("bff").securityGroup());
+    devTemplate.resourcePropertiesCountIs("AWS::EC2::SecurityGroupIngress",
+        Match.objectLike(Map.of("GroupId", Map.of("Fn::GetAtt", List.of(bff, "GroupId")))), 1);
+    devTemplate.hasResourceProperties("AWS::EC2::SecurityGroupIngress", Map.of(
+        "GroupId", Map.of("Fn::GetAtt", List.of(bff, "GroupId")),
+        "IpProtocol", "tcp", "FromPort", 3000, "ToPort", 3000,
+        "SourceSecurityGroupId", Match.objectLike(Map.of("Fn::ImportValue",
+            Match.stringLikeRegexp("Network:ExportsOutputFnGetAttAlbSecurityGroup.*GroupId.*"))),
+        "Description", "ALB to bff"));
+  }
+
+  @Test
+  void privateServicesAdmitOnlyTheBffOn8080() {
+    String bff = logicalId(dev.compute().services().get("bff").securityGroup());
+    for (String name : List.of("graphql", "agentcore")) {
+      String sg = logicalId(dev.compute().services().get(name).securityGroup());
+      devTemplate.resourcePropertiesCountIs("AWS::EC2::SecurityGroupIngress",
+          Match.objectLike(Map.of("GroupId", Map.of("Fn::GetAtt", List.of(sg, "GroupId")))), 1);
+      devTemplate.hasResourceProperties("AWS::EC2::SecurityGroupIngress", Map.of(
+          "GroupId", Map.of("Fn::GetAtt", List.of(sg, "GroupId")),
+          "IpProtocol", "tcp", "FromPort", 8080, "ToPort", 8080,
+          "SourceSecurityGroupId", Map.of("Fn::GetAtt", List.of(bff, "GroupId"))));
+    }
+  }
+
+  @Test
+  void onlyGraphqlReachesTheDatabaseOn5432AndOpenSearchOn443() {
+    String graphql = logicalId(dev.compute().services().get("graphql").securityGroup());
+    for (int port : List.of(5432, 443)) {
+      devTemplate.resourcePropertiesCountIs("AWS::EC2::SecurityGroupIngress",
+          Match.objectLike(Map.of("FromPort", port)), 1);
+      devTemplate.hasResourceProperties("AWS::EC2::SecurityGroupIngress", Map.of(
+          "GroupId", Match.objectLike(Map.of("Fn::ImportValue", Match.stringLikeRegexp("Database:.*"))),
+          "IpProtocol", "tcp", "FromPort", port, "ToPort", port,
+          "SourceSecurityGroupId", Map.of("Fn::GetAtt", List.of(graphql, "GroupId"))));
+    }
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void noIngressRuleInTheStackIsOpenToTheInternet() {
+    for (Template template : List.of(devTemplate, prodTemplate)) {
+      List<Object> ingress = new ArrayList<>(template.findResources("AWS::EC2::SecurityGroupIngress").values().stream()
+          .map(r -> ((Map<String, Object>) r).get("Properties")).toList());
+      template.findResources("AWS::EC2::SecurityGroup").values().forEach(r -> {
+        Object inline = ((Map<String, Object>) ((Map<String, Object>) r).get("Properties")).get("SecurityGroupIngress");
+        if (inline != null) {
+          ingress.addAll((List<Object>) inline);
+        }
+      });
+      assertThat(ingress).isNotEmpty().allSatisfy(rule -> assertThat((Map<String, Object>) rule)
+          .doesNotContainEntry("CidrIp", "0.0.0.0/0").doesNotContainEntry("CidrIpv6", "::/0")
+          .containsKey("SourceSecurityGroupId"));
+    }
+  }
+
+  @Test
+  void bffTargetGroupChecksApiHealthEvery30SecondsAndDrainsIn30() {
+    devTemplate.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", Map.of(
+        "TargetType", "ip", "Protocol", "HTTP", "Port", 3000,
+        "HealthCheckPath", "/api/health",
+        "HealthCheckIntervalSeconds", 30,
+        "HealthCheckTimeoutSeconds", 5,
+        "UnhealthyThresholdCount", 3,
+        "HealthyThresholdCount", 2,
+        "Matcher", Map.of("HttpCode", "200-299"),
+        "TargetGroupAttributes", Match.arrayWith(List.of(Map.of(
+            "Key", "deregistration_delay.timeout_seconds", "Value", "30")))));
+  }
+
+  @Test
+  void theTargetGroupIsAttachedToTheNetworkStacksListener() {
+    devTemplate.hasResourceProperties("AWS::ElasticLoadBalancingV2::ListenerRule", Map.of(
+        "ListenerArn", Map.of("Fn::ImportValue", Match.stringLikeRegexp("Network:.*Listener.*")),
+        "Priority", ComputeStack.LISTENER_RULE_PRIORITY,
+        "Actions", List.of(Map.of("Type", "forward",
+            "TargetGroupArn", Map.of("Ref", logicalId(dev.compute().targetGroup())))),
+        "Conditions", List.of(Map.of("Field", "path-pattern",
+            "PathPatternConfig", Map.of("Values", List.of("/*"))))));
+    assertThat(service(devTemplate, dev, "bff").get("LoadBalancers")).isEqualTo(List.of(Map.of(
+        "ContainerName", "bff", "ContainerPort", 3000,
+        "TargetGroupArn", Map.of("Ref", logicalId(dev.compute().targetGroup())))));
+    assertThat(service(devTemplate, dev, "graphql")).doesNotContainKey("LoadBalancers");
+  }
+
+  @Test
+  void servicesRollWithFullCapacityAndRollBackThroughTheCircuitBreaker() {
+    for (String name : List.of("bff", "graphql", "agentcore")) {
+      assertThat(service(prodTemplate, prod, name)).as(name)
+          .containsEntry("DeploymentConfiguration", Map.of(
+              "MinimumHealthyPercent", 100, "MaximumPercent", 200,
+              "DeploymentCircuitBreaker", Map.of("Enable", true, "Rollback", true),
+              "Alarms", Map.of("AlarmNames", List.of(), "Enable", false, "Rollback", false)))
+          .containsEntry("HealthCheckGracePeriodSeconds", 60)
+          .containsEntry("DeploymentController", Map.of("Type", "ECS"));
+    }
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void servicesRunInPrivateSubnetsOfBothAzsWithoutPublicIps() {
+    Map<String, Object> vpc = (Map<String, Object>) service(devTemplate, dev, "agentcore").get("NetworkConfiguration");
+    Map<String, Object> awsvpc = (Map<String, Object>) vpc.get("AwsvpcConfiguration");
+    assertThat(awsvpc).containsEntry("AssignPublicIp", "DISABLED");
+    assertThat(((List<Object>) awsvpc.get("Subnets")).stream().map(ComputeFixture::render).toList())
+        .hasSize(2).allSatisfy(s -> assertThat(s).contains("privateSubnet"));
+  }
+
+  @Test
+  void desiredCountsComeFromTheConfig() {
+    assertThat(service(devTemplate, dev, "bff")).containsEntry("DesiredCount", 2);
+    assertThat(service(prodTemplate, prod, "bff")).containsEntry("DesiredCount", 3);
+  }
+
+  @Test
+  void eachServiceScalesOnCpuAndMemoryWithAFiveMinuteScaleInCooldown() {
+    prodTemplate.resourceCountIs("AWS::ApplicationAutoScaling::ScalableTarget", 3);
+    prodTemplate.allResourcesProperties("AWS::ApplicationAutoScaling::ScalableTarget", Match.objectLike(Map.of(
+        "MinCapacity", 3, "MaxCapacity", 10, "ScalableDimension", "ecs:service:DesiredCount")));
+    prodTemplate.resourceCountIs("AWS::ApplicationAutoScaling::ScalingPolicy", 6);
+    for (Object[] metric : new Object[][] {{"ECSServiceAverageCPUUtilization", 70}, {"ECSServiceAverageMemoryUtilization", 75}}) {
+      prodTemplate.resourcePropertiesCountIs("AWS::ApplicationAutoScaling::ScalingPolicy", Match.objectLike(Map.of(
+          "PolicyType", "TargetTrackingScaling",
+          "TargetTrackingScalingPolicyConfiguration", Map.of(
+              "PredefinedMetricSpecification", Map.of("PredefinedMetricType", metric[0]),
+              "TargetValue", metric[1],
+              "ScaleInCooldown", 300,
+              "ScaleOutCooldown", 60))), 3);
+    }
+  }
+
+  @Test
+  void privateServicesRegisterShortLivedARecordsInThePrivateNamespace() {
+    devTemplate.hasResourceProperties("AWS::ServiceDiscovery::PrivateDnsNamespace", Map.of(
+        "Name", "dev.gitops.internal"));
+    devTemplate.resourceCountIs("AWS::ServiceDiscovery::Service", 2);
+    for (String name : List.of("graphql", "agentcore")) {
+      devTemplate.hasResourceProperties("AWS::ServiceDiscovery::Service", Map.of(
+          "Name", name,
+          "NamespaceId", Map.of("Fn::GetAtt", List.of(logicalId(dev.compute().namespace()), "Id")),
+          "DnsConfig", Map.of("DnsRecords", List.of(Map.of("Type", "A", "TTL", 10)),
+              "NamespaceId", Map.of("Fn::GetAtt", List.of(logicalId(dev.compute().namespace()), "Id")),
+              "RoutingPolicy", "MULTIVALUE")));
+      assertThat(service(devTemplate, dev, name)).containsKey("ServiceRegistries");
+    }
+    assertThat(service(devTemplate, dev, "bff")).doesNotContainKey("ServiceRegistries");
+  }
+
+  @Test
+  void ecsExecIsEncryptedAndLoggedInDevAndAbsentInProd() {
+    devTemplate.hasResourceProperties("AWS::ECS::Cluster", Match.objectLike(Map.of(
+        "Configuration", Map.of("ExecuteCommandConfiguration", Map.of(
+            "KmsKeyId", Map.of("Fn::GetAtt", List.of(logicalId(dev.compute().key()), "Arn")),
+            "Logging", "OVERRIDE",
+            "LogConfiguration", Map.of(
+                "CloudWatchEncryptionEnabled", true,
+                "CloudWatchLogGroupName", Match.objectLike(Map.of("Ref", Match.stringLikeRegexp("ExecLogs.*")))))))));
+    assertThat(service(devTemplate, dev, "bff")).containsEntry("EnableExecuteCommand", true);
+    prodTemplate.hasResourceProperties("AWS::ECS::Cluster", Match.not(Match.objectLike(Map.of(
+        "Configuration", Match.anyValue()))));
+    assertThat(service(prodTemplate, prod, "bff")).containsEntry("EnableExecuteCommand", false);
+  }
+
+  @Test
+  void logKeyRotatesAndAdmitsCloudWatchLogsOfThisAccountOnly() {
+    Object logGroups = Map.of("Fn::Join", List.of("", List.of(
+        "arn:", Map.of("Ref", "AWS::Partition"), ":logs:us-east-1:111111111111:log-group:*")));
+    Object statement = Match.objectLike(Map.of(
+        "Sid", "AllowCloudWatchLogs",
+        "Principal", Map.of("Service", "logs.us-east-1.amazonaws.com"),
+        "Condition", Map.of("ArnLike", Map.of("kms:EncryptionContext:aws:logs:arn", logGroups))));
+    devTemplate.hasResourceProperties("AWS::KMS::Key", Match.objectLike(Map.of(
+        "EnableKeyRotation", true,
+        "KeyPolicy", Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(statement)))))));
+  }
+}

@@ -1,0 +1,123 @@
+package io.gitops.stacks.monitoring;
+
+import static io.gitops.stacks.compute.ComputeFixture.logicalId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gitops.stacks.PlatformStacks;
+import io.gitops.stacks.compute.ComputeFixture;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awscdk.assertions.Match;
+import software.amazon.awscdk.assertions.Template;
+
+/** The monitoring stack of dev: trail, topic, dashboard and the compute alarms. */
+class MonitoringStackTest {
+
+  static PlatformStacks dev;
+  static Template template;
+  static String topic;
+
+  @BeforeAll
+  static void synthesize() {
+    dev = ComputeFixture.dev();
+    template = Template.fromStack(dev.monitoring());
+    topic = logicalId(dev.monitoring().alarmTopic());
+  }
+
+  @Test
+  void monitoringFollowsComputeAndComputeNeverReferencesMonitoring() {
+    assertThat(dev.monitoring().getDependencies()).contains(dev.compute());
+    assertThat(dev.compute().getDependencies()).doesNotContain(dev.monitoring());
+  }
+
+  @Test
+  void alarmTopicIsEncryptedWithARotatingKeyThatCloudWatchMayUse() {
+    template.hasResourceProperties("AWS::SNS::Topic", Match.objectLike(Map.of(
+        "KmsMasterKeyId", Map.of("Fn::GetAtt", List.of(logicalId(dev.monitoring().key()), "Arn")))));
+    template.hasResourceProperties("AWS::KMS::Key", Match.objectLike(Map.of(
+        "EnableKeyRotation", true,
+        "KeyPolicy", Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Sid", "AllowCloudWatchAlarms",
+            "Principal", Map.of("Service", "cloudwatch.amazonaws.com"),
+            "Action", List.of("kms:Decrypt", "kms:GenerateDataKey"))))))))));
+  }
+
+  @Test
+  void alarmTopicRefusesUnencryptedTransport() {
+    template.hasResourceProperties("AWS::SNS::TopicPolicy", Match.objectLike(Map.of(
+        "PolicyDocument", Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Effect", "Deny",
+            "Condition", Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))))));
+  }
+
+  @Test
+  void cloudTrailWritesValidatedLogsToAnEncryptedPrivateBucket() {
+    template.hasResourceProperties("AWS::CloudTrail::Trail", Match.objectLike(Map.of(
+        "IsLogging", true,
+        "EnableLogFileValidation", true,
+        "IsMultiRegionTrail", true,
+        "IncludeGlobalServiceEvents", true,
+        "S3BucketName", Map.of("Ref", Match.stringLikeRegexp("TrailBucket.*")))));
+    template.allResourcesProperties("AWS::S3::Bucket", Match.objectLike(Map.of(
+        "BucketEncryption", Map.of("ServerSideEncryptionConfiguration", List.of(Map.of(
+            "ServerSideEncryptionByDefault", Map.of("SSEAlgorithm", "AES256")))),
+        "PublicAccessBlockConfiguration", Map.of("BlockPublicAcls", true, "BlockPublicPolicy", true,
+            "IgnorePublicAcls", true, "RestrictPublicBuckets", true),
+        "VersioningConfiguration", Map.of("Status", "Enabled"))));
+  }
+
+  @Test
+  void eachServiceAlarmsWhenFewerTasksRunThanDesired() {
+    template.resourcePropertiesCountIs("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "ComparisonOperator", "GreaterThanThreshold",
+        "Threshold", 0,
+        "EvaluationPeriods", 3,
+        "DatapointsToAlarm", 3,
+        "AlarmActions", List.of(Map.of("Ref", topic)),
+        "OKActions", List.of(Map.of("Ref", topic)),
+        "Metrics", Match.arrayWith(List.of(Match.objectLike(Map.of("Expression", "desired - running")))))), 3);
+    for (String metric : List.of("DesiredTaskCount", "RunningTaskCount")) {
+      template.resourcePropertiesCountIs("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+          "Metrics", Match.arrayWith(List.of(Match.objectLike(Map.of("MetricStat", Match.objectLike(Map.of(
+              "Metric", Match.objectLike(Map.of("Namespace", "ECS/ContainerInsights", "MetricName", metric)))))))))), 3);
+    }
+  }
+
+  @Test
+  void unhealthyBffTargetsAlarmAboveZero() {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "Namespace", "AWS/ApplicationELB",
+        "MetricName", "UnHealthyHostCount",
+        "Statistic", "Maximum",
+        "Period", 60,
+        "ComparisonOperator", "GreaterThanThreshold",
+        "Threshold", 0,
+        "EvaluationPeriods", 2,
+        "AlarmActions", List.of(Map.of("Ref", topic)),
+        "Dimensions", Match.arrayWith(List.of(Match.objectLike(Map.of("Name", "TargetGroup")))))));
+  }
+
+  @Test
+  void albFiveXxRateAlarmsAboveFivePercent() {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "Threshold", MonitoringStack.ALB_5XX_RATE_PERCENT,
+        "ComparisonOperator", "GreaterThanThreshold",
+        "EvaluationPeriods", 5,
+        "DatapointsToAlarm", 3,
+        "AlarmActions", List.of(Map.of("Ref", topic)),
+        "Metrics", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Expression", "IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)")))))));
+    assertThat(dev.monitoring().alarms()).hasSize(5)
+        .containsKeys("bff-running-below-desired", "unhealthy-targets", "alb-5xx-rate");
+  }
+
+  @Test
+  void dashboardShowsAlbEcsTaskCountsAndDatabaseConnections() {
+    String body = template.findResources("AWS::CloudWatch::Dashboard").toString();
+    assertThat(body).contains("RequestCount", "HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime", "p99", "CPUUtilization", "MemoryUtilization", "RunningTaskCount",
+        "DesiredTaskCount", "DatabaseConnections", "bff", "graphql", "agentcore");
+  }
+}
