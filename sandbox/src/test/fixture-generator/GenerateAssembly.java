@@ -114,16 +114,22 @@ public class GenerateAssembly {
         "ALARM_TOPIC_ARN", alarms.getTopicArn(),
         "ENVIRONMENT_NAME", "dev");
     CfnFunction deployer = function(automation, "ImageDeployer", "io.gitops.lambdas.deployer.ImageDeployerHandler::handleRequest", vars);
-    CfnFunction guard = function(automation, "Guard", "io.gitops.lambdas.guard.GuardHandler::handleRequest", vars);
+    Map<String, String> guardVars = new java.util.LinkedHashMap<>(vars);
+    guardVars.put("TARGET_GROUP_ARNS", automation.toJsonString(Map.of(services.get("bff").getServiceName(), tg.getTargetGroupArn())));
+    guardVars.put("FAILURE_THRESHOLD", "2");
+    CfnFunction guard = function(automation, "Guard", "io.gitops.lambdas.guard.GuardHandler::handleRequest", guardVars);
 
     List<String> repoNames = new java.util.ArrayList<>();
     for (String s : SERVICES) if (!s.equals(excluded)) repoNames.add(repos.get(s).getRepositoryName());
     rule(automation, "ImagePushRule", deployer, Map.of(
         "source", List.of("aws.ecr"), "detail-type", List.of("ECR Image Action"),
         "detail", Map.of("action-type", List.of("PUSH"), "result", List.of("SUCCESS"), "repository-name", repoNames)));
+    List<String> groups = new java.util.ArrayList<>();
+    services.values().forEach(v -> groups.add("service:" + v.getServiceName()));
     rule(automation, "TaskStateRule", guard, Map.of(
         "source", List.of("aws.ecs"), "detail-type", List.of("ECS Task State Change"),
-        "detail", Map.of("clusterArn", List.of(cluster.getClusterArn()), "group", List.of(Map.of("prefix", "service:")))));
+        "detail", Map.of("clusterArn", List.of(cluster.getClusterArn()), "group", groups,
+            "lastStatus", List.of("RUNNING", "STOPPED"))));
     List<String> serviceArns = new java.util.ArrayList<>();
     services.values().forEach(v -> serviceArns.add(v.getServiceArn()));
     rule(automation, "DeploymentStateRule", guard, Map.of(

@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import software.amazon.awssdk.services.ecs.model.Service;
 
 /**
@@ -101,6 +100,9 @@ public final class Demo {
     } catch (SandboxException e) {
       err.println("gitops demo: " + e.getMessage());
       return 2;
+    } catch (RuntimeException e) {
+      err.println("gitops demo: unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      return 2;
     }
   }
 
@@ -183,9 +185,10 @@ public final class Demo {
     out.println();
     table.forEach(out::println);
     out.println();
-    out.println("AWS API calls by the functions: " + sandbox.apiCalls().total() + " "
-        + new TreeMap<>(sandbox.apiCalls().snapshot()));
-    return new Result(List.copyOf(failures), Map.copyOf(callsByStep), sandbox.apiCalls().total(), table);
+    out.println(String.format("%-70s %s", "STEP", "AWS API CALLS (by the functions)"));
+    callsByStep.forEach((step, n) -> out.println(String.format("%-70s %d", step, n)));
+    out.println(String.format("%-70s %d", "total", totalCalls));
+    return new Result(List.copyOf(failures), java.util.Collections.unmodifiableMap(new LinkedHashMap<>(callsByStep)), totalCalls, table);
   }
 
   List<String> summary() {

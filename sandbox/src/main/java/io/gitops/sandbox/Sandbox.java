@@ -69,15 +69,17 @@ public final class Sandbox {
     this.emulator = new Emulator(state.endpoint(), List.of());
     this.router = new EventRouter(state.rules());
     this.broken.addAll(state.brokenDigests());
-    this.simulator = new TaskSimulator(broken, this::view, clock, Emulator.ACCOUNT, Emulator.REGION);
+    this.simulator = new TaskSimulator(broken, this::view, clock, Emulator.ACCOUNT, Emulator.REGION,
+        this::registerTarget);
     Map<String, Invoke.Factory> known = Invoke.functions();
     for (Map.Entry<String, Map<String, String>> e : state.environments().entrySet()) {
       Invoke.Factory f = known.get(e.getKey());
       if (f == null) continue; // a function of the stack this build cannot run locally
-      LambdaConfig config = LambdaConfig.from(functionEnv(e.getValue(), state.endpoint()));
-      AwsClients clients = AwsClients.create(AwsClients.Settings.forEmulator(state.endpoint(), config.sdk(),
-          List.of(counter, simulator)));
-      functions.put(e.getKey(), f.create(config, clients, logs));
+      Map<String, String> env = functionEnv(e.getValue(), state.endpoint());
+      LambdaConfig config = LambdaConfig.from(env);
+      AwsClients.Settings settings = AwsClients.Settings.forEmulator(state.endpoint(), config.sdk(),
+          List.of(counter, simulator));
+      functions.put(e.getKey(), f.create(config, env, AwsClients.create(settings), settings, logs));
     }
   }
 
@@ -221,8 +223,15 @@ public final class Sandbox {
       images.put(c.name(), c.image());
     }
     String deploymentId = s.hasDeployments() && !s.deployments().isEmpty() ? s.deployments().get(0).id() : "ecs-svc/0";
+    List<String[]> lbs = new ArrayList<>();
+    s.loadBalancers().forEach(lb -> lbs.add(new String[] {lb.targetGroupArn(), String.valueOf(lb.containerPort())}));
     return new TaskSimulator.ServiceView(s.clusterArn(), s.serviceArn(), s.serviceName(), s.taskDefinition(),
-        s.desiredCount(), deploymentId, images);
+        s.desiredCount(), deploymentId, images, lbs);
+  }
+
+  /** ECS's part for a task behind a load balancer: its ENI address becomes a target of the group. */
+  private void registerTarget(String targetGroupArn, String ip, int port) {
+    emulator.elb().registerTargets(b -> b.targetGroupArn(targetGroupArn).targets(t -> t.id(ip).port(port)));
   }
 
   /** Subscribes a new queue to the alarm topic, so that notifications can be read; returns its URL. */

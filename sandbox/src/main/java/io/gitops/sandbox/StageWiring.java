@@ -101,9 +101,10 @@ public final class StageWiring {
       rules.add(new Rule(r.stack().name() + "/" + r.logicalId(), target.get(), pattern));
     }
     if (rules.isEmpty()) {
-      rules.addAll(patternFiles(patternsDir, functionNames));
+      Map<String, String> env = envs.values().iterator().next();
+      for (Rule r : patternFiles(patternsDir, functionNames)) rules.add(withStageValues(r, p.emulator(), env));
       fallbacks.add("rules: no AWS::Events::Rule targets a function in the " + a.stage() + " templates; using the"
-          + " pattern files in " + patternsDir);
+          + " pattern files in " + patternsDir + " with this stage's repositories, cluster and services");
     }
     String topic = envs.values().stream().map(m -> m.get("ALARM_TOPIC_ARN")).filter(v -> v != null).findFirst()
         .orElse(null);
@@ -209,13 +210,21 @@ public final class StageWiring {
         entry.put("repositoryUri", rp.attributes().get("RepositoryUri").asText());
       }
     }
+    ObjectNode targetGroups = CloudAssembly.JSON.createObjectNode();
+    for (ResourceRef svc : a.resources("AWS::ECS::Service")) {
+      JsonNode lbs = p.intrinsics().resolve(svc.stack().name(), svc.properties().path("LoadBalancers"), svc + ".LoadBalancers");
+      if (lbs != null && lbs.isArray() && !lbs.isEmpty()) {
+        targetGroups.put(p.physical(svc).attributes().get("Name").asText(), lbs.get(0).path("TargetGroupArn").asText());
+      }
+    }
+    if (!targetGroups.isEmpty()) env.put("TARGET_GROUP_ARNS", targetGroups.toString());
     if (map.isEmpty()) {
       throw new SandboxException("the " + a.stage() + " templates have no ECS service whose container image is a"
           + " release parameter (stacks: " + a.stacks().stream().map(CloudAssembly.Stack::id).toList() + ")");
     }
     env.put("SERVICE_MAP", map.toString());
     fallbacks.add("environment: no function of " + HANDLER_PACKAGE + "* in the " + a.stage() + " templates; SERVICE_MAP,"
-        + " LEDGER_TABLE (" + table + ") and ALARM_TOPIC_ARN derived from the other stacks");
+        + " LEDGER_TABLE (" + table + "), ALARM_TOPIC_ARN and TARGET_GROUP_ARNS derived from the other stacks");
     return env;
   }
 
@@ -253,6 +262,45 @@ public final class StageWiring {
           });
     }
     return out;
+  }
+
+  /**
+   * FALLBACK: a pattern file with this stage's values, as docs/lambda-config.md describes the stack's rules:
+   * {@code detail.repository-name} lists the mapped repositories, {@code detail.clusterArn} the cluster,
+   * {@code detail.group} the services ({@code service:NAME}) and {@code resources} the service ARNs.
+   */
+  static Rule withStageValues(Rule rule, Emulator emulator, Map<String, String> env) {
+    io.gitops.lambdas.core.LambdaConfig config = io.gitops.lambdas.core.LambdaConfig.from(
+        Sandbox.functionEnv(env, emulator.endpoint()));
+    List<String> repositories = new ArrayList<>(config.services().keySet());
+    List<String> clusters = new ArrayList<>();
+    List<String> groups = new ArrayList<>();
+    List<String> serviceArns = new ArrayList<>();
+    for (io.gitops.lambdas.core.ServiceTarget t : config.services().values()) {
+      emulator.clients().ecs().describeServices(b -> b.cluster(t.cluster()).services(t.service())).services()
+          .forEach(s -> {
+            if (!clusters.contains(s.clusterArn())) clusters.add(s.clusterArn());
+            groups.add("service:" + s.serviceName());
+            serviceArns.add(s.serviceArn());
+          });
+    }
+    ObjectNode pattern = rule.pattern().deepCopy();
+    JsonNode detail = pattern.path("detail");
+    if (detail instanceof ObjectNode d) {
+      replaceStrings(d, "repository-name", repositories);
+      replaceStrings(d, "clusterArn", clusters);
+      replaceStrings(d, "group", groups);
+    }
+    replaceStrings(pattern, "resources", serviceArns);
+    return new Rule(rule.name(), rule.function(), pattern);
+  }
+
+  private static void replaceStrings(ObjectNode o, String field, List<String> values) {
+    JsonNode v = o.get(field);
+    if (v == null || !v.isArray()) return;
+    for (JsonNode e : v) if (!e.isTextual()) return; // a content filter (prefix, ...): keep it as written
+    com.fasterxml.jackson.databind.node.ArrayNode out = o.putArray(field);
+    values.forEach(out::add);
   }
 
   private static JsonNode parse(String text, String where) {

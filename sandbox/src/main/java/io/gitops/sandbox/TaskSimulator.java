@@ -39,7 +39,18 @@ public final class TaskSimulator implements ExecutionInterceptor {
 
   /** What the simulator needs to know about a service right now. */
   public record ServiceView(String clusterArn, String serviceArn, String serviceName, String taskDefinitionArn,
-      int desiredCount, String deploymentId, Map<String, String> containerImages) {}
+      int desiredCount, String deploymentId, Map<String, String> containerImages, List<String[]> loadBalancers) {
+    public ServiceView(String clusterArn, String serviceArn, String serviceName, String taskDefinitionArn,
+        int desiredCount, String deploymentId, Map<String, String> containerImages) {
+      this(clusterArn, serviceArn, serviceName, taskDefinitionArn, desiredCount, deploymentId, containerImages, List.of());
+    }
+  }
+
+  /** Registers a running task's address in a target group (ECS does this for services behind a load balancer). */
+  @FunctionalInterface
+  public interface TargetRegistrar {
+    void register(String targetGroupArn, String ip, int port);
+  }
 
   private record Rollout(String cluster, String service, String taskDefinitionArn) {}
 
@@ -50,7 +61,9 @@ public final class TaskSimulator implements ExecutionInterceptor {
   private final Clock clock;
   private final String account;
   private final String region;
+  private final TargetRegistrar registrar;
   private long version = 1;
+  private int nextIp = 10;
 
   /**
    * @param brokenDigests image digests ({@code sha256:...}) whose containers crash; the caller may add to it
@@ -58,6 +71,12 @@ public final class TaskSimulator implements ExecutionInterceptor {
    */
   public TaskSimulator(Set<String> brokenDigests, Function<String[], ServiceView> describe, Clock clock,
       String account, String region) {
+    this(brokenDigests, describe, clock, account, region, (tg, ip, port) -> { });
+  }
+
+  public TaskSimulator(Set<String> brokenDigests, Function<String[], ServiceView> describe, Clock clock,
+      String account, String region, TargetRegistrar registrar) {
+    this.registrar = registrar;
     this.brokenDigests = brokenDigests;
     this.describe = r -> describe.apply(new String[] {r.cluster(), r.service()});
     this.clock = clock;
@@ -120,19 +139,27 @@ public final class TaskSimulator implements ExecutionInterceptor {
 
   private List<JsonNode> runningTask(ServiceView v) {
     String taskArn = taskArn(v);
+    String ip = nextAddress();
     List<JsonNode> out = new ArrayList<>();
     for (String status : List.of("PROVISIONING", "PENDING", "RUNNING")) {
-      out.add(taskEvent(v, taskArn, status, "RUNNING", null));
+      out.add(taskEvent(v, taskArn, ip, status, "RUNNING", null));
     }
+    for (String[] lb : v.loadBalancers()) registrar.register(lb[0], ip, Integer.parseInt(lb[1]));
     return out;
   }
 
   private List<JsonNode> failingTask(ServiceView v) {
     String taskArn = taskArn(v);
+    String ip = nextAddress();
     List<JsonNode> out = new ArrayList<>();
-    for (String status : List.of("PROVISIONING", "PENDING")) out.add(taskEvent(v, taskArn, status, "RUNNING", null));
-    out.add(taskEvent(v, taskArn, "STOPPED", "STOPPED", 1));
+    for (String status : List.of("PROVISIONING", "PENDING")) out.add(taskEvent(v, taskArn, ip, status, "RUNNING", null));
+    out.add(taskEvent(v, taskArn, ip, "STOPPED", "STOPPED", 1));
     return out;
+  }
+
+  private String nextAddress() {
+    int n = nextIp++;
+    return "10.0." + (n / 250) + "." + (n % 250 + 2);
   }
 
   private String taskArn(ServiceView v) {
@@ -155,10 +182,18 @@ public final class TaskSimulator implements ExecutionInterceptor {
   }
 
   /** An "ECS Task State Change" event; {@code exitCode} non-null makes it a crashed essential container. */
-  ObjectNode taskEvent(ServiceView v, String taskArn, String lastStatus, String desiredStatus, Integer exitCode) {
+  ObjectNode taskEvent(ServiceView v, String taskArn, String ip, String lastStatus, String desiredStatus,
+      Integer exitCode) {
     ObjectNode e = envelope("ECS Task State Change", taskArn);
     ObjectNode d = e.putObject("detail");
     String now = Instant.now(clock).toString();
+    ObjectNode eni = d.putArray("attachments").addObject();
+    eni.put("id", UUID.nameUUIDFromBytes(taskArn.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString());
+    eni.put("type", "eni");
+    eni.put("status", "STOPPED".equals(lastStatus) ? "DELETED" : ("PROVISIONING".equals(lastStatus) ? "PRECREATED" : "ATTACHED"));
+    ArrayNode details = eni.putArray("details");
+    details.addObject().put("name", "subnetId").put("value", "subnet-sandbox");
+    details.addObject().put("name", "privateIPv4Address").put("value", ip);
     d.putArray("attributes").addObject().put("name", "ecs.cpu-architecture").put("value", "arm64");
     d.put("availabilityZone", region + "a");
     d.put("clusterArn", v.clusterArn());

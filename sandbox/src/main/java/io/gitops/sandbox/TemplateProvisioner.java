@@ -71,6 +71,10 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
     return assembly;
   }
 
+  public Emulator emulator() {
+    return emulator;
+  }
+
   /** One line per created resource ({@code AWS::ECS::Service dev-Compute/bffService → bff}). */
   public List<String> log() {
     return List.copyOf(log);
