@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /**
  * Resolves the CloudFormation intrinsic functions CDK emits: Ref, Fn::GetAtt, Fn::Join, Fn::Sub,
- * Fn::Select, Fn::Split, Fn::ImportValue and the pseudo parameters AWS::Region, AWS::AccountId,
+ * Fn::Select, Fn::Split, Fn::ImportValue, Fn::GetStackOutput and the pseudo parameters AWS::Region, AWS::AccountId,
  * AWS::Partition, AWS::URLSuffix, AWS::StackName and AWS::NoValue. Anything else fails with a message
  * naming the function and where it was found.
  */
@@ -30,6 +30,9 @@ public final class Intrinsics {
 
     /** Fn::ImportValue: an export of any stack of the stage. */
     JsonNode importValue(String exportName);
+
+    /** Fn::GetStackOutput: an output of a stack of the stage, by stack name (no export needed). */
+    JsonNode stackOutput(String stackName, String outputName);
   }
 
   private final Scope scope;
@@ -151,6 +154,16 @@ public final class Intrinsics {
         ArrayNode out = F.arrayNode();
         for (String part : value.split(Pattern.quote(sep), -1)) out.add(part);
         return out;
+      }
+      case "Fn::GetStackOutput" -> {
+        JsonNode a = resolve(stack, arg, at);
+        if (!a.isObject() || !a.has("StackName") || !a.has("OutputName")) {
+          throw new SandboxException(at + ": malformed Fn::GetStackOutput " + arg);
+        }
+        if (a.has("Region") && !region.equals(a.get("Region").asText())) {
+          throw new SandboxException(at + ": Fn::GetStackOutput from another region (" + a.get("Region").asText() + ")");
+        }
+        return scope.stackOutput(a.get("StackName").asText(), a.get("OutputName").asText());
       }
       case "Fn::ImportValue" -> {
         return scope.importValue(scalar(resolve(stack, arg, at), at));

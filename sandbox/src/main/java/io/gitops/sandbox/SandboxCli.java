@@ -130,8 +130,11 @@ public final class SandboxCli {
     out.println("provisioned the dev stage: " + state.provisioned().size() + " resources");
     state.fallbacks().forEach(f -> out.println("fallback: " + f));
     out.println();
-    out.println("# environment for 'bin/gitops invoke FUNCTION --event FILE' against the sandbox:");
-    Map<String, String> env = Sandbox.functionEnv(state.environments().values().iterator().next(), endpoint);
+    out.println("# environment for 'bin/gitops invoke FUNCTION --event FILE' against the sandbox"
+        + " (the functions' variables from the stack, merged):");
+    Map<String, String> merged = new java.util.LinkedHashMap<>();
+    state.environments().values().forEach(merged::putAll);
+    Map<String, String> env = Sandbox.functionEnv(merged, endpoint);
     env.forEach((k, v) -> out.println("export " + k + "='" + v.replace("'", "'\\''") + "'"));
   }
 

@@ -154,6 +154,14 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
     throw new SandboxException("Fn::ImportValue: no stack of the " + assembly.stage() + " stage exports " + exportName);
   }
 
+  @Override
+  public JsonNode stackOutput(String stackName, String outputName) {
+    Stack s = assembly.stack(stackName);
+    JsonNode o = s.section("Outputs").get(outputName);
+    if (o == null) throw new SandboxException("Fn::GetStackOutput: stack " + stackName + " has no output " + outputName);
+    return intrinsics.resolve(s.name(), o.get("Value"), s.name() + ".Outputs." + outputName);
+  }
+
   private JsonNode parameter(Stack s, String name, JsonNode param) {
     String type = param.path("Type").asText();
     if (type.startsWith("AWS::SSM::Parameter::Value<")) {
@@ -370,9 +378,9 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
     return "arn:aws:" + service + ":" + Emulator.REGION + ":" + Emulator.ACCOUNT + ":" + kind + "/" + name;
   }
 
-  /** {@code <stack>-<construct id>}: the sandbox's stand-in for a name CloudFormation would generate. */
+  /** {@code <stack>-<logical id>}: the sandbox's stand-in for a (unique) name CloudFormation would generate. */
   static String physicalName(ResourceRef r) {
-    return (r.stack().name() + "-" + r.constructId()).replaceAll("[^A-Za-z0-9_.-]", "-");
+    return (r.stack().name() + "-" + r.logicalId()).replaceAll("[^A-Za-z0-9_.-]", "-");
   }
 
   /**
@@ -385,16 +393,19 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
     return id.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._/-]", "-");
   }
 
-  /** An unnamed service takes its construct's name, lower case ({@code Bff} → {@code bff}). */
+  /**
+   * An unnamed service takes the name of the nearest construct above its CDK-generated children
+   * ({@code .../Compute/Bff/Service/Service} → {@code bff}); without path metadata, its logical id.
+   */
   static String serviceName(ResourceRef r) {
-    String id = r.constructId();
-    if (id.equals("Service")) {
-      String path = r.definition().path("Metadata").path("aws:cdk:path").asText("");
-      String[] parts = path.split("/");
-      int i = java.util.Arrays.asList(parts).lastIndexOf("Service");
-      if (i > 0) id = parts[i - 1] + "-service";
+    String path = r.definition().path("Metadata").path("aws:cdk:path").asText("");
+    String[] parts = path.split("/");
+    for (int i = parts.length - 1; i >= 0 && !path.isEmpty(); i--) {
+      if (!Set.of("Resource", "Default", "Service", "").contains(parts[i])) {
+        return parts[i].toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "-");
+      }
     }
-    return id.replaceAll("[^A-Za-z0-9_-]", "-");
+    return r.constructId().replaceAll("[^A-Za-z0-9_-]", "-");
   }
 
   private static String shortName(ResourceRef r, int max) {

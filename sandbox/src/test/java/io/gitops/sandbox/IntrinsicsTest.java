@@ -23,6 +23,11 @@ class IntrinsicsTest {
     public JsonNode importValue(String exportName) {
       return TextNode.valueOf("imported(" + exportName + ")");
     }
+
+    @Override
+    public JsonNode stackOutput(String stackName, String outputName) {
+      return TextNode.valueOf(stackName + "#" + outputName);
+    }
   }, "us-east-1", "123456789012");
 
   private JsonNode resolve(String json) throws Exception {
@@ -57,6 +62,12 @@ class IntrinsicsTest {
   void importValueAsksTheScopeForTheExport() throws Exception {
     assertThat(resolve("{\"Fn::ImportValue\":\"dev-Storage:ExportsOutputRefRepo\"}").asText())
         .isEqualTo("imported(dev-Storage:ExportsOutputRefRepo)");
+  }
+
+  @Test
+  void getStackOutputReadsAnOutputOfAnotherStackOfTheStage() throws Exception {
+    assertThat(resolve("{\"Fn::GetStackOutput\":{\"StackName\":\"dev-Database\",\"Region\":\"us-east-1\",\"OutputName\":\"Arn\"}}").asText())
+        .isEqualTo("dev-Database#Arn");
   }
 
   @Test
