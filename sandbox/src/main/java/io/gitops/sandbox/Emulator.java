@@ -69,6 +69,37 @@ public final class Emulator {
     return elb;
   }
 
+  /**
+   * Warms both sides in parallel, in the background: moto loads each service's backend on its first request
+   * and the JVM each SDK client's classes on first use; done concurrently, that costs one step, not eight.
+   */
+  public java.util.concurrent.CompletableFuture<Void> warmUp() {
+    List<Runnable> calls = List.of(
+        () -> clients.ecs().listClusters(),
+        () -> clients.ssm().describeParameters(b -> b.maxResults(1)),
+        () -> clients.dynamo().listTables(b -> b.limit(1)),
+        () -> clients.sns().listTopics(),
+        () -> sqs.listQueues(),
+        () -> elb.describeTargetGroups(),
+        () -> ec2("DescribeVpcs", Map.of()),
+        () -> ecr("DescribeRepositories", object()));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(calls.size(), r -> {
+      Thread t = new Thread(r, "emulator-warm-up");
+      t.setDaemon(true);
+      return t;
+    });
+    java.util.concurrent.CompletableFuture<?>[] all = calls.stream()
+        .map(c -> java.util.concurrent.CompletableFuture.runAsync(() -> {
+          try {
+            c.run();
+          } catch (RuntimeException ignored) {
+            // a warm-up only; the real call reports any problem
+          }
+        }, pool))
+        .toArray(java.util.concurrent.CompletableFuture[]::new);
+    return java.util.concurrent.CompletableFuture.allOf(all).whenComplete((v, e) -> pool.shutdown());
+  }
+
   /** Fails with one line when nothing answers on the endpoint. */
   public static void requireRunning(URI endpoint) {
     if (!MotoServer.isUp(endpoint)) {

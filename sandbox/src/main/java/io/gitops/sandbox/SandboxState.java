@@ -39,6 +39,7 @@ public record SandboxState(
    */
   public static SandboxState provision(CloudAssembly assembly, URI endpoint, long pid, Path patternsDir) {
     Emulator emulator = new Emulator(endpoint, List.of());
+    emulator.warmUp().join();
     TemplateProvisioner p = new TemplateProvisioner(assembly, emulator);
     p.provisionAll();
     StageWiring wiring = StageWiring.read(p, patternsDir, Invoke.functions().keySet().stream()

@@ -408,9 +408,12 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
     return r.constructId().replaceAll("[^A-Za-z0-9_-]", "-");
   }
 
+  /** {@code <stack>-<logical id>}, or only the logical id's end where names are short (target groups: 32). */
   private static String shortName(ResourceRef r, int max) {
     String n = physicalName(r).replaceAll("[^A-Za-z0-9-]", "-");
-    return n.length() <= max ? n : n.substring(n.length() - max).replaceAll("^-+", "");
+    if (n.length() <= max) return n;
+    String id = r.logicalId().replaceAll("[^A-Za-z0-9-]", "-");
+    return id.length() <= max ? id : id.substring(id.length() - max);
   }
 
   /** CloudFormation's PascalCase members → the API's camelCase, leaving free-form map keys alone. */
