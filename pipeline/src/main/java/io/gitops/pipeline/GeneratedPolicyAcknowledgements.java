@@ -92,31 +92,13 @@ final class GeneratedPolicyAcknowledgements {
         }
       }
       for (Object resource : asList(s.get("Resource"))) {
-        String rendered = render(resource);
+        String rendered = Nag.render(resource);
         if (rendered.contains("*")) {
           findings.add("Resource::" + rendered);
         }
       }
     }
     return findings.stream().distinct().collect(Collectors.toList());
-  }
-
-  /** Renders an intrinsic the way cdk-nag names it in a finding: {@code <LogicalId.Attr>}, {@code <Ref>}. */
-  private static String render(Object value) {
-    if (value instanceof Map<?, ?> map) {
-      if (map.containsKey("Ref")) {
-        return "<" + map.get("Ref") + ">";
-      }
-      if (map.get("Fn::GetAtt") instanceof List<?> att) {
-        return "<" + att.get(0) + "." + att.get(1) + ">";
-      }
-      if (map.get("Fn::Join") instanceof List<?> join) {
-        return asList(join.get(1)).stream()
-            .map(GeneratedPolicyAcknowledgements::render)
-            .collect(Collectors.joining(String.valueOf(join.get(0))));
-      }
-    }
-    return String.valueOf(value);
   }
 
   private static List<?> asList(Object value) {

@@ -1,5 +1,8 @@
 package io.gitops.stacks;
 
+import io.gitops.stacks.automation.DeploymentStack;
+import io.gitops.stacks.automation.DeploymentStackProps;
+import io.gitops.stacks.automation.DeploymentStackProps.DeployedService;
 import io.gitops.stacks.compute.ComputeStack;
 import io.gitops.stacks.compute.ComputeStackProps;
 import io.gitops.stacks.config.EnvironmentConfig;
@@ -9,7 +12,10 @@ import io.gitops.stacks.monitoring.MonitoringStackProps;
 import io.gitops.stacks.network.NetworkStack;
 import io.gitops.stacks.security.SecurityStack;
 import io.gitops.stacks.storage.StorageStack;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.services.ecr.IRepository;
 import software.amazon.awscdk.services.ecs.IBaseService;
@@ -17,7 +23,8 @@ import software.constructs.Construct;
 
 /**
  * One environment's chain of stacks, wired through typed references:
- * network → security → storage → database → compute → monitoring. A pipeline stage and the tests
+ * network → security → storage → database → compute → monitoring → deployment (the event-driven
+ * deployers). A pipeline stage and the tests
  * both build an environment through this class, so they cannot drift apart.
  */
 public final class PlatformStacks {
@@ -29,8 +36,9 @@ public final class PlatformStacks {
   private final DatabaseStack database;
   private final ComputeStack compute;
   private final MonitoringStack monitoring;
+  private final DeploymentStack deployment;
 
-  private PlatformStacks(Construct scope, EnvironmentConfig config) {
+  private PlatformStacks(Construct scope, EnvironmentConfig config, Path lambdaJar) {
     this.config = config;
     network = new NetworkStack(scope, "Network", config);
     security = new SecurityStack(scope, "Security", config);
@@ -50,10 +58,32 @@ public final class PlatformStacks {
     compute.services().forEach((name, svc) -> services.put(name, svc.service()));
     monitoring = new MonitoringStack(scope, "Monitoring", config, new MonitoringStackProps(
         compute.cluster(), services, compute.targetGroup(), network.alb(), database.cluster()));
+
+    List<DeployedService> deployed = new ArrayList<>();
+    compute.services().forEach((name, svc) -> {
+      var repository = storage.repositories().get(name);
+      deployed.add(new DeployedService(name,
+          svc.service().getServiceName(), svc.service().getServiceArn(),
+          svc.taskDefinition().getFamily(), svc.taskRole(),
+          repository.getRepositoryName(), repository.getRepositoryUri(),
+          StorageStack.releaseParameterName(config.name(), name),
+          storage.releaseParameters().get(name).getParameterArn(),
+          svc.config().publicFacing() ? compute.targetGroup().getTargetGroupArn() : null,
+          svc.config().healthPath()));
+    });
+    deployment = new DeploymentStack(scope, "Deployment", config, new DeploymentStackProps(
+        lambdaJar, compute.cluster(), deployed, compute.executionRole(),
+        monitoring.alarmTopic(), monitoring.key(), network.alb().getLoadBalancerDnsName(),
+        config.certificateArn().isPresent() ? "https" : "http"));
   }
 
+  /** The environment's stacks, with the deployers' code from {@link LambdaArtifact#locate()}. */
   public static PlatformStacks create(Construct scope, EnvironmentConfig config) {
-    return new PlatformStacks(scope, config);
+    return create(scope, config, LambdaArtifact.locate());
+  }
+
+  public static PlatformStacks create(Construct scope, EnvironmentConfig config, Path lambdaJar) {
+    return new PlatformStacks(scope, config, lambdaJar);
   }
 
   public EnvironmentConfig config() {
@@ -82,5 +112,9 @@ public final class PlatformStacks {
 
   public MonitoringStack monitoring() {
     return monitoring;
+  }
+
+  public DeploymentStack deployment() {
+    return deployment;
   }
 }

@@ -92,8 +92,10 @@ class NetworkStackTest {
     devNetwork.resourceCountIs("AWS::ElasticLoadBalancingV2::Listener", 1);
     devNetwork.hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", Map.of(
         "Protocol", "HTTP", "Port", 80));
-    Annotations.fromStack(dev.network()).hasWarning("*", Match.stringLikeRegexp(".*no certificate ARN.*plain HTTP.*"));
-    Annotations.fromStack(prod.network()).hasNoWarning("*", Match.stringLikeRegexp(".*no certificate ARN.*"));
+    // Read the warning from the construct metadata: Annotations.fromStack would synthesize the app
+    // a second time, which ECS's capacity-provider aspect does not survive.
+    assertThat(warnings(dev.network())).anyMatch(w -> w.matches("(?s).*no certificate ARN.*plain HTTP.*"));
+    assertThat(warnings(prod.network())).noneMatch(w -> w.contains("no certificate ARN"));
   }
 
   @Test
@@ -179,5 +181,13 @@ class NetworkStackTest {
       attributes.put((String) attribute.get("Key"), String.valueOf(attribute.get("Value")));
     }
     return attributes;
+  }
+
+  private static java.util.List<String> warnings(software.constructs.IConstruct scope) {
+    return scope.getNode().findAll().stream()
+        .flatMap(c -> c.getNode().getMetadata().stream())
+        .filter(m -> m.getType().equals("aws:cdk:warning"))
+        .map(m -> String.valueOf(m.getData()))
+        .toList();
   }
 }

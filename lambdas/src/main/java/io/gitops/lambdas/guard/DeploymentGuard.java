@@ -111,7 +111,7 @@ public final class DeploymentGuard {
         .orElseGet(() -> clusters().contains(e.clusterName()) ? e.clusterName() : clusters().iterator().next());
     StopClassifier.Verdict relevance = StopClassifier.classify(e, new StopClassifier.Scope(cluster, Set.of()));
     if (relevance.kind() == StopClassifier.Kind.OTHER_CLUSTER || relevance.kind() == StopClassifier.Kind.NOT_A_SERVICE_TASK) {
-      return ignored(relevance.kind().name(), relevance.reason());
+      return ignored(relevance.kind().name(), relevance.detail());
     }
     if (mapped.isEmpty()) {
       return ignored("UNKNOWN_SERVICE", "service '" + e.service().orElse("") + "' is not in SERVICE_MAP");
@@ -142,7 +142,7 @@ public final class DeploymentGuard {
     }
     if (!verdict.failure()) {
       l.info("task state change: not a failure of a judged revision", "reason", verdict.reason());
-      return GuardOutcome.of(Action.NONE, verdict.kind().name(), verdict.reason())
+      return GuardOutcome.of(Action.NONE, verdict.kind().name(), verdict.detail())
           .about(target.service(), rolling.map(Deployment::digest).orElse(null), e.taskDefinitionArn());
     }
     if (rolling.isPresent()) {
@@ -172,7 +172,7 @@ public final class DeploymentGuard {
       l.warn("task failure counted", "failures", count, "threshold", guard.failureThreshold(), "reason", verdict.reason());
       if (count < guard.failureThreshold()) {
         return GuardOutcome.of(Action.COUNTED, verdict.kind().name(), count + " of " + guard.failureThreshold()
-            + " failures: " + verdict.reason()).about(target.service(), d.digest(), d.newTaskDefinitionArn())
+            + " failures: " + verdict.detail()).about(target.service(), d.digest(), d.newTaskDefinitionArn())
             .withFailures(count);
       }
       List<String> reasons = new ArrayList<>(d.reasons());
@@ -198,7 +198,7 @@ public final class DeploymentGuard {
       if (count != guard.failureThreshold()) {
         return GuardOutcome.of(count < guard.failureThreshold() ? Action.COUNTED : Action.NONE,
             "RESTORED_REVISION_" + verdict.kind().name(), count + " of " + guard.failureThreshold()
-                + " failures of the restored revision: " + verdict.reason())
+                + " failures of the restored revision: " + verdict.detail())
             .about(target.service(), current, restoredArn).withFailures(count);
       }
     } else {
@@ -474,8 +474,11 @@ public final class DeploymentGuard {
   private GuardOutcome alreadyHandled(ServiceTarget target, Deployment d) {
     Deployment now = ledger.find(target.service(), d.digest()).orElse(d);
     if (now.status() == DeploymentStatus.ROLLING_OUT) {
-      return GuardOutcome.of(Action.NONE, "ROLLBACK_IN_PROGRESS", "another invocation is acting on " + d.digest())
-          .about(target.service(), d.digest(), d.newTaskDefinitionArn());
+      // Another invocation holds the rollback lease: running now, or crashed. Retry later; by then it has
+      // finished (ALREADY_...) or its lease has lapsed and the retry takes over. Nothing is lost.
+      log.with("service", target.service()).warn("rollback lease held; the event will be retried",
+          "digest", d.digest());
+      throw new RetryableException("BUSY: another invocation is acting on " + d.digest() + " of " + target.service());
     }
     return GuardOutcome.of(Action.NONE, "ALREADY_" + now.status().name(), "deployment " + d.digest() + " is "
         + now.status()).about(target.service(), d.digest(), d.newTaskDefinitionArn());

@@ -57,6 +57,11 @@ public final class StopClassifier {
     public boolean failure() {
       return kind.failure;
     }
+
+    /** The reason without its leading kind (for outcomes, whose code already names the kind). */
+    public String detail() {
+      return reason.substring(kind.name().length() + 2);
+    }
   }
 
   private record Rule(Kind kind, BiPredicate<TaskStateChange, Scope> matches) {}

@@ -13,7 +13,13 @@ import io.gitops.lambdas.testing.MotoServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import io.gitops.lambdas.core.RetryableException;
+import io.gitops.lambdas.testing.FaultProxy;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -141,6 +147,41 @@ class GuardTest {
     assertThat(List.of(redelivered.action(), third.action(), completed.action())).containsOnly(Action.NONE);
     assertThat(h.calls.snapshot()).doesNotContainKeys("Ecs.UpdateService", "Ssm.PutParameter", "Sns.Publish");
     assertThat(h.fx.notifications()).isEmpty();
+  }
+
+  @Test
+  void concurrentFailureEventsRollBackOnce() throws Exception {
+    String[] revs = goodThenBad(h.guard());
+    h.fx.notifications();
+    try (FaultProxy serial = FaultProxy.serializing(h.fx.endpoint())) {
+      GuardHandler g = h.guardVia(serial.endpoint());
+      List<byte[]> events = new ArrayList<>();
+      for (int i = 0; i < 6; i++) events.add(GuardEvents.crashed("bff", h.taskId(), revs[1], h.version(), h.now()));
+      ExecutorService pool = Executors.newFixedThreadPool(6);
+      List<Future<GuardOutcome>> results = new ArrayList<>();
+      for (byte[] e : events) {
+        results.add(pool.submit(() -> {
+          for (int attempt = 0; ; attempt++) {
+            try {
+              return g.handle(e);
+            } catch (RetryableException busy) {
+              if (attempt > 50) throw busy;
+              Thread.sleep(50);
+            }
+          }
+        }));
+      }
+      int rolledBack = 0;
+      for (Future<GuardOutcome> f : results) {
+        if (f.get().action() == Action.ROLLED_BACK) rolledBack++;
+      }
+      pool.shutdown();
+
+      assertThat(rolledBack).isEqualTo(1);
+      assertThat(h.calls.snapshot().get("Ecs.UpdateService")).isEqualTo(1);
+      assertThat(onlyNotification(h.fx.notifications()).get("event").asString()).isEqualTo("ROLLED_BACK");
+      assertThat(h.serviceRevision("bff")).isEqualTo(revs[0]);
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.gitops.stacks.compute;
 
 import io.gitops.stacks.PlatformStack;
+import io.gitops.stacks.nag.Nag;
 import io.gitops.stacks.config.Access;
 import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.config.ServiceConfig;
@@ -16,6 +17,7 @@ import software.amazon.awscdk.RemovalPolicy;
 import software.amazon.awscdk.Tags;
 import software.amazon.awscdk.services.ec2.Port;
 import software.amazon.awscdk.services.ecr.IRepository;
+import software.amazon.awscdk.services.ecs.CfnClusterCapacityProviderAssociations;
 import software.amazon.awscdk.services.ecs.Cluster;
 import software.amazon.awscdk.services.ecs.ContainerInsights;
 import software.amazon.awscdk.services.ecs.ExecuteCommandConfiguration;
@@ -62,6 +64,7 @@ public class ComputeStack extends PlatformStack {
 
   private final Key key;
   private final Cluster cluster;
+  private final CfnClusterCapacityProviderAssociations capacityProviders;
   private final PrivateDnsNamespace namespace;
   private final Role executionRole;
   private final Map<String, Microservice> services = new LinkedHashMap<>();
@@ -95,8 +98,7 @@ public class ComputeStack extends PlatformStack {
 
     Cluster.Builder clusterBuilder = Cluster.Builder.create(this, "Cluster")
         .vpc(props.vpc())
-        .containerInsightsV2(ContainerInsights.ENABLED)
-        .enableFargateCapacityProviders(true);
+        .containerInsightsV2(ContainerInsights.ENABLED);
     if (config.ecsExec()) {
       // ECS Exec (dev only): sessions encrypted with the key, and every session logged.
       execLogGroup = LogGroup.Builder.create(this, "ExecLogs")
@@ -116,7 +118,20 @@ public class ComputeStack extends PlatformStack {
       execLogGroup = null;
     }
     cluster = clusterBuilder.build();
-    cluster.addDefaultCapacityProviderStrategy(Microservice.strategy(config.capacity()));
+    // Declared here rather than through enableFargateCapacityProviders/addDefaultCapacityProviderStrategy:
+    // the L2 creates its association from an aspect, which adds a duplicate child when an app is
+    // synthesized twice (as Template.fromStack followed by Annotations.fromStack does in tests).
+    capacityProviders = CfnClusterCapacityProviderAssociations.Builder.create(this, "CapacityProviders")
+        .cluster(cluster.getClusterName())
+        .capacityProviders(List.of("FARGATE", "FARGATE_SPOT"))
+        .defaultCapacityProviderStrategy(Microservice.strategy(config.capacity()).stream()
+            .map(s -> CfnClusterCapacityProviderAssociations.CapacityProviderStrategyProperty.builder()
+                .capacityProvider(s.getCapacityProvider())
+                .base(s.getBase())
+                .weight(s.getWeight())
+                .build())
+            .toList())
+        .build();
 
     namespace = PrivateDnsNamespace.Builder.create(this, "Namespace")
         .name(namespaceName(config))
@@ -142,6 +157,7 @@ public class ComputeStack extends PlatformStack {
       Microservice microservice = new Microservice(this, pascal(service.name()), new Microservice.Props(
           config, service, props.vpc(), cluster, namespace, executionRole, key, image,
           settings(config, service, props)));
+      microservice.service().getNode().addDependency(capacityProviders);
       services.put(service.name(), microservice);
       grantAccess(config, microservice, props);
     }
@@ -328,37 +344,35 @@ public class ComputeStack extends PlatformStack {
    * Each is acknowledged on the one policy that holds it, with the reason.
    */
   private void acknowledgeRequiredWildcards(EnvironmentConfig config, ComputeStackProps props) {
-    NagAcknowledgements.acknowledge(executionRole.getNode().findChild("DefaultPolicy"),
+    Nag.acknowledge(executionRole.getNode().findChild("DefaultPolicy"),
         "AwsSolutions-IAM5[Resource::*]",
         "ecr:GetAuthorizationToken does not support resource-level permissions (it must be \"*\"); "
             + "the pull actions themselves are limited to this platform's three repositories");
     for (Microservice svc : services.values()) {
       software.constructs.IConstruct policy = svc.taskRole().getNode().tryFindChild("DefaultPolicy");
       if (config.ecsExec()) {
-        NagAcknowledgements.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
+        Nag.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
             "ECS Exec (dev only): ssmmessages:Create/OpenControlChannel and Create/OpenDataChannel and "
                 + "logs:DescribeLogGroups have no resource-level permissions");
-        NagAcknowledgements.acknowledgeWildcardResource(policy,
-            "arn:" + Aws.PARTITION + ":logs:" + config.target().region() + ":" + config.target().account()
-                + ":log-group:" + execLogGroup.getLogGroupName() + ":*",
+        Nag.acknowledgeWildcardResource(policy,
+            // Formatted as ECS formats the grant, so the rendered finding id matches it exactly.
+            software.amazon.awscdk.Stack.of(this).formatArn(software.amazon.awscdk.ArnComponents.builder()
+                .service("logs").resource("log-group").resourceName(execLogGroup.getLogGroupName() + ":*")
+                .arnFormat(software.amazon.awscdk.ArnFormat.COLON_RESOURCE_NAME).build()),
             "ECS Exec (dev only) writes session logs to log streams it creates in the one exec log "
                 + "group; \":*\" is the stream part of the ARN, bounded by that group");
       }
       if (svc.config().needs(Access.SEARCH)) {
-        NagAcknowledgements.acknowledgeWildcardResource(policy, props.searchDomain().getDomainArn() + "/*",
+        Nag.acknowledgeWildcardResource(policy, props.searchDomain().getDomainArn() + "/*",
             "OpenSearch authorizes HTTP calls on index paths under the domain ARN; \"/*\" names those "
                 + "paths of this one domain (the database stack's grantSearchAccess)");
       }
       if (svc.config().needs(Access.DOCUMENTS)) {
-        NagAcknowledgements.acknowledgeWildcardResource(policy, props.documentsBucket().getBucketArn() + "/*",
+        Nag.acknowledgeWildcardResource(policy, props.documentsBucket().getBucketArn() + "/*",
             "Object-level access to the documents bucket: \"/*\" is every object key of this one bucket, "
                 + "with Get and Put only");
       }
     }
-  }
-
-  static void acknowledge(Construct construct, String id, String reason) {
-    NagAcknowledgements.acknowledge(construct, id, reason);
   }
 
   private CfnOutput outputs(EnvironmentConfig config, ComputeStackProps props, Microservice front) {
@@ -378,7 +392,12 @@ public class ComputeStack extends PlatformStack {
     output(config, "NamespaceName", namespace.getNamespaceName(), "Cloud Map private DNS namespace name");
     output(config, pascal(front.config().name()) + "TargetGroupArn", targetGroup.getTargetGroupArn(),
         "Target group of " + front.config().name() + " on the public ALB");
-    return output(config, "AlbDnsName", props.alb().getLoadBalancerDnsName(),
+    // A one-element Fn::Join around the network stack's value: under the project's weak cross-stack
+    // references the bare value is an Fn::GetStackOutput, which cfn-lint 1.51 does not accept as an
+    // output value (E6101). The join is the identity, and Token.asString keeps CDK from folding it.
+    String albDnsName = software.amazon.awscdk.Token.asString(
+        Map.of("Fn::Join", List.of("", List.of(props.alb().getLoadBalancerDnsName()))));
+    return output(config, "AlbDnsName", albDnsName,
         "Public DNS name of the ALB; the pipeline's smoke test calls its health endpoint");
   }
 

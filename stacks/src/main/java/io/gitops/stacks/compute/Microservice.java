@@ -1,5 +1,7 @@
 package io.gitops.stacks.compute;
 
+import io.gitops.stacks.nag.Nag;
+
 import io.gitops.stacks.config.CapacitySplit;
 import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.config.ServiceConfig;
@@ -177,7 +179,7 @@ public final class Microservice extends Construct {
         .environment(Map.of("PORT", Integer.toString(service.port())))
         .secrets(Map.of("SERVICE_SETTINGS", Secret.fromSsmParameter(settingsParameter)))
         .build());
-    ComputeStack.acknowledge(taskDefinition, "AwsSolutions::AwsSolutions-ECS2",
+    Nag.acknowledge(taskDefinition, "AwsSolutions-ECS2",
         "The only plain environment variable is PORT, a non-secret port number the image binds to; "
             + "secrets are injected through ecs.Secret (Secrets Manager / SSM) and settings through SSM");
     if (service.readOnlyRootFs()) {

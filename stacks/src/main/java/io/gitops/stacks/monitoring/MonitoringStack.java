@@ -141,8 +141,18 @@ public class MonitoringStack extends PlatformStack {
 
     Alarm unhealthy = Alarm.Builder.create(this, "UnhealthyTargets")
         .alarmDescription("Public target group (" + config.name() + "): at least one unhealthy target for 2 minutes")
-        .metric(props.targetGroup().getMetrics().unhealthyHostCount(MetricOptions.builder()
-            .period(Duration.minutes(1)).statistic("Maximum").build()))
+        // Dimensions from the target group's and the ALB's full names. CDK's own metric derives the
+        // LoadBalancer dimension by splitting the listener ARN, and Fn::Split over a cross-stack
+        // Fn::GetStackOutput is rejected by cfn-lint (E1022).
+        .metric(Metric.Builder.create()
+            .namespace("AWS/ApplicationELB")
+            .metricName("UnHealthyHostCount")
+            .dimensionsMap(Map.of(
+                "TargetGroup", props.targetGroup().getTargetGroupFullName(),
+                "LoadBalancer", props.alb().getLoadBalancerFullName()))
+            .statistic("Maximum")
+            .period(Duration.minutes(1))
+            .build())
         .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
         .threshold(0)
         .evaluationPeriods(2)

@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.Objects;
 import software.amazon.awscdk.services.ecs.IBaseService;
 import software.amazon.awscdk.services.ecs.ICluster;
-import software.amazon.awscdk.services.elasticloadbalancingv2.IApplicationLoadBalancer;
-import software.amazon.awscdk.services.elasticloadbalancingv2.IApplicationTargetGroup;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationLoadBalancer;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup;
 import software.amazon.awscdk.services.rds.IDatabaseCluster;
 
 /**
@@ -21,8 +21,8 @@ import software.amazon.awscdk.services.rds.IDatabaseCluster;
 public record MonitoringStackProps(
     ICluster cluster,
     Map<String, IBaseService> services,
-    IApplicationTargetGroup targetGroup,
-    IApplicationLoadBalancer alb,
+    ApplicationTargetGroup targetGroup,
+    ApplicationLoadBalancer alb,
     IDatabaseCluster database) {
 
   public MonitoringStackProps {

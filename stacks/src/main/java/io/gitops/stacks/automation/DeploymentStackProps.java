@@ -1,0 +1,84 @@
+package io.gitops.stacks.automation;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import software.amazon.awscdk.services.ecs.ICluster;
+import software.amazon.awscdk.services.iam.IRole;
+import software.amazon.awscdk.services.kms.IKey;
+import software.amazon.awscdk.services.sns.ITopic;
+
+/**
+ * What the deployers need from the stacks before them, as typed references.
+ *
+ * @param lambdaJar      the shaded jar holding both functions (built by Maven before synth)
+ * @param cluster        the environment's ECS cluster
+ * @param services       one entry per service, in config order
+ * @param executionRole  the tasks' shared execution role (passed to new task definition revisions)
+ * @param alarmTopic     where rollbacks and permanent failures are announced
+ * @param alarmTopicKey  the key that encrypts the alarm topic
+ * @param albDnsName     the public ALB's DNS name, for the guard's HTTP health probe
+ * @param healthScheme   http or https, as the ALB serves
+ */
+public record DeploymentStackProps(
+    Path lambdaJar,
+    ICluster cluster,
+    List<DeployedService> services,
+    IRole executionRole,
+    ITopic alarmTopic,
+    IKey alarmTopicKey,
+    String albDnsName,
+    String healthScheme) {
+
+  /**
+   * One ECS service the deployers manage.
+   *
+   * @param name                 service (and container) name from config
+   * @param serviceName          the ECS service's name (a token)
+   * @param serviceArn           the ECS service's ARN (a token)
+   * @param taskDefinitionFamily family of its task definition (a token)
+   * @param taskRole             the service's task role (passed to new revisions)
+   * @param repositoryName       its ECR repository's name (a token)
+   * @param repositoryUri        its ECR repository's URI (a token)
+   * @param releaseParameterName the release parameter's name
+   * @param releaseParameterArn  the release parameter's ARN
+   * @param targetGroupArn       its target group, when it is behind the ALB
+   * @param healthPath           its HTTP health path
+   */
+  public record DeployedService(
+      String name,
+      String serviceName,
+      String serviceArn,
+      String taskDefinitionFamily,
+      IRole taskRole,
+      String repositoryName,
+      String repositoryUri,
+      String releaseParameterName,
+      String releaseParameterArn,
+      String targetGroupArn,
+      String healthPath) {
+
+    public boolean behindLoadBalancer() {
+      return targetGroupArn != null;
+    }
+  }
+
+  public DeploymentStackProps {
+    Objects.requireNonNull(lambdaJar, "lambdaJar");
+    Objects.requireNonNull(cluster, "cluster");
+    services = List.copyOf(services);
+    Objects.requireNonNull(executionRole, "executionRole");
+    Objects.requireNonNull(alarmTopic, "alarmTopic");
+    Objects.requireNonNull(alarmTopicKey, "alarmTopicKey");
+    if (services.isEmpty()) {
+      throw new IllegalArgumentException("the deployers need at least one service");
+    }
+  }
+
+  public Map<String, DeployedService> byName() {
+    Map<String, DeployedService> map = new java.util.LinkedHashMap<>();
+    services.forEach(s -> map.put(s.name(), s));
+    return map;
+  }
+}
