@@ -59,6 +59,7 @@ public final class Sandbox {
   private final Map<String, Invoke.LocalFunction> functions = new LinkedHashMap<>();
   private final Set<String> broken = ConcurrentHashMap.newKeySet();
   private final Clock clock;
+  private HealthEndpoint health;
 
   /**
    * @param logs where the functions' JSON logs and metrics go
@@ -76,6 +77,11 @@ public final class Sandbox {
       Invoke.Factory f = known.get(e.getKey());
       if (f == null) continue; // a function of the stack this build cannot run locally
       Map<String, String> env = functionEnv(e.getValue(), state.endpoint());
+      String probes = env.get("HEALTH_PROBE_URLS");
+      if (probes != null && !probes.isBlank() && !probes.strip().equals("{}")) {
+        if (health == null) health = new HealthEndpoint(this::servicesBehindLoadBalancerHealthy);
+        env.put("HEALTH_PROBE_URLS", health.rewrite(probes));
+      }
       LambdaConfig config = LambdaConfig.from(env);
       AwsClients.Settings settings = AwsClients.Settings.forEmulator(state.endpoint(), config.sdk(),
           List.of(counter, simulator));
@@ -209,6 +215,17 @@ public final class Sandbox {
       }
     }
     return out;
+  }
+
+  /** False while a service behind a load balancer runs an image marked broken (the health endpoint's answer). */
+  private boolean servicesBehindLoadBalancerHealthy() {
+    for (ServiceTarget t : services().values()) {
+      TaskSimulator.ServiceView v = view(new String[] {t.cluster(), t.service()});
+      if (v != null && !v.loadBalancers().isEmpty() && v.containerImages().values().stream().anyMatch(simulator::isBroken)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The service's state right now, as the simulator needs it; null if it does not exist. */
