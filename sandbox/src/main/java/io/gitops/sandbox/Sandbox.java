@@ -163,6 +163,19 @@ public final class Sandbox {
     return new Push(service, t.repository(), tag, digest, brokenImage, ecrEvent(t.repository(), tag, digest));
   }
 
+  /**
+   * EventBridge's {@code time} has whole seconds, and the deployer orders pushes by it: two pushes within one
+   * second would tie (then the digest decides). Pushes here get strictly increasing seconds, as pushes a
+   * second or more apart would.
+   */
+  private synchronized Instant nextPushTime() {
+    Instant now = Instant.now(clock).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    lastPushTime = lastPushTime == null || now.isAfter(lastPushTime) ? now : lastPushTime.plusSeconds(1);
+    return lastPushTime;
+  }
+
+  private Instant lastPushTime;
+
   /** An "ECR Image Action" event as EventBridge delivers it (AWS's documented shape). */
   public ObjectNode ecrEvent(String repository, String tag, String digest) {
     ObjectNode e = Emulator.object();
@@ -171,7 +184,7 @@ public final class Sandbox {
     e.put("detail-type", "ECR Image Action");
     e.put("source", "aws.ecr");
     e.put("account", Emulator.ACCOUNT);
-    e.put("time", Instant.now(clock).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+    e.put("time", nextPushTime().toString());
     e.put("region", Emulator.REGION);
     e.putArray("resources");
     ObjectNode d = e.putObject("detail");
