@@ -24,6 +24,7 @@ release_problem() {
   elif [[ ! "$value" =~ ^(${RELEASE_PATTERN})$ ]]; then
     echo "is malformed ('$value'): expected <repository-uri>@sha256:<64 lowercase hex digits>"
   fi
+  return 0
 }
 
 # Prints "key secret token" of a session of role $1.

@@ -105,6 +105,12 @@ public class PipelineStack extends Stack {
           .build());
     }
 
+    // cfn-lint's E3703 asks for Fn::Sub instead of Fn::Join in the deploy actions' RoleArn. CDK
+    // Pipelines writes those joins, the template is valid CloudFormation, and the rule is about
+    // style; it is switched off for this template only, not in the shared .cfnlintrc.yaml. A
+    // template's own list replaces the shared one, so W3005 (see .cfnlintrc.yaml) is repeated.
+    addMetadata("cfn-lint", Map.of("config", Map.of("ignore_checks", List.of("E3703", "W3005"))));
+
     // Build now rather than at synth, so the generated roles exist to be reviewed below.
     pipeline.buildPipeline();
     GeneratedPolicyAcknowledgements.apply(pipeline);

@@ -199,10 +199,14 @@ public class DeploymentStack extends PlatformStack {
     grantShared(fn, props);
   }
 
-  /** Both functions: the ledger, the release parameters and the alarm topic, nothing else. */
+  /**
+   * Both functions: the ledger, the release parameters and the alarm topic, nothing else. There is
+   * no dynamodb:TransactWriteItems action: a transaction is authorized item by item with the
+   * actions below.
+   */
   private void grantShared(DeployerFunction fn, DeploymentStackProps props) {
     fn.addToRolePolicy(statement(List.of("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-        "dynamodb:Query", "dynamodb:TransactWriteItems", "dynamodb:ConditionCheckItem"),
+        "dynamodb:Query", "dynamodb:ConditionCheckItem"),
         List.of(ledger.getTableArn())));
     fn.addToRolePolicy(statement(List.of("ssm:GetParameter", "ssm:PutParameter"),
         props.services().stream().map(DeployedService::releaseParameterArn).toList()));

@@ -1,0 +1,248 @@
+package io.gitops.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.gitops.stacks.config.Placeholders;
+import java.io.File;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * buildspecs/promote.sh: its validation function on its own (bash only), and the whole promotion
+ * against moto_server on 127.0.0.1 with the real AWS CLI (skipped when either is missing).
+ */
+class PromoteScriptTest {
+
+  private static final Path SCRIPT = SynthesizedApp.ROOT.resolve("buildspecs/promote.sh");
+  private static final String DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
+  private static final String RELEASE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/bff@" + DIGEST;
+  private static final List<String> SERVICES = List.of("bff", "graphql", "agentcore");
+
+  private static Process moto;
+  private static String endpoint;
+
+  @BeforeAll
+  static void startMoto() throws Exception {
+    if (!onPath("moto_server") || !onPath("aws") || !onPath("python3")) {
+      return;
+    }
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    moto = new ProcessBuilder("moto_server", "-H", "127.0.0.1", "-p", String.valueOf(port))
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    endpoint = "http://127.0.0.1:" + port;
+    for (int i = 0; i < 100; i++) {
+      try {
+        HttpURLConnection c = (HttpURLConnection) URI.create(endpoint + "/moto-api/").toURL().openConnection();
+        if (c.getResponseCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        Thread.sleep(100);
+      }
+    }
+    throw new IllegalStateException("moto_server did not start on " + endpoint);
+  }
+
+  @AfterAll
+  static void stopMoto() {
+    if (moto != null) {
+      moto.destroy();
+    }
+  }
+
+  /** Clears moto's state; only the emulator tests call it (a reset takes seconds). */
+  private static void resetMoto() throws IOException {
+    {
+      HttpURLConnection c = (HttpURLConnection) URI.create(endpoint + "/moto-api/reset").toURL().openConnection();
+      c.setRequestMethod("POST");
+      assertThat(c.getResponseCode()).isEqualTo(200);
+    }
+  }
+
+  // --- the validation function alone --------------------------------------------------------
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "111111111111.dkr.ecr.us-east-1.amazonaws.com/bff@" + "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      "111111111111.dkr.ecr.us-east-1.amazonaws.com/team/graph-ql_v2@" + "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      "localhost:5000/bff@" + "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"})
+  void aDigestPinnedImageIsPromotable(String value) throws Exception {
+    assertThat(problem(value)).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "111111111111.dkr.ecr.us-east-1.amazonaws.com/bff:1.2.3",
+      "111111111111.dkr.ecr.us-east-1.amazonaws.com/bff@sha256:0123",
+      "111111111111.dkr.ecr.us-east-1.amazonaws.com/bff@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+      "111111111111.dkr.ecr.us-east-1.amazonaws.com/bff@sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      "bff@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      "111111111111.dkr.ecr.us-east-1.amazonaws.com/bff@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef trailing"})
+  void aMalformedValueIsRefusedWithTheExpectedForm(String value) throws Exception {
+    assertThat(problem(value)).startsWith("is malformed").contains("<repository-uri>@sha256:<64 lowercase hex digits>");
+  }
+
+  @Test
+  void thePlaceholderIsRefusedAsSuchEvenThoughItIsDigestPinned() throws Exception {
+    assertThat(problem(Placeholders.IMAGE)).startsWith("is still the placeholder image");
+  }
+
+  @Test
+  void anEmptyValueIsRefused() throws Exception {
+    assertThat(problem("")).isEqualTo("is empty");
+  }
+
+  /** Runs release_problem from the sourced script (main does not run when sourced). */
+  private static String problem(String value) throws Exception {
+    Map<String, String> env = promotionEnvironment();
+    env.put("VALUE", value);
+    // $0 must differ from the script's path, or its "run main when executed" guard would fire.
+    Result r = bash(List.of("bash", "-c", "source \"$1\"; release_problem \"$VALUE\"", "promote-test",
+        SCRIPT.toString()), env);
+    assertThat(r.exit).as(r.output).isZero();
+    return r.output.strip();
+  }
+
+  // --- the whole promotion against moto ------------------------------------------------------
+
+  @Test
+  void copiesEveryReleaseDigestForDigest() throws Exception {
+    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
+    resetMoto();
+    Map<String, String> source = new HashMap<>();
+    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, RELEASE.replace("/bff@", "/" + s + "@")));
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    ssmPut(source);
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isZero();
+    assertThat(r.output).contains("Promoted dev -> test.");
+    Map<String, String> target = ssmGet(SERVICES.stream().map(s -> "/gitops/test/release/" + s).toList());
+    SERVICES.forEach(s -> assertThat(target).containsEntry("/gitops/test/release/" + s, RELEASE.replace("/bff@", "/" + s + "@")));
+  }
+
+  @Test
+  void aPlaceholderInTheSourceBlocksThePromotionAndWritesNothing() throws Exception {
+    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
+    resetMoto();
+    Map<String, String> source = new HashMap<>();
+    source.put("/gitops/dev/release/bff", RELEASE);
+    source.put("/gitops/dev/release/graphql", Placeholders.IMAGE);
+    source.put("/gitops/dev/release/agentcore", "111111111111.dkr.ecr.us-east-1.amazonaws.com/agentcore:latest");
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    ssmPut(source);
+
+    Result r = promote();
+
+    assertThat(r.exit).isEqualTo(1);
+    assertThat(r.output).contains("PROMOTION BLOCKED: nothing was written to test.")
+        .contains("graphql: /gitops/dev/release/graphql is still the placeholder image")
+        .contains("agentcore: /gitops/dev/release/agentcore is malformed");
+    assertThat(ssmGet(List.of("/gitops/test/release/bff"))).containsEntry("/gitops/test/release/bff", Placeholders.IMAGE);
+  }
+
+  @Test
+  void aMissingSourceParameterBlocksThePromotion() throws Exception {
+    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
+    resetMoto();
+    ssmPut(Map.of("/gitops/dev/release/bff", RELEASE, "/gitops/dev/release/graphql", RELEASE));
+
+    Result r = promote();
+
+    assertThat(r.exit).isEqualTo(1);
+    assertThat(r.output).contains("agentcore: /gitops/dev/release/agentcore cannot be read");
+  }
+
+  private static Result promote() throws Exception {
+    Map<String, String> env = promotionEnvironment();
+    env.put("AWS_ENDPOINT_URL", endpoint);
+    env.put("AWS_ACCESS_KEY_ID", "testing");
+    env.put("AWS_SECRET_ACCESS_KEY", "testing");
+    env.put("AWS_DEFAULT_REGION", "us-east-1");
+    env.put("AWS_EC2_METADATA_DISABLED", "true");
+    return bash(List.of("bash", SCRIPT.toString()), env);
+  }
+
+  private static Map<String, String> promotionEnvironment() {
+    Map<String, String> env = new HashMap<>();
+    env.put("PATH", System.getenv("PATH"));
+    env.put("HOME", System.getProperty("java.io.tmpdir"));
+    env.put("SOURCE_ENV", "dev");
+    env.put("TARGET_ENV", "test");
+    // moto's default account, so the seeded parameters and the assumed roles share an account.
+    env.put("SOURCE_ROLE_ARN", "arn:aws:iam::123456789012:role/gitops-delivery-dev-release-promotion");
+    env.put("TARGET_ROLE_ARN", "arn:aws:iam::123456789012:role/gitops-delivery-test-release-promotion");
+    env.put("SOURCE_REGION", "us-east-1");
+    env.put("TARGET_REGION", "us-east-1");
+    env.put("SOURCE_PATH", "/gitops/dev/release/");
+    env.put("TARGET_PATH", "/gitops/test/release/");
+    env.put("SERVICES", String.join(" ", SERVICES));
+    env.put("PLACEHOLDER_IMAGE", Placeholders.IMAGE);
+    env.put("RELEASE_PATTERN", Placeholders.RELEASE.pattern());
+    return env;
+  }
+
+  private static void ssmPut(Map<String, String> parameters) throws Exception {
+    StringBuilder code = new StringBuilder("import boto3,sys,json\n"
+        + "c=boto3.client('ssm',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n"
+        + "for k,v in json.loads(sys.argv[2]).items(): c.put_parameter(Name=k,Value=v,Type='String',Overwrite=True)\n");
+    Result r = bash(List.of("python3", "-c", code.toString(), endpoint, toJson(parameters)), Map.of("PATH", System.getenv("PATH")));
+    assertThat(r.exit).as(r.output).isZero();
+  }
+
+  private static Map<String, String> ssmGet(List<String> names) throws Exception {
+    String code = "import boto3,sys\n"
+        + "c=boto3.client('ssm',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n"
+        + "for n in sys.argv[2:]: print(n+'='+c.get_parameter(Name=n)['Parameter']['Value'])\n";
+    List<String> command = new java.util.ArrayList<>(List.of("python3", "-c", code, endpoint));
+    command.addAll(names);
+    Result r = bash(command, Map.of("PATH", System.getenv("PATH")));
+    assertThat(r.exit).as(r.output).isZero();
+    Map<String, String> values = new HashMap<>();
+    r.output.lines().filter(l -> l.contains("=")).forEach(l -> values.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
+    return values;
+  }
+
+  private static String toJson(Map<String, String> map) {
+    StringBuilder json = new StringBuilder("{");
+    map.forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k).append("\":\"").append(v).append('"'));
+    return json.append('}').toString();
+  }
+
+  private record Result(int exit, String output) {}
+
+  private static Result bash(List<String> command, Map<String, String> env) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().clear();
+    builder.environment().putAll(env);
+    Process p = builder.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return new Result(p.exitValue(), out);
+  }
+
+  private static boolean onPath(String tool) {
+    return Stream.of(System.getenv("PATH").split(File.pathSeparator))
+        .anyMatch(dir -> Files.isExecutable(Path.of(dir, tool)));
+  }
+}

@@ -1,0 +1,173 @@
+package io.gitops.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gitops.stacks.config.Placeholders;
+import io.gitops.stacks.storage.StorageStack;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awscdk.assertions.Capture;
+import software.amazon.awscdk.assertions.Match;
+import software.amazon.awscdk.assertions.Template;
+
+/** Promotion by digest: where the steps run, what they run, and exactly what their roles may do. */
+class PromotionTest {
+
+  private static final String TOOLCHAIN = PipelineSettings.PLACEHOLDER_TOOLCHAIN_ACCOUNT;
+  private static SynthesizedApp app;
+  private static Template pipeline;
+  private static List<Map<String, Object>> stages;
+
+  @BeforeAll
+  @SuppressWarnings("unchecked")
+  static void synth() {
+    app = SynthesizedApp.get();
+    pipeline = app.pipelineTemplate();
+    Capture captured = new Capture();
+    pipeline.hasResourceProperties("AWS::CodePipeline::Pipeline", Map.of("Stages", captured));
+    stages = (List<Map<String, Object>>) (List<?>) captured.asArray();
+  }
+
+  @Test
+  void testPromotesBeforeItsFirstDeployAction() {
+    assertThat(runOrder("test", "Promote-test")).isLessThan(firstDeploy("test"));
+  }
+
+  @Test
+  void prodPromotesAfterTheApprovalAndBeforeItsFirstDeployAction() {
+    assertThat(runOrder("prod", "ApproveProd")).isLessThan(runOrder("prod", "Promote-prod"));
+    assertThat(runOrder("prod", "Promote-prod")).isLessThan(firstDeploy("prod"));
+  }
+
+  @Test
+  void devHasNoPromotionStep() {
+    assertThat(actions("dev")).noneMatch(a -> String.valueOf(a.get("Name")).startsWith("Promote"));
+    assertThat(app.pipeline.promotionSteps()).containsOnlyKeys("test", "prod");
+  }
+
+  @Test
+  void promotionStepsRunThePromoteBuildspecWithTheirEnvironment() {
+    Buildspec spec = Buildspec.load(SynthesizedApp.ROOT.resolve("buildspecs"), "promote.yml");
+    assertThat(spec.commands()).containsExactly("bash buildspecs/promote.sh");
+    Map<String, String> env = environment("Promote-prod");
+    assertThat(env).containsEntry("SOURCE_ENV", "test").containsEntry("TARGET_ENV", "prod")
+        .containsEntry("SOURCE_PATH", StorageStack.releaseParameterPath("test"))
+        .containsEntry("TARGET_PATH", StorageStack.releaseParameterPath("prod"))
+        .containsEntry("SERVICES", "bff graphql agentcore")
+        .containsEntry("PLACEHOLDER_IMAGE", Placeholders.IMAGE)
+        .containsEntry("RELEASE_PATTERN", Placeholders.RELEASE.pattern());
+    assertThat(env.get("SOURCE_ROLE_ARN")).contains(":iam::222222222222:role/gitops-delivery-test-release-promotion");
+    assertThat(env.get("TARGET_ROLE_ARN")).contains(":iam::333333333333:role/gitops-delivery-prod-release-promotion");
+    assertThat(environment("Promote-test")).containsEntry("SOURCE_ENV", "dev").containsEntry("TARGET_ENV", "test");
+  }
+
+  @Test
+  void stepRolesMayOnlyAssumeTheTwoEnvironmentsPromotionRoles() {
+    pipeline.hasResourceProperties("AWS::IAM::Role", Map.of(
+        "RoleName", "gitops-delivery-promote-to-test",
+        "AssumeRolePolicyDocument", Match.objectLike(Map.of("Statement", List.of(Match.objectLike(Map.of(
+            "Principal", Map.of("Service", "codebuild.amazonaws.com")))))),
+        "Policies", List.of(Map.of("PolicyName", "AssumePromotionRoles", "PolicyDocument", Map.of(
+            "Version", "2012-10-17",
+            "Statement", List.of(Map.of("Effect", "Allow", "Action", "sts:AssumeRole", "Resource", List.of(
+                arn("111111111111", "gitops-delivery-dev-release-promotion"),
+                arn("222222222222", "gitops-delivery-test-release-promotion")))))))));
+    pipeline.hasResourceProperties("AWS::IAM::Role", Map.of(
+        "RoleName", "gitops-delivery-promote-to-prod",
+        "Policies", List.of(Map.of("PolicyName", "AssumePromotionRoles", "PolicyDocument", Map.of(
+            "Version", "2012-10-17",
+            "Statement", List.of(Map.of("Effect", "Allow", "Action", "sts:AssumeRole", "Resource", List.of(
+                arn("222222222222", "gitops-delivery-test-release-promotion"),
+                arn("333333333333", "gitops-delivery-prod-release-promotion")))))))));
+  }
+
+  @Test
+  void devPromotionRoleIsReadOnlyAndTrustsOnlyThePromoteToTestStep() {
+    assertPromotionRole("dev", List.of(stepRole("test")), false);
+  }
+
+  @Test
+  void testPromotionRoleReadsAndWritesAndTrustsBothSteps() {
+    assertPromotionRole("test", List.of(stepRole("prod"), stepRole("test")), true);
+  }
+
+  @Test
+  void prodPromotionRoleReadsAndWritesAndTrustsOnlyThePromoteToProdStep() {
+    assertPromotionRole("prod", List.of(stepRole("prod")), true);
+  }
+
+  private static void assertPromotionRole(String env, List<Object> trusted, boolean writes) {
+    Template storage = SynthesizedApp.template(app.stage(env).stacks().storage());
+    // CDK renders statement resources and principals sorted.
+    List<Object> parameters = List.of("agentcore", "bff", "graphql").stream()
+        .map(s -> (Object) ("arn:aws:ssm:us-east-1:" + app.stage(env).config().target().account()
+            + ":parameter" + StorageStack.releaseParameterName(env, s)))
+        .toList();
+    List<Object> statements = new java.util.ArrayList<>();
+    statements.add(Map.of("Sid", "ReadReleases", "Effect", "Allow", "Action", "ssm:GetParameter", "Resource", parameters));
+    if (writes) {
+      statements.add(Map.of("Sid", "WritePromotedReleases", "Effect", "Allow", "Action", "ssm:PutParameter",
+          "Resource", parameters));
+    }
+    storage.hasResourceProperties("AWS::IAM::Role", Map.of(
+        "RoleName", "gitops-delivery-" + env + "-release-promotion",
+        "MaxSessionDuration", 3600,
+        "AssumeRolePolicyDocument", Map.of("Version", "2012-10-17", "Statement", List.of(Map.of(
+            "Effect", "Allow", "Action", "sts:AssumeRole",
+            "Principal", Map.of("AWS", trusted.size() == 1 ? trusted.get(0) : trusted)))),
+        "Policies", List.of(Map.of("PolicyName", "ReleaseParameters", "PolicyDocument", Map.of(
+            "Version", "2012-10-17", "Statement", statements)))));
+    // No other policy is attached to the role.
+    assertThat(storage.findResources("AWS::IAM::Policy").toString()).doesNotContain("ReleasePromotionRole");
+  }
+
+  private static Object stepRole(String target) {
+    return "arn:aws:iam::" + TOOLCHAIN + ":role/gitops-delivery-promote-to-" + target;
+  }
+
+  /** A role ARN as the pipeline template renders it (partition left to CloudFormation). */
+  private static Object arn(String account, String role) {
+    return Map.of("Fn::Join", List.of("", List.of("arn:", Map.of("Ref", "AWS::Partition"),
+        ":iam::" + account + ":role/" + role)));
+  }
+
+  /** The environment variables of the CodeBuild project that promotes into {@code step}'s target. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, String> environment(String step) {
+    String target = step.substring("Promote-".length());
+    for (Object project : pipeline.findResources("AWS::CodeBuild::Project").values()) {
+      Map<String, Object> props = (Map<String, Object>) ((Map<String, Object>) project).get("Properties");
+      Map<String, Object> environment = (Map<String, Object>) props.get("Environment");
+      Map<String, String> vars = new java.util.HashMap<>();
+      for (Object v : (List<Object>) environment.getOrDefault("EnvironmentVariables", List.of())) {
+        Map<String, Object> var = (Map<String, Object>) v;
+        vars.put((String) var.get("Name"), String.valueOf(var.get("Value")));
+      }
+      if (target.equals(vars.get("TARGET_ENV")) && String.valueOf(props.get("Source")).contains("bash buildspecs/promote.sh")) {
+        return vars;
+      }
+    }
+    throw new AssertionError("no CodeBuild project runs " + step);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> actions(String stage) {
+    return stages.stream().filter(s -> stage.equals(s.get("Name"))).findFirst()
+        .map(s -> (List<Map<String, Object>>) s.get("Actions")).orElseThrow();
+  }
+
+  private static int runOrder(String stage, String action) {
+    return actions(stage).stream().filter(a -> action.equals(a.get("Name")))
+        .mapToInt(a -> ((Number) a.get("RunOrder")).intValue()).findFirst()
+        .orElseThrow(() -> new AssertionError(stage + " has no action " + action));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static int firstDeploy(String stage) {
+    return actions(stage).stream()
+        .filter(a -> "Deploy".equals(((Map<String, Object>) a.get("ActionTypeId")).get("Category")))
+        .mapToInt(a -> ((Number) a.get("RunOrder")).intValue()).min().orElseThrow();
+  }
+}

@@ -1,0 +1,178 @@
+package io.gitops.stacks.automation;
+
+import static io.gitops.stacks.compute.ComputeFixture.logicalId;
+import static io.gitops.stacks.compute.ComputeFixture.statementsOfRole;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gitops.stacks.PlatformStacks;
+import io.gitops.stacks.compute.ComputeFixture;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awscdk.assertions.Capture;
+import software.amazon.awscdk.assertions.Match;
+import software.amazon.awscdk.assertions.Template;
+
+/** The deployers' stack in dev (deploys on push) and prod (promotion only), synthesized once. */
+class DeploymentStackTest {
+
+  private static PlatformStacks dev;
+  private static PlatformStacks prod;
+  private static Template devTemplate;
+  private static Template prodTemplate;
+
+  @BeforeAll
+  static void synthesize() {
+    dev = ComputeFixture.dev();
+    prod = ComputeFixture.prod();
+    devTemplate = Template.fromStack(dev.deployment());
+    prodTemplate = Template.fromStack(prod.deployment());
+  }
+
+  @Test
+  void ledgerIsOnDemandEncryptedWithPointInTimeRecovery() {
+    devTemplate.hasResourceProperties("AWS::DynamoDB::Table", Map.of(
+        "KeySchema", List.of(Map.of("AttributeName", "pk", "KeyType", "HASH"),
+            Map.of("AttributeName", "sk", "KeyType", "RANGE")),
+        "BillingMode", "PAY_PER_REQUEST",
+        "SSESpecification", Map.of("SSEEnabled", true),
+        "PointInTimeRecoverySpecification", Map.of("PointInTimeRecoveryEnabled", true)));
+  }
+
+  @Test
+  void prodRetainsAndProtectsTheLedgerWhileDevDoesNot() {
+    prodTemplate.hasResource("AWS::DynamoDB::Table", Map.of(
+        "DeletionPolicy", "Retain",
+        "Properties", Match.objectLike(Map.of("DeletionProtectionEnabled", true))));
+    devTemplate.hasResource("AWS::DynamoDB::Table", Map.of("DeletionPolicy", "Delete"));
+  }
+
+  @Test
+  void imageDeployerAndItsPushRuleExistOnlyWhereImagesDeployOnPush() {
+    assertThat(dev.deployment().imageDeployer()).isPresent();
+    assertThat(dev.deployment().pushRule()).isPresent();
+    assertThat(prod.deployment().imageDeployer()).isEmpty();
+    assertThat(prod.deployment().pushRule()).isEmpty();
+    devTemplate.resourceCountIs("AWS::Lambda::Function", 2);
+    prodTemplate.resourceCountIs("AWS::Lambda::Function", 1);
+  }
+
+  @Test
+  void functionsRunJava21OnArm64WithSnapStartAndBoundedConcurrency() {
+    devTemplate.resourcePropertiesCountIs("AWS::Lambda::Function", Map.of(
+        "Runtime", "java21",
+        "Architectures", List.of("arm64"),
+        "SnapStart", Map.of("ApplyOn", "PublishedVersions"),
+        "MemorySize", DeployerFunction.MEMORY_MIB,
+        "Timeout", 60,
+        "ReservedConcurrentExecutions", DeployerFunction.RESERVED_CONCURRENCY,
+        "Environment", Map.of("Variables", Match.objectLike(Map.of(
+            "LEDGER_TABLE", Map.of("Ref", logicalId(dev.deployment().ledger())),
+            "ENVIRONMENT_NAME", "dev",
+            "LOCK_LEASE_SECONDS", "120",
+            "JAVA_TOOL_OPTIONS", DeploymentStack.JAVA_TOOL_OPTIONS)))), 2);
+    devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
+        "Handler", DeploymentStack.IMAGE_DEPLOYER_HANDLER));
+    devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
+        "Handler", DeploymentStack.GUARD_HANDLER));
+  }
+
+  @Test
+  void serviceMapNamesEveryRepositoryWithItsClusterServiceContainerAndReleaseParameter() {
+    Capture serviceMap = new Capture();
+    devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
+        "Handler", DeploymentStack.IMAGE_DEPLOYER_HANDLER,
+        "Environment", Map.of("Variables", Match.objectLike(Map.of("SERVICE_MAP", serviceMap)))));
+    String rendered = serviceMap.asObject().toString();
+    for (String service : List.of("bff", "graphql", "agentcore")) {
+      assertThat(rendered)
+          .contains("\"container\":\"" + service + "\"")
+          .contains("\"releaseParameter\":\"/gitops/dev/release/" + service + "\"");
+    }
+  }
+
+  @Test
+  void guardKnowsTheBffTargetGroupAndHealthEndpoint() {
+    Capture groups = new Capture();
+    Capture probes = new Capture();
+    devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
+        "Handler", DeploymentStack.GUARD_HANDLER,
+        "Environment", Map.of("Variables", Match.objectLike(Map.of(
+            "TARGET_GROUP_ARNS", groups, "HEALTH_PROBE_URLS", probes)))));
+    assertThat(groups.asObject().toString()).contains("TargetGroup");
+    assertThat(probes.asObject().toString()).contains("http://").contains("/api/health");
+  }
+
+  @Test
+  void eventBridgeInvokesThePublishedAliasAndParksUndeliverableEventsInTheQueue() {
+    String alias = logicalId(dev.deployment().guard().alias());
+    String queue = logicalId(dev.deployment().guard().onFailureQueue());
+    devTemplate.hasResourceProperties("AWS::Events::Rule", Map.of(
+        "EventPattern", Match.objectLike(Map.of("detail-type", List.of("ECS Task State Change"))),
+        "Targets", List.of(Match.objectLike(Map.of(
+            "Arn", Map.of("Ref", alias),
+            "DeadLetterConfig", Map.of("Arn", Map.of("Fn::GetAtt", List.of(queue, "Arn"))),
+            "RetryPolicy", Map.of("MaximumEventAgeInSeconds", 86400, "MaximumRetryAttempts", 185))))));
+  }
+
+  @Test
+  void asyncFailuresGoToTheEncryptedOnFailureQueueAfterTwoRetries() {
+    String queue = logicalId(dev.deployment().guard().onFailureQueue());
+    devTemplate.hasResourceProperties("AWS::Lambda::EventInvokeConfig", Map.of(
+        "MaximumRetryAttempts", DeployerFunction.ASYNC_RETRIES,
+        "DestinationConfig", Map.of("OnFailure", Map.of("Destination",
+            Map.of("Fn::GetAtt", List.of(queue, "Arn"))))));
+    devTemplate.hasResourceProperties("AWS::SQS::Queue", Map.of("SqsManagedSseEnabled", true));
+  }
+
+  @Test
+  void aMessageInAnOnFailureQueueRaisesAnAlarmOnTheAlarmTopic() {
+    devTemplate.resourcePropertiesCountIs("AWS::CloudWatch::Alarm", Map.of(
+        "MetricName", "ApproximateNumberOfMessagesVisible",
+        "Threshold", 1,
+        "ComparisonOperator", "GreaterThanOrEqualToThreshold",
+        "AlarmActions", List.of(Match.anyValue())), 2);
+  }
+
+  @Test
+  void pushRuleMatchesSuccessfulPushesToThisEnvironmentsRepositoriesOnly() {
+    Capture pattern = new Capture();
+    devTemplate.hasResourceProperties("AWS::Events::Rule", Map.of("EventPattern", pattern,
+        "Description", "Successful image pushes to this environment's repositories"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> detail = (Map<String, Object>) pattern.asObject().get("detail");
+    assertThat(pattern.asObject()).containsEntry("source", List.of("aws.ecr"))
+        .containsEntry("detail-type", List.of("ECR Image Action"));
+    assertThat(detail).containsEntry("action-type", List.of("PUSH")).containsEntry("result", List.of("SUCCESS"));
+    assertThat((List<?>) detail.get("repository-name")).hasSize(3);
+  }
+
+  @Test
+  void imageDeployerMayTouchOnlyItsServicesParametersLedgerAndTopic() {
+    List<String> statements = statementsOfRole(devTemplate,
+        logicalId(dev.deployment().imageDeployer().orElseThrow().role()));
+    assertThat(statements).anyMatch(s -> s.startsWith("ecs:DescribeServices,ecs:UpdateService on ")
+        && !s.contains("*"));
+    assertThat(statements).contains("ecs:DescribeTaskDefinition,ecs:RegisterTaskDefinition on *");
+    assertThat(statements).anyMatch(s -> s.startsWith("iam:PassRole on ")
+        && s.contains("iam:PassedToService=ecs-tasks.amazonaws.com"));
+    assertThat(statements).anyMatch(s -> s.startsWith("ssm:GetParameter,ssm:PutParameter on ")
+        && s.contains("parameter/gitops/dev/release/bff"));
+    assertThat(statements).anyMatch(s -> s.startsWith(
+        "dynamodb:ConditionCheckItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem on "));
+    assertThat(statements).anyMatch(s -> s.startsWith("sns:Publish on "));
+    assertThat(statements).noneMatch(s -> s.matches("(^|.*,)[a-z0-9-]+:\\*.*"));
+    assertThat(statements).filteredOn(s -> s.endsWith(" on *"))
+        .containsExactly("ecs:DescribeTaskDefinition,ecs:RegisterTaskDefinition on *");
+  }
+
+  @Test
+  void guardMayDescribeTargetHealthButNeverRegisterTaskDefinitionsOrPassRoles() {
+    List<String> statements = statementsOfRole(devTemplate, logicalId(dev.deployment().guard().role()));
+    assertThat(statements).filteredOn(s -> s.endsWith(" on *"))
+        .containsExactly("elasticloadbalancing:DescribeTargetHealth on *");
+    assertThat(statements).noneMatch(s -> s.contains("RegisterTaskDefinition") || s.contains("iam:PassRole"));
+    assertThat(statements).anyMatch(s -> s.startsWith("ecs:DescribeTasks on ") && s.contains("ecs:cluster"));
+  }
+}
