@@ -79,6 +79,11 @@ public final class Invoke {
 
   private Invoke() {}
 
+  /** The locally runnable functions by name (the sandbox runs them in-process, as this command does). */
+  public static Map<String, Factory> functions() {
+    return java.util.Collections.unmodifiableMap(FUNCTIONS);
+  }
+
   public static void main(String[] args) {
     System.exit(run(args, System.getenv(), System.out, System.err));
   }

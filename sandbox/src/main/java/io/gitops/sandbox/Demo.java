@@ -1,0 +1,273 @@
+package io.gitops.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gitops.lambdas.core.ServiceTarget;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.ecs.model.Service;
+
+/**
+ * {@code bin/gitops demo}: the whole event-driven flow on a local emulator, checked in the emulator's state.
+ * <ol>
+ *   <li>push {@code bff:1.0.1}: it rolls out, its tasks run, the guard marks it HEALTHY;
+ *   <li>push {@code bff:1.0.2}, marked broken: its tasks crash, the guard rolls back to 1.0.1, restores the
+ *       release parameter and notifies;
+ *   <li>re-deliver the 1.0.2 push: nothing changes.
+ * </ol>
+ * Exit code 0 only if every expectation held in the emulator (DescribeServices, the release parameter, the
+ * ledger, the notification queue); 1 if one did not; 2 if the sandbox could not run.
+ */
+public final class Demo {
+  static final String SERVICE = "bff";
+  static final String GOOD_TAG = "1.0.1";
+  static final String BAD_TAG = "1.0.2";
+
+  /** What the scenario observed. */
+  public record Result(List<String> failures, Map<String, Integer> apiCallsByStep, int apiCalls, List<String> summary) {
+    public boolean ok() {
+      return failures.isEmpty();
+    }
+  }
+
+  private final Sandbox sandbox;
+  private final PrintStream out;
+  private final long started;
+  private long stepStarted;
+  private final List<String> failures = new ArrayList<>();
+  private final Map<String, Integer> callsByStep = new LinkedHashMap<>();
+
+  public Demo(Sandbox sandbox, PrintStream out) {
+    this(sandbox, out, System.nanoTime());
+  }
+
+  /** @param started the timeline's zero ({@link System#nanoTime()}) */
+  public Demo(Sandbox sandbox, PrintStream out, long started) {
+    this.sandbox = sandbox;
+    this.out = out;
+    this.started = started;
+  }
+
+  public static void main(String[] args) {
+    Path cdkOut = Path.of("cdk.out");
+    Path patterns = Path.of("lambdas/src/test/resources/patterns");
+    Path logFile = Path.of(".sandbox/demo-functions.log");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--cdk-out" -> cdkOut = Path.of(args[++i]);
+        case "--patterns" -> patterns = Path.of(args[++i]);
+        case "--function-log" -> logFile = Path.of(args[++i]);
+        default -> {
+          System.err.println("gitops demo: unexpected argument '" + args[i] + "'");
+          System.exit(2);
+        }
+      }
+    }
+    System.exit(run(cdkOut, patterns, logFile, System.out, System.err));
+  }
+
+  /** The whole demo, emulator included; returns the exit code. */
+  public static int run(Path cdkOut, Path patterns, Path functionLog, PrintStream out, PrintStream err) {
+    long t0 = System.nanoTime();
+    try {
+      CloudAssembly assembly = CloudAssembly.load(cdkOut, "dev");
+      out.printf("%s starting moto_server on 127.0.0.1%n", stamp(t0));
+      try (MotoServer moto = MotoServer.start();
+           PrintStream logs = functionLogs(functionLog)) {
+        out.printf("%s emulator up at %s%n", stamp(t0), moto.endpoint());
+        SandboxState state = SandboxState.provision(assembly, moto.endpoint(), 0, patterns);
+        out.printf("%s provisioned the dev stage from %d synthesized templates: %d resources%n", stamp(t0),
+            assembly.stacks().size(), state.provisioned().size());
+        state.fallbacks().forEach(f -> out.println("           fallback: " + f));
+        Sandbox sandbox = new Sandbox(state, logs, Clock.systemUTC());
+        Result r = new Demo(sandbox, out, t0).run();
+        out.printf("%s shutting the emulator down%n", stamp(t0));
+        if (!r.ok()) {
+          err.println("gitops demo: FAILED: " + r.failures().size() + " expectation(s) not met in the emulator:");
+          r.failures().forEach(f -> err.println("  - " + f));
+          return 1;
+        }
+        out.printf("%s demo passed: every expected outcome was observed in the emulator (total %.1f s)%n",
+            stamp(t0), (System.nanoTime() - t0) / 1e9);
+        return 0;
+      }
+    } catch (SandboxException e) {
+      err.println("gitops demo: " + e.getMessage());
+      return 2;
+    } catch (RuntimeException e) {
+      err.println("gitops demo: unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      return 2;
+    }
+  }
+
+  private static PrintStream functionLogs(Path file) {
+    try {
+      if (file.getParent() != null) java.nio.file.Files.createDirectories(file.getParent());
+      return new PrintStream(java.nio.file.Files.newOutputStream(file), true, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      return new PrintStream(OutputStream.nullOutputStream());
+    }
+  }
+
+  /** Runs the scenario on a provisioned sandbox. */
+  public Result run() {
+    ServiceTarget bff = sandbox.service(SERVICE);
+    String initialRevision = currentService(bff).taskDefinition();
+    String initialRelease = release(bff);
+
+    // 1. A good image.
+    step("push " + SERVICE + ":" + GOOD_TAG);
+    Sandbox.Push good = sandbox.push(SERVICE, GOOD_TAG, false);
+    List<Sandbox.Delivery> d1 = sandbox.deliver(good.event());
+    report(d1);
+    String goodRevision = currentService(bff).taskDefinition();
+    if (routedTo(d1, "image-deployer") == 0) {
+      fail("no rollout happened: no rule routed the push of " + SERVICE + ":" + GOOD_TAG + " to the image deployer");
+      return finish(bff, good, null);
+    }
+    expect(!goodRevision.equals(initialRevision), "a new revision for " + SERVICE + " after " + GOOD_TAG
+        + " (service still on " + shortArn(initialRevision) + ")");
+    expect(imageOf(goodRevision, bff).endsWith("@" + good.digest()), "revision " + shortArn(goodRevision)
+        + " runs " + GOOD_TAG + "'s digest");
+    expect(release(bff).equals(bff.repositoryUri() + "@" + good.digest()), "release parameter holds " + GOOD_TAG
+        + " (it holds " + release(bff) + ")");
+    expect(status(bff, good.digest()).equals("HEALTHY"), "ledger marks " + GOOD_TAG + " HEALTHY (it is "
+        + status(bff, good.digest()) + ")");
+    endStep();
+
+    // 2. A broken image.
+    step("push " + SERVICE + ":" + BAD_TAG + " (marked broken: its containers exit 1)");
+    Sandbox.Push bad = sandbox.push(SERVICE, BAD_TAG, true);
+    sandbox.drainNotifications();
+    List<Sandbox.Delivery> d2 = sandbox.deliver(bad.event());
+    report(d2);
+    expect(currentService(bff).taskDefinition().equals(goodRevision), "service rolled back to "
+        + shortArn(goodRevision) + " (it runs " + shortArn(currentService(bff).taskDefinition()) + ")");
+    expect(release(bff).equals(bff.repositoryUri() + "@" + good.digest()), "release parameter restored to "
+        + GOOD_TAG + " (it holds " + release(bff) + ")");
+    expect(status(bff, bad.digest()).equals("ROLLED_BACK"), "ledger marks " + BAD_TAG + " ROLLED_BACK (it is "
+        + status(bff, bad.digest()) + ")");
+    List<JsonNode> notes = sandbox.drainNotifications();
+    Optional<JsonNode> note = notes.stream().filter(n -> n.toString().contains(bad.digest())).findFirst();
+    expect(note.isPresent(), "a notification naming " + BAD_TAG + "'s digest in the queue (" + notes.size()
+        + " message(s) arrived)");
+    note.ifPresent(n -> line("notification: " + n.path("Subject").asText(n.path("Message").asText())));
+    endStep();
+
+    // 3. A duplicate delivery.
+    step("re-deliver the " + BAD_TAG + " push event (EventBridge delivers at least once)");
+    int revisionsBefore = revisions(bff);
+    String serviceBefore = currentService(bff).taskDefinition();
+    String releaseBefore = release(bff);
+    List<Sandbox.Delivery> d3 = sandbox.deliver(bad.event());
+    report(d3);
+    expect(d3.stream().noneMatch(d -> d.action().equals("DEPLOYED")), "the duplicate is not deployed again");
+    expect(revisions(bff) == revisionsBefore, "no new task definition revision (" + revisionsBefore + " → "
+        + revisions(bff) + ")");
+    expect(currentService(bff).taskDefinition().equals(serviceBefore), "service unchanged");
+    expect(release(bff).equals(releaseBefore), "release parameter unchanged");
+    expect(status(bff, bad.digest()).equals("ROLLED_BACK") && status(bff, good.digest()).equals("HEALTHY"),
+        "ledger unchanged");
+    expect(sandbox.drainNotifications().isEmpty(), "no new notification");
+    endStep();
+    expect(!initialRelease.isEmpty(), "the release parameter existed from the start");
+    return finish(bff, good, bad);
+  }
+
+  private Result finish(ServiceTarget bff, Sandbox.Push good, Sandbox.Push bad) {
+    List<String> table = summary();
+    out.println();
+    table.forEach(out::println);
+    out.println();
+    out.println(String.format("%-70s %s", "STEP", "AWS API CALLS (by the functions)"));
+    callsByStep.forEach((step, n) -> out.println(String.format("%-70s %d", step, n)));
+    out.println(String.format("%-70s %d", "total", totalCalls));
+    return new Result(List.copyOf(failures), java.util.Collections.unmodifiableMap(new LinkedHashMap<>(callsByStep)), totalCalls, table);
+  }
+
+  List<String> summary() {
+    return Views.summary(sandbox);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private void step(String title) {
+    sandbox.apiCalls().reset();
+    stepStarted = System.nanoTime();
+    out.printf("%s ▶ %s%n", stamp(started), title);
+    currentStep = title;
+  }
+
+  private String currentStep = "";
+
+  private void endStep() {
+    int calls = sandbox.apiCalls().total();
+    callsByStep.put(currentStep, calls);
+    totalCalls += calls;
+    out.printf("%s   done in %.2f s, %d AWS API calls by the functions%n", stamp(started),
+        (System.nanoTime() - stepStarted) / 1e9, calls);
+  }
+
+  private int totalCalls;
+
+  private void report(List<Sandbox.Delivery> deliveries) {
+    Views.fold(deliveries).forEach(this::line);
+  }
+
+  private void line(String s) {
+    out.printf("%s     %s%n", stamp(started), s);
+  }
+
+  private void expect(boolean condition, String what) {
+    if (condition) {
+      line("✔ " + what);
+    } else {
+      line("✘ " + what);
+      failures.add(what);
+    }
+  }
+
+  private void fail(String what) {
+    line("✘ " + what);
+    failures.add(what);
+  }
+
+  private static int routedTo(List<Sandbox.Delivery> ds, String function) {
+    return (int) ds.stream().filter(d -> d.function().equals(function)).count();
+  }
+
+  private Service currentService(ServiceTarget t) {
+    return Views.service(sandbox, t);
+  }
+
+  private String imageOf(String taskDefinitionArn, ServiceTarget t) {
+    return Views.image(sandbox, taskDefinitionArn, t);
+  }
+
+  private int revisions(ServiceTarget t) {
+    String family = currentService(t).taskDefinition().replaceAll("^.*task-definition/", "").replaceAll(":\\d+$", "");
+    return sandbox.emulator().clients().ecs().listTaskDefinitions(b -> b.familyPrefix(family)).taskDefinitionArns().size();
+  }
+
+  private String release(ServiceTarget t) {
+    return Views.release(sandbox, t);
+  }
+
+  private String status(ServiceTarget t, String digest) {
+    return Views.status(sandbox, t, digest);
+  }
+
+  private static String shortArn(String arn) {
+    return Views.shortArn(arn);
+  }
+
+  private static String stamp(long t0) {
+    return String.format("[%6.2fs]", (System.nanoTime() - t0) / 1e9);
+  }
+}

@@ -1,0 +1,79 @@
+package io.gitops.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The load balancer's health endpoint, which the emulator lacks: an HTTP server on 127.0.0.1 that answers
+ * 200 while the services behind it run healthy images, and 503 when one runs an image marked broken. The
+ * guard's {@code HEALTH_PROBE_URLS} (the ALB's DNS name in the stack) are pointed here, path kept, so that
+ * its probe never leaves the machine.
+ */
+final class HealthEndpoint implements AutoCloseable {
+  private final HttpServer server;
+
+  HealthEndpoint(BooleanSupplier healthy) {
+    try {
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+    } catch (IOException e) {
+      throw new SandboxException("cannot open the local health endpoint: " + e.getMessage());
+    }
+    server.createContext("/", exchange -> {
+      int code;
+      try {
+        code = healthy.getAsBoolean() ? 200 : 503;
+      } catch (RuntimeException e) {
+        code = 503;
+      }
+      byte[] body = (code == 200 ? "ok\n" : "unhealthy\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(code, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    Thread t = new Thread(server::start, "sandbox-health-endpoint");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  URI base() {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  /** HEALTH_PROBE_URLS with every URL's scheme and authority replaced by this endpoint's. */
+  String rewrite(String probeUrlsJson) {
+    try {
+      JsonNode map = CloudAssembly.JSON.readTree(probeUrlsJson);
+      if (!map.isObject()) return probeUrlsJson;
+      ObjectNode out = CloudAssembly.JSON.createObjectNode();
+      Iterator<Map.Entry<String, JsonNode>> it = map.fields();
+      while (it.hasNext()) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String path = "/";
+        try {
+          URI u = URI.create(e.getValue().asText());
+          path = (u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath())
+              + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+        } catch (IllegalArgumentException ignored) {
+          // keep "/"
+        }
+        out.put(e.getKey(), base() + path);
+      }
+      return out.toString();
+    } catch (IOException e) {
+      return probeUrlsJson;
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}

@@ -1,0 +1,211 @@
+package io.gitops.sandbox;
+
+import io.gitops.lambdas.core.Deployment;
+import io.gitops.lambdas.core.ServiceTarget;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+
+/**
+ * {@code bin/gitops sandbox up|push|status|down}: the sandbox by hand. State lives in {@code .sandbox/}.
+ * Errors are one line on stderr with exit code 2 (usage, bad input, no emulator) or 1 (anything else);
+ * never a stack trace.
+ */
+public final class SandboxCli {
+  static final String USAGE = "usage: gitops sandbox up [--endpoint URL] | push SERVICE TAG [--broken] | status | down";
+
+  private final Path stateDir;
+  private final Path cdkOut;
+  private final Path patterns;
+  private final PrintStream out;
+
+  SandboxCli(Path stateDir, Path cdkOut, Path patterns, PrintStream out) {
+    this.stateDir = stateDir;
+    this.cdkOut = cdkOut;
+    this.patterns = patterns;
+    this.out = out;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, Path.of(System.getProperty("gitops.sandbox.dir", ".sandbox")),
+        Path.of(System.getProperty("gitops.cdk.out", "cdk.out")),
+        Path.of(System.getProperty("gitops.patterns", "lambdas/src/test/resources/patterns")), System.out, System.err));
+  }
+
+  static int run(String[] args, Path stateDir, Path cdkOut, Path patterns, PrintStream out, PrintStream err) {
+    try {
+      new SandboxCli(stateDir, cdkOut, patterns, out).dispatch(args);
+      return 0;
+    } catch (SandboxException e) {
+      err.println("gitops sandbox: " + oneLine(e.getMessage()));
+      return 2;
+    } catch (RuntimeException e) {
+      err.println("gitops sandbox: unexpected " + e.getClass().getSimpleName() + ": " + oneLine(e.getMessage()));
+      return 1;
+    }
+  }
+
+  private void dispatch(String[] args) {
+    if (args.length == 0) throw new SandboxException(USAGE);
+    switch (args[0]) {
+      case "up" -> {
+        URI endpoint = null;
+        for (int i = 1; i < args.length; i++) {
+          if (args[i].equals("--endpoint") && i + 1 < args.length) {
+            endpoint = parseEndpoint(args[++i]);
+          } else {
+            throw new SandboxException("unexpected argument '" + args[i] + "'; " + USAGE);
+          }
+        }
+        up(endpoint);
+      }
+      case "push" -> {
+        String service = null;
+        String tag = null;
+        boolean broken = false;
+        for (int i = 1; i < args.length; i++) {
+          if (args[i].equals("--broken")) broken = true;
+          else if (args[i].startsWith("-")) throw new SandboxException("unexpected option '" + args[i] + "'; " + USAGE);
+          else if (service == null) service = args[i];
+          else if (tag == null) tag = args[i];
+          else throw new SandboxException("unexpected argument '" + args[i] + "'; " + USAGE);
+        }
+        if (service == null || tag == null) throw new SandboxException("push needs SERVICE and TAG; " + USAGE);
+        push(service, tag, broken);
+      }
+      case "status" -> status();
+      case "down" -> down();
+      case "-h", "--help", "help" -> out.println(USAGE);
+      default -> throw new SandboxException("unknown subcommand '" + args[0] + "'; " + USAGE);
+    }
+  }
+
+  static URI parseEndpoint(String s) {
+    URI u;
+    try {
+      u = URI.create(s);
+    } catch (IllegalArgumentException e) {
+      throw new SandboxException("not a URL: " + s);
+    }
+    if (!"http".equals(u.getScheme()) || u.getPort() <= 0 || !"127.0.0.1".equals(u.getHost())) {
+      throw new SandboxException("the endpoint must be http://127.0.0.1:PORT (the sandbox never leaves this machine), not " + s);
+    }
+    return u;
+  }
+
+  private Path stateFile() {
+    return stateDir.resolve("state.json");
+  }
+
+  void up(URI endpoint) {
+    if (Files.exists(stateFile())) {
+      SandboxState old = SandboxState.load(stateFile());
+      if (MotoServer.isUp(old.endpoint())) {
+        throw new SandboxException("the sandbox is already up at " + old.endpoint() + " (run 'bin/gitops sandbox down' first)");
+      }
+    }
+    CloudAssembly assembly = CloudAssembly.load(cdkOut, "dev");
+    long pid = 0;
+    if (endpoint == null) {
+      MotoServer moto = MotoServer.start(MotoServer.freePort(), true);
+      endpoint = moto.endpoint();
+      pid = moto.pid();
+      out.println("started moto_server (pid " + pid + ") at " + endpoint + "; log: " + moto.log());
+    } else {
+      Emulator.requireRunning(endpoint);
+    }
+    SandboxState state;
+    try {
+      state = SandboxState.provision(assembly, endpoint, pid, patterns);
+    } catch (RuntimeException e) {
+      if (pid > 0) MotoServer.stop(pid);
+      throw e;
+    }
+    state.save(stateFile());
+    out.println("provisioned the dev stage: " + state.provisioned().size() + " resources");
+    state.fallbacks().forEach(f -> out.println("fallback: " + f));
+    out.println();
+    out.println("# environment for 'bin/gitops invoke FUNCTION --event FILE' against the sandbox"
+        + " (the functions' variables from the stack, merged):");
+    Map<String, String> merged = new java.util.LinkedHashMap<>();
+    state.environments().values().forEach(merged::putAll);
+    Map<String, String> env = Sandbox.functionEnv(merged, endpoint);
+    env.forEach((k, v) -> out.println("export " + k + "='" + v.replace("'", "'\\''") + "'"));
+  }
+
+  void push(String service, String tag, boolean broken) {
+    SandboxState state = SandboxState.load(stateFile());
+    Emulator.requireRunning(state.endpoint());
+    try (PrintStream logs = functionLog()) {
+      Sandbox sandbox = new Sandbox(state, logs, Clock.systemUTC());
+      long t0 = System.nanoTime();
+      Sandbox.Push p = sandbox.push(service, tag, broken);
+      out.printf("pushed %s:%s → %s%s%n", service, tag, p.digest(), broken ? " (marked broken)" : "");
+      Views.fold(sandbox.deliver(p.event())).forEach(l -> out.println("  " + l));
+      state.save(stateFile());
+      out.printf("done in %.2f s; %d AWS API calls by the functions; their logs: %s%n",
+          (System.nanoTime() - t0) / 1e9, sandbox.apiCalls().total(), stateDir.resolve("functions.log"));
+    }
+  }
+
+  void status() {
+    SandboxState state = SandboxState.load(stateFile());
+    Emulator.requireRunning(state.endpoint());
+    Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC());
+    out.println("emulator: " + state.endpoint() + (state.pid() > 0 ? " (pid " + state.pid() + ")" : ""));
+    out.println();
+    Views.summary(sandbox).forEach(out::println);
+    out.println();
+    out.println("release parameters:");
+    for (ServiceTarget t : sandbox.services().values()) {
+      out.println("  " + t.releaseParameter() + " = " + Views.release(sandbox, t));
+    }
+    out.println();
+    out.println("ledger:");
+    for (Map.Entry<String, ServiceTarget> e : sandbox.services().entrySet()) {
+      for (Deployment d : Views.ledger(sandbox).history(e.getValue().service())) {
+        out.printf("  %-10s %-10s %-22s %-12s %s%n", e.getKey(), d.tag(), Views.shortDigest(d.digest()), d.status(),
+            d.reasons().isEmpty() ? "" : Views.trim(d.reasons().get(d.reasons().size() - 1)));
+      }
+    }
+  }
+
+  void down() {
+    if (!Files.exists(stateFile())) {
+      out.println("the sandbox is not up");
+      return;
+    }
+    SandboxState state = SandboxState.load(stateFile());
+    if (state.pid() > 0) {
+      out.println(MotoServer.stop(state.pid()) ? "stopped moto_server (pid " + state.pid() + ")"
+          : "moto_server (pid " + state.pid() + ") was not running");
+    } else {
+      out.println("left the emulator at " + state.endpoint() + " running (the sandbox did not start it)");
+    }
+    try {
+      Files.deleteIfExists(stateFile());
+      Files.deleteIfExists(stateDir.resolve("functions.log"));
+    } catch (java.io.IOException e) {
+      throw new SandboxException("cannot remove " + stateFile() + ": " + e.getMessage());
+    }
+  }
+
+  private PrintStream functionLog() {
+    try {
+      Files.createDirectories(stateDir);
+      return new PrintStream(Files.newOutputStream(stateDir.resolve("functions.log"),
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true, StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      return new PrintStream(OutputStream.nullOutputStream());
+    }
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.lines().findFirst().orElse("");
+  }
+}

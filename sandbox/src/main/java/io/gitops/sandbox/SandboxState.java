@@ -1,0 +1,97 @@
+package io.gitops.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gitops.lambdas.cli.Invoke;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a provisioned sandbox is: the emulator, each function's environment, the rules, the notification
+ * queue and the digests marked broken. Saved as {@code .sandbox/state.json} between sandbox commands.
+ *
+ * @param pid the emulator process the sandbox started, or 0 if it was given an endpoint
+ */
+public record SandboxState(
+    URI endpoint,
+    long pid,
+    String stage,
+    Map<String, Map<String, String>> environments,
+    List<EventRouter.Rule> rules,
+    String notificationQueueUrl,
+    Set<String> brokenDigests,
+    List<String> fallbacks,
+    List<String> provisioned) {
+
+  /**
+   * Provisions a stage into the emulator at {@code endpoint} and reads its wiring.
+   *
+   * @param patternsDir the fallback pattern files (see {@link StageWiring})
+   */
+  public static SandboxState provision(CloudAssembly assembly, URI endpoint, long pid, Path patternsDir) {
+    Emulator emulator = new Emulator(endpoint, List.of());
+    emulator.warmUp().join();
+    TemplateProvisioner p = new TemplateProvisioner(assembly, emulator);
+    p.provisionAll();
+    StageWiring wiring = StageWiring.read(p, patternsDir, Invoke.functions().keySet().stream()
+        .collect(java.util.stream.Collectors.toCollection(() -> new LinkedHashSet<>(List.of("guard")))));
+    if (wiring.alarmTopicArn() == null) throw new SandboxException("no ALARM_TOPIC_ARN in the functions' environment");
+    String queue = Sandbox.subscribeQueue(emulator, wiring.alarmTopicArn(), assembly.stage() + "-sandbox-notifications");
+    return new SandboxState(endpoint, pid, assembly.stage(), wiring.environments(), wiring.rules(), queue,
+        new LinkedHashSet<>(), wiring.fallbacks(), p.log());
+  }
+
+  public void save(Path file) {
+    ObjectNode o = Emulator.object();
+    o.put("endpoint", endpoint.toString());
+    o.put("pid", pid);
+    o.put("stage", stage);
+    o.set("environments", CloudAssembly.JSON.valueToTree(environments));
+    ArrayNode rs = o.putArray("rules");
+    for (EventRouter.Rule r : rules) rs.addObject().put("name", r.name()).put("function", r.function()).set("pattern", r.pattern());
+    o.put("notificationQueueUrl", notificationQueueUrl);
+    o.set("brokenDigests", CloudAssembly.JSON.valueToTree(brokenDigests));
+    o.set("fallbacks", CloudAssembly.JSON.valueToTree(fallbacks));
+    o.set("provisioned", CloudAssembly.JSON.valueToTree(provisioned));
+    try {
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, CloudAssembly.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));
+    } catch (IOException e) {
+      throw new SandboxException("cannot write " + file + ": " + e.getMessage());
+    }
+  }
+
+  public static SandboxState load(Path file) {
+    if (!Files.isRegularFile(file)) throw new SandboxException("the sandbox is not up (run 'bin/gitops sandbox up')");
+    try {
+      JsonNode o = CloudAssembly.JSON.readTree(file.toFile());
+      Map<String, Map<String, String>> envs = new LinkedHashMap<>();
+      o.path("environments").fields().forEachRemaining(e -> {
+        Map<String, String> m = new LinkedHashMap<>();
+        e.getValue().fields().forEachRemaining(v -> m.put(v.getKey(), v.getValue().asText()));
+        envs.put(e.getKey(), m);
+      });
+      List<EventRouter.Rule> rules = new ArrayList<>();
+      o.path("rules").forEach(r -> rules.add(new EventRouter.Rule(r.path("name").asText(), r.path("function").asText(), r.path("pattern"))));
+      Set<String> broken = new LinkedHashSet<>();
+      o.path("brokenDigests").forEach(b -> broken.add(b.asText()));
+      List<String> fallbacks = new ArrayList<>();
+      o.path("fallbacks").forEach(b -> fallbacks.add(b.asText()));
+      List<String> provisioned = new ArrayList<>();
+      o.path("provisioned").forEach(b -> provisioned.add(b.asText()));
+      return new SandboxState(URI.create(o.path("endpoint").asText()), o.path("pid").asLong(), o.path("stage").asText(),
+          envs, rules, o.path("notificationQueueUrl").asText(), broken, fallbacks, provisioned);
+    } catch (IOException | RuntimeException e) {
+      throw new SandboxException("cannot read " + file + " (run 'bin/gitops sandbox down' then 'up'): " + e.getMessage());
+    }
+  }
+}
