@@ -9,6 +9,19 @@ gitops::log "running the test suite (mvn package)"
 (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" package dependency:build-classpath \
     -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt "$@")
 
+# Maven runs quietly; count what Surefire ran from its reports so the total is visible.
+python3 - "$GITOPS_ROOT" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+tests = failed = skipped = 0
+for report in glob.glob(sys.argv[1] + "/*/target/surefire-reports/TEST-*.xml"):
+    suite = ET.parse(report).getroot()
+    tests += int(suite.get("tests", 0))
+    failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    skipped += int(suite.get("skipped", 0))
+print(f"junit: {tests - failed - skipped} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if tests == 0 or failed else 0)
+PY
+
 # 2. The real app through the CDK CLI (cdk-nag runs as a validation plugin: findings fail synth).
 gitops::log "synthesizing the app (cdk-nag on every stack)"
 gitops::synth
