@@ -190,7 +190,7 @@ public final class GuardLedger {
     try {
       dynamo.updateItem(b -> b.tableName(table).key(Ledger.deploymentKey(service, digest))
           .updateExpression("SET rollbackToken = :t, rollbackLeaseUntil = :u, updatedAt = :now")
-          .conditionExpression("#st = :rolling AND (attribute_not_exists(rollbackLeaseUntil)"
+          .conditionExpression("#st = :rolling AND " + Ledger.NOT_SUPERSEDED + " AND (attribute_not_exists(rollbackLeaseUntil)"
               + " OR rollbackLeaseUntil < :nowMs)")
           .expressionAttributeNames(Map.of("#st", "status"))
           .expressionAttributeValues(Map.of(":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
@@ -229,7 +229,7 @@ public final class GuardLedger {
     values.put(":r", AttributeValue.fromL(List.of(s(reason))));
     StringBuilder set = new StringBuilder("SET #st = :to, statusChangedAt = :now, updatedAt = :now,"
         + " reasons = list_append(if_not_exists(reasons, :empty), :r)");
-    String condition = "#st = :rolling";
+    String condition = "#st = :rolling AND " + Ledger.NOT_SUPERSEDED;
     if (token != null) {
       condition += " AND rollbackToken = :t";
       values.put(":t", s(token));

@@ -37,6 +37,11 @@ public final class Ledger {
   static final String SK = "sk";
   static final String HEAD_SK = "HEAD";
   static final String DEPLOYMENT_PREFIX = "DEPLOYMENT#";
+  /**
+   * Part of every condition on {@code status = ROLLING_OUT}: a deployment a newer release replaced is
+   * SUPERSEDED (see {@link #completeRollout}) even while its stored status still says ROLLING_OUT.
+   */
+  static final String NOT_SUPERSEDED = "attribute_not_exists(supersededBy)";
 
   private final DynamoDbClient dynamo;
   private final String table;
@@ -69,7 +74,12 @@ public final class Ledger {
   /** What {@link #claim} decided. */
   public sealed interface Claim {
     /** This invocation owns the rollout; {@code deployment} shows the phase to resume from. */
-    record Acquired(String token, Deployment deployment, boolean resumed) implements Claim {}
+    record Acquired(String token, Deployment deployment, boolean resumed, Instant leaseUntil) implements Claim {
+      /** False once the lease has lapsed: another invocation may have taken the rollout over. */
+      public boolean leaseHeldAt(Instant now) {
+        return now.isBefore(leaseUntil);
+      }
+    }
 
     /** Nothing to do: see {@link SkipReason}. */
     record Skipped(SkipReason reason, String detail) implements Claim {}
@@ -133,15 +143,17 @@ public final class Ledger {
                                       ":nowMs", n(now.toEpochMilli())))
                               .build())
                       .build()));
-      return new Claim.Acquired(token, d, false);
+      return new Claim.Acquired(token, d, false, now.plus(lease));
     } catch (TransactionCanceledException cancelled) {
       return classifyCancelledClaim(d, key, now);
     }
   }
 
   private Claim classifyCancelledClaim(Deployment d, String key, Instant now) {
-    Optional<Deployment> existing = find(d.service(), d.digest());
+    // The head first: a rollout completes (lock removed, phase RELEASED) in one transaction, so a head read
+    // without the lock followed by the deployment read sees that rollout RELEASED, never half-done.
     Optional<ServiceHead> head = head(d.service());
+    Optional<Deployment> existing = find(d.service(), d.digest());
     if (existing.isPresent()) {
       Deployment e = existing.get();
       if (e.status() != DeploymentStatus.ROLLING_OUT || e.phase() == Phase.RELEASED) {
@@ -219,21 +231,29 @@ public final class Ledger {
                                       ":released", s(Phase.RELEASED.name())))
                               .build())
                       .build()));
-      return new Claim.Acquired(token, e, true);
+      return new Claim.Acquired(token, e, true, now.plus(lease));
     } catch (TransactionCanceledException lost) {
       return new Claim.Busy("another invocation resumed " + e.digest() + " first");
     }
   }
 
-  /** Records the registered revision (phase REGISTERED). False if this invocation lost its lease. */
-  public boolean recordRegistered(
-      String service, String digest, String token, String newArn, String previousArn, String previousImage) {
+  /**
+   * Completes a rollout in one transaction, conditional on this invocation's token: the deployment gets
+   * phase RELEASED and its revisions ({@code newTaskDefinitionArn}, {@code previousTaskDefinitionArn},
+   * {@code previousImage}); the head points at it and the lock is released; and the deployment the service
+   * ran before ({@code supersededDigest}, if any) gets {@code supersededBy}, which makes it SUPERSEDED if it
+   * is still ROLLING_OUT (see {@link #fromItem}). If that previous deployment is not in the ledger, the
+   * transaction is repeated without it. False if the lease was lost.
+   */
+  public boolean completeRollout(String service, String digest, String token, String newArn, String previousArn,
+      String previousImage, String supersededDigest) {
+    Instant now = clock.instant();
     Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":p", s(Phase.RELEASED.name()));
+    values.put(":now", s(now.toString()));
     values.put(":t", s(token));
-    values.put(":p", s(Phase.REGISTERED.name()));
     values.put(":new", s(newArn));
-    values.put(":now", s(clock.instant().toString()));
-    StringBuilder set = new StringBuilder("SET phase = :p, newTaskDefinitionArn = :new, updatedAt = :now");
+    StringBuilder set = new StringBuilder("SET phase = :p, releasedAt = :now, updatedAt = :now, newTaskDefinitionArn = :new");
     if (previousArn != null) {
       set.append(", previousTaskDefinitionArn = :prev");
       values.put(":prev", s(previousArn));
@@ -242,48 +262,46 @@ public final class Ledger {
       set.append(", previousImage = :prevImage");
       values.put(":prevImage", s(previousImage));
     }
-    return conditionalUpdate(
-        deploymentKey(service, digest), set.toString(), "leaseToken = :t", null, values);
-  }
-
-  /**
-   * Completes a rollout: phase RELEASED, the head points at it, the lock is released. One transaction,
-   * conditional on this invocation's token. False if the lease was lost.
-   */
-  public boolean completeRollout(String service, String digest, String token, String newArn) {
-    Instant now = clock.instant();
+    List<TransactWriteItem> items = new ArrayList<>();
+    items.add(TransactWriteItem.builder().update(Update.builder().tableName(table).key(deploymentKey(service, digest))
+        .updateExpression(set.toString()).conditionExpression("leaseToken = :t").expressionAttributeValues(values)
+        .build()).build());
+    items.add(TransactWriteItem.builder().update(Update.builder().tableName(table).key(headKey(service))
+        .updateExpression("SET currentDigest = :d, currentTaskDefinitionArn = :arn, updatedAt = :now"
+            + " REMOVE lockToken, lockUntil")
+        .conditionExpression("lockToken = :t")
+        .expressionAttributeValues(Map.of(":d", s(digest), ":arn", s(newArn), ":now", s(now.toString()), ":t", s(token)))
+        .build()).build());
+    boolean supersede = supersededDigest != null && !supersededDigest.equals(digest);
+    if (supersede) {
+      items.add(TransactWriteItem.builder().update(Update.builder().tableName(table)
+          .key(deploymentKey(service, supersededDigest))
+          .updateExpression("SET supersededBy = :d, supersededAt = :now")
+          .conditionExpression("attribute_exists(pk)")
+          .expressionAttributeValues(Map.of(":d", s(digest), ":now", s(now.toString())))
+          .build()).build());
+    }
     try {
-      dynamo.transactWriteItems(
-          b ->
-              b.transactItems(
-                  TransactWriteItem.builder()
-                      .update(
-                          Update.builder()
-                              .tableName(table)
-                              .key(deploymentKey(service, digest))
-                              .updateExpression("SET phase = :p, releasedAt = :now, updatedAt = :now")
-                              .conditionExpression("leaseToken = :t")
-                              .expressionAttributeValues(
-                                  Map.of(":p", s(Phase.RELEASED.name()), ":now", s(now.toString()), ":t", s(token)))
-                              .build())
-                      .build(),
-                  TransactWriteItem.builder()
-                      .update(
-                          Update.builder()
-                              .tableName(table)
-                              .key(headKey(service))
-                              .updateExpression(
-                                  "SET currentDigest = :d, currentTaskDefinitionArn = :arn, updatedAt = :now"
-                                      + " REMOVE lockToken, lockUntil")
-                              .conditionExpression("lockToken = :t")
-                              .expressionAttributeValues(
-                                  Map.of(":d", s(digest), ":arn", s(newArn), ":now", s(now.toString()), ":t", s(token)))
-                              .build())
-                      .build()));
+      dynamo.transactWriteItems(b -> b.transactItems(items));
       return true;
-    } catch (TransactionCanceledException lost) {
+    } catch (TransactionCanceledException cancelled) {
+      if (supersede && onlyLastItemFailed(cancelled, items.size())) {
+        // The previous deployment is not in the ledger (e.g. an image set outside the deployer): nothing to mark.
+        return completeRollout(service, digest, token, newArn, previousArn, previousImage, null);
+      }
       return false;
     }
+  }
+
+  /** True if the cancellation names a failed condition on the last item only. */
+  private static boolean onlyLastItemFailed(TransactionCanceledException e, int size) {
+    if (!e.hasCancellationReasons() || e.cancellationReasons().size() != size) return false;
+    for (int i = 0; i < size; i++) {
+      String code = e.cancellationReasons().get(i).code();
+      boolean none = code == null || "None".equals(code);
+      if (i < size - 1 ? !none : !"ConditionalCheckFailed".equals(code)) return false;
+    }
+    return true;
   }
 
   /** Marks a claimed deployment FAILED and releases the lock (permanent failure). */
@@ -417,8 +435,8 @@ public final class Ledger {
                       "ADD failureCount :one, failedTasks :task SET reasons = list_append(if_not_exists(reasons,"
                           + " :empty), :r), updatedAt = :now, firstFailureAt = if_not_exists(firstFailureAt, :now)")
                   .conditionExpression(
-                      "attribute_exists(pk) AND #st = :rolling AND (attribute_not_exists(failedTasks) OR NOT"
-                          + " contains(failedTasks, :arn))")
+                      "attribute_exists(pk) AND #st = :rolling AND " + NOT_SUPERSEDED
+                          + " AND (attribute_not_exists(failedTasks) OR NOT contains(failedTasks, :arn))")
                   .expressionAttributeNames(Map.of("#st", "status"))
                   .expressionAttributeValues(
                       Map.of(
@@ -459,7 +477,7 @@ public final class Ledger {
             .updateExpression(
                 "SET #st = :to, statusChangedAt = :now, updatedAt = :now,"
                     + " reasons = list_append(if_not_exists(reasons, :empty), :r)")
-            .conditionExpression("#st = :from")
+            .conditionExpression(from == DeploymentStatus.ROLLING_OUT ? "#st = :from AND " + NOT_SUPERSEDED : "#st = :from")
             .expressionAttributeNames(Map.of("#st", "status"))
             .expressionAttributeValues(values)
             .build();
@@ -584,6 +602,12 @@ public final class Ledger {
       i.get("reasons").l().forEach(a -> reasons.add(a.s()));
     }
     Long failures = num(i, "failureCount");
+    DeploymentStatus status = DeploymentStatus.valueOf(str(i, "status"));
+    if (status == DeploymentStatus.ROLLING_OUT && i.containsKey("supersededBy")) {
+      // Superseded lazily: the completion of the newer rollout marked it without a write of its own.
+      status = DeploymentStatus.SUPERSEDED;
+      reasons.add("superseded by " + str(i, "supersededBy"));
+    }
     return new Deployment(
         str(i, "service"),
         str(i, "cluster"),
@@ -593,7 +617,7 @@ public final class Ledger {
         str(i, "image"),
         str(i, "eventId"),
         instant(i, "pushTime"),
-        DeploymentStatus.valueOf(str(i, "status")),
+        status,
         i.containsKey("phase") ? Phase.valueOf(str(i, "phase")) : Phase.CLAIMED,
         i.containsKey("owner") ? Owner.valueOf(str(i, "owner")) : Owner.IMAGE_DEPLOYER,
         str(i, "newTaskDefinitionArn"),
