@@ -127,11 +127,25 @@ public final class AwsFixture {
     return LambdaConfig.from(env());
   }
 
-  /** Clients for the function under test, optionally through another endpoint (a fault proxy). */
+  /**
+   * Clients for the function under test, optionally through another endpoint (a fault proxy). Without
+   * interceptors they are built once per endpoint and settings and shared (SDK clients are thread-safe and
+   * hold no state between calls): building them costs more than most of the calls a test makes.
+   */
   public static AwsClients functionClients(URI endpoint, LambdaConfig.SdkSettings sdk,
       ExecutionInterceptor... interceptors) {
+    if (interceptors.length == 0) {
+      return SHARED.computeIfAbsent(endpoint + " " + sdk,
+          k -> AwsClients.create(AwsClients.Settings.forEmulator(endpoint, sdk, List.of())));
+    }
     return AwsClients.create(AwsClients.Settings.forEmulator(endpoint, sdk, List.of(interceptors)));
   }
+
+  private static final Map<String, AwsClients> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The provisioning-only clients, shared per endpoint as above. */
+  private record ExtraClients(EcrClient ecr, SqsClient sqs) {}
+
+  private static final Map<URI, ExtraClients> SHARED_EXTRA = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The task definition the service currently runs, with tags. */
   public DescribeTaskDefinitionResponse currentTaskDefinition(String repository) {
@@ -212,10 +226,14 @@ public final class AwsFixture {
 
     public AwsFixture provision() {
       AwsClients clients = functionClients(endpoint, FAST_SDK);
-      var settings = AwsClients.Settings.forEmulator(endpoint, FAST_SDK, List.of());
-      var http = UrlConnectionHttpClient.create();
-      EcrClient ecr = AwsClients.configure(EcrClient.builder(), settings, http).build();
-      SqsClient sqs = AwsClients.configure(SqsClient.builder(), settings, http).build();
+      ExtraClients extra = SHARED_EXTRA.computeIfAbsent(endpoint, e -> {
+        var settings = AwsClients.Settings.forEmulator(e, FAST_SDK, List.of());
+        var http = UrlConnectionHttpClient.create();
+        return new ExtraClients(AwsClients.configure(EcrClient.builder(), settings, http).build(),
+            AwsClients.configure(SqsClient.builder(), settings, http).build());
+      });
+      EcrClient ecr = extra.ecr();
+      SqsClient sqs = extra.sqs();
 
       clients.ecs().createCluster(b -> b.clusterName(cluster));
       clients.dynamo().createTable(b -> b.tableName(ledgerTable)
