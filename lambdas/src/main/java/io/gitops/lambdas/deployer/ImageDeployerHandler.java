@@ -8,6 +8,7 @@ import io.gitops.lambdas.core.LambdaConfig;
 import io.gitops.lambdas.core.Log;
 import io.gitops.lambdas.core.Metrics;
 import io.gitops.lambdas.core.PermanentFailureException;
+import io.gitops.lambdas.core.Priming;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,6 +34,8 @@ public final class ImageDeployerHandler implements RequestStreamHandler {
   private final ImageDeployer deployer;
   private final Log log;
   private final Metrics metrics;
+  /** The SnapStart priming hook; set only on the Lambda path (the runtime's no-argument constructor). */
+  private Priming priming;
 
   /** Used by the Lambda runtime: configuration and clients from the environment, built once at init. */
   public ImageDeployerHandler() {
@@ -41,6 +44,21 @@ public final class ImageDeployerHandler implements RequestStreamHandler {
 
   private ImageDeployerHandler(LambdaConfig config, PrintStream out) {
     this(config, AwsClients.create(AwsClients.Settings.from(config, List.of())), out, Clock.systemUTC());
+    this.priming = Priming.register(AwsClients.Settings.from(config, List.of()),
+        () -> Outcome.skipped("PRIMING", ImagePushParser.parse(PRIMING_EVENT).tag().orElse("")).toJson().toString());
+  }
+
+  /** A representative push, parsed (never deployed) while priming. */
+  private static final byte[] PRIMING_EVENT = ("{\"version\":\"0\",\"id\":\"priming\",\"detail-type\":"
+      + "\"ECR Image Action\",\"source\":\"aws.ecr\",\"account\":\"123456789012\",\"time\":"
+      + "\"2024-01-01T00:00:00Z\",\"region\":\"us-east-1\",\"resources\":[],\"detail\":{\"result\":"
+      + "\"SUCCESS\",\"repository-name\":\"priming\",\"image-digest\":\"sha256:"
+      + "0000000000000000000000000000000000000000000000000000000000000000\",\"action-type\":\"PUSH\","
+      + "\"image-tag\":\"1.0.0\"}}").getBytes(StandardCharsets.UTF_8);
+
+  /** The priming hook, or null when the handler was built with injected clients. */
+  public Priming priming() {
+    return priming;
   }
 
   /** For tests, the local invoke command and the demo: injected clients, logs to {@code out}. */

@@ -3,6 +3,7 @@ package io.gitops.lambdas.guard;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import io.gitops.lambdas.core.AwsClients;
+import io.gitops.lambdas.core.Priming;
 import io.gitops.lambdas.core.InvalidInputException;
 import io.gitops.lambdas.core.LambdaConfig;
 import io.gitops.lambdas.core.Log;
@@ -37,6 +38,26 @@ public final class GuardHandler implements RequestStreamHandler {
   /** Used by the Lambda runtime: configuration and clients from the environment, built once at init. */
   public GuardHandler() {
     this(LambdaConfig.fromEnvironment(), GuardConfig.fromEnvironment(), List.of(), System.out);
+    this.priming = Priming.register(AwsClients.Settings.from(LambdaConfig.fromEnvironment(), List.of()),
+        () -> GuardEventParser.parse(PRIMING_EVENT));
+  }
+
+  /** A representative task state change, parsed (never acted on) while priming. */
+  private static final byte[] PRIMING_EVENT = ("{\"version\":\"0\",\"id\":\"priming\",\"detail-type\":"
+      + "\"ECS Task State Change\",\"source\":\"aws.ecs\",\"account\":\"123456789012\",\"time\":"
+      + "\"2024-01-01T00:00:00Z\",\"region\":\"us-east-1\",\"resources\":[],\"detail\":{"
+      + "\"clusterArn\":\"arn:aws:ecs:us-east-1:123456789012:cluster/priming\",\"containers\":[],"
+      + "\"group\":\"service:priming\",\"lastStatus\":\"RUNNING\",\"desiredStatus\":\"RUNNING\","
+      + "\"taskArn\":\"arn:aws:ecs:us-east-1:123456789012:task/priming/0\",\"taskDefinitionArn\":"
+      + "\"arn:aws:ecs:us-east-1:123456789012:task-definition/priming:1\",\"updatedAt\":"
+      + "\"2024-01-01T00:00:00Z\",\"version\":1}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+  /** The SnapStart priming hook; set only on the Lambda path (the runtime's no-argument constructor). */
+  private Priming priming;
+
+  /** The priming hook, or null when the handler was built for tests or the local invoke command. */
+  public Priming priming() {
+    return priming;
   }
 
   /** Production wiring with extra SDK interceptors (e.g. an API call counter), logging to {@code out}. */
