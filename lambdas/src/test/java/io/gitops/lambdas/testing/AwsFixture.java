@@ -44,9 +44,12 @@ public final class AwsFixture {
   /** The image every service starts with, as the real stack's placeholder does. */
   public static final String PLACEHOLDER_IMAGE = "public.ecr.aws/docker/library/nginx:stable";
 
-  /** Fast SDK retries for tests. */
+  /**
+   * Fast SDK retries for tests: 3 attempts, backoff from 1 ms (capped at 20 ms), as a local emulator needs
+   * no time to recover; the fault tests' injected faults and outcomes are the same as with longer backoff.
+   */
   public static final LambdaConfig.SdkSettings FAST_SDK =
-      new LambdaConfig.SdkSettings(3, Duration.ofMillis(5), Duration.ofMillis(50), Duration.ofSeconds(10),
+      new LambdaConfig.SdkSettings(3, Duration.ofMillis(1), Duration.ofMillis(20), Duration.ofSeconds(10),
           Duration.ofSeconds(5));
 
   private final URI endpoint;
