@@ -1,5 +1,10 @@
 package io.gitops.lambdas.core;
 
+import static io.gitops.lambdas.core.Attributes.n;
+import static io.gitops.lambdas.core.Attributes.num;
+import static io.gitops.lambdas.core.Attributes.s;
+import static io.gitops.lambdas.core.Attributes.str;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -90,10 +95,7 @@ public final class GuardLedger {
     if (h == null) {
       state = new ServiceState(head, null, null, null, 0, null);
     } else {
-      Long lockUntil = num(h, "lockUntil");
-      head = Optional.of(new ServiceHead(service, str(h, "latestDigest"), str(h, "latestOrderKey"),
-          str(h, "currentDigest"), str(h, "currentTaskDefinitionArn"), str(h, "lastHealthyDigest"),
-          str(h, "lockToken"), lockUntil == null ? null : Instant.ofEpochMilli(lockUntil)));
+      head = Optional.of(Ledger.headFromItem(service, h));
       Long restoredFailures = num(h, "restoredFailureCount");
       state = new ServiceState(head, str(h, "restoredDigest"), str(h, "restoredTaskDefinitionArn"),
           str(h, "restoredForDigest"), restoredFailures == null ? 0 : restoredFailures.intValue(),
@@ -190,7 +192,7 @@ public final class GuardLedger {
     try {
       dynamo.updateItem(b -> b.tableName(table).key(Ledger.deploymentKey(service, digest))
           .updateExpression("SET rollbackToken = :t, rollbackLeaseUntil = :u, updatedAt = :now")
-          .conditionExpression("#st = :rolling AND (attribute_not_exists(rollbackLeaseUntil)"
+          .conditionExpression("#st = :rolling AND " + Ledger.NOT_SUPERSEDED + " AND (attribute_not_exists(rollbackLeaseUntil)"
               + " OR rollbackLeaseUntil < :nowMs)")
           .expressionAttributeNames(Map.of("#st", "status"))
           .expressionAttributeValues(Map.of(":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
@@ -227,9 +229,9 @@ public final class GuardLedger {
     values.put(":now", s(now.toString()));
     values.put(":empty", AttributeValue.fromL(List.of()));
     values.put(":r", AttributeValue.fromL(List.of(s(reason))));
-    StringBuilder set = new StringBuilder("SET #st = :to, statusChangedAt = :now, updatedAt = :now,"
-        + " reasons = list_append(if_not_exists(reasons, :empty), :r)");
-    String condition = "#st = :rolling";
+    StringBuilder set = new StringBuilder("SET #st = :to, statusChangedAt = :now, updatedAt = :now, "
+        + Ledger.APPEND_REASON);
+    String condition = "#st = :rolling AND " + Ledger.NOT_SUPERSEDED;
     if (token != null) {
       condition += " AND rollbackToken = :t";
       values.put(":t", s(token));
@@ -240,13 +242,10 @@ public final class GuardLedger {
     }
     Update deployment = Update.builder().tableName(table).key(Ledger.deploymentKey(service, digest))
         .updateExpression(set.toString()).conditionExpression(condition)
-        .expressionAttributeNames(Map.of("#st", "status")).expressionAttributeValues(values).build();
+        .expressionAttributeNames(Ledger.STATUS).expressionAttributeValues(values).build();
     try {
       if (restoredArn == null) {
-        dynamo.updateItem(b -> b.tableName(table).key(deployment.key())
-            .updateExpression(deployment.updateExpression()).conditionExpression(deployment.conditionExpression())
-            .expressionAttributeNames(deployment.expressionAttributeNames())
-            .expressionAttributeValues(deployment.expressionAttributeValues()));
+        dynamo.updateItem(Attributes.request(deployment));
       } else {
         Update head = Update.builder().tableName(table).key(Ledger.headKey(service))
             .updateExpression("SET restoredDigest = :rd, restoredTaskDefinitionArn = :ra, restoredForDigest = :bad,"
@@ -312,23 +311,5 @@ public final class GuardLedger {
   private Map<String, AttributeValue> get(Map<String, AttributeValue> key) {
     var item = dynamo.getItem(GetItemRequest.builder().tableName(table).key(key).consistentRead(true).build()).item();
     return item == null || item.isEmpty() ? null : item;
-  }
-
-  private static AttributeValue s(String v) {
-    return AttributeValue.fromS(v);
-  }
-
-  private static AttributeValue n(long v) {
-    return AttributeValue.fromN(Long.toString(v));
-  }
-
-  private static String str(Map<String, AttributeValue> i, String k) {
-    AttributeValue v = i == null ? null : i.get(k);
-    return v == null ? null : v.s();
-  }
-
-  private static Long num(Map<String, AttributeValue> i, String k) {
-    AttributeValue v = i == null ? null : i.get(k);
-    return v == null || v.n() == null ? null : Long.parseLong(v.n());
   }
 }

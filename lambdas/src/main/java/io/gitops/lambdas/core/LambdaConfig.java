@@ -1,5 +1,7 @@
 package io.gitops.lambdas.core;
 
+import static io.gitops.lambdas.core.EnvVars.positive;
+
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -133,18 +135,5 @@ public record LambdaConfig(
       return null;
     }
     return v.trim();
-  }
-
-  private static long positive(Map<String, String> env, String name, long dflt, List<String> errors) {
-    String v = env.get(name);
-    if (v == null || v.isBlank()) return dflt;
-    try {
-      long n = Long.parseLong(v.trim());
-      if (n <= 0) throw new NumberFormatException();
-      return n;
-    } catch (NumberFormatException e) {
-      errors.add(name + ": expected a positive integer, got " + v);
-      return dflt;
-    }
   }
 }

@@ -1,5 +1,10 @@
 package io.gitops.lambdas.core;
 
+import static io.gitops.lambdas.core.Attributes.n;
+import static io.gitops.lambdas.core.Attributes.num;
+import static io.gitops.lambdas.core.Attributes.s;
+import static io.gitops.lambdas.core.Attributes.str;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +42,15 @@ public final class Ledger {
   static final String SK = "sk";
   static final String HEAD_SK = "HEAD";
   static final String DEPLOYMENT_PREFIX = "DEPLOYMENT#";
+  /**
+   * Part of every condition on {@code status = ROLLING_OUT}: a deployment a newer release replaced is
+   * SUPERSEDED (see {@link #completeRollout}) even while its stored status still says ROLLING_OUT.
+   */
+  static final String NOT_SUPERSEDED = "attribute_not_exists(supersededBy)";
+  /** Appends {@code :r} (a list) to {@code reasons}; needs {@code :empty} (an empty list). */
+  static final String APPEND_REASON = "reasons = list_append(if_not_exists(reasons, :empty), :r)";
+  /** {@code #st}, since {@code status} is a DynamoDB reserved word. */
+  static final Map<String, String> STATUS = Map.of("#st", "status");
 
   private final DynamoDbClient dynamo;
   private final String table;
@@ -69,7 +83,12 @@ public final class Ledger {
   /** What {@link #claim} decided. */
   public sealed interface Claim {
     /** This invocation owns the rollout; {@code deployment} shows the phase to resume from. */
-    record Acquired(String token, Deployment deployment, boolean resumed) implements Claim {}
+    record Acquired(String token, Deployment deployment, boolean resumed, Instant leaseUntil) implements Claim {
+      /** False once the lease has lapsed: another invocation may have taken the rollout over. */
+      public boolean leaseHeldAt(Instant now) {
+        return now.isBefore(leaseUntil);
+      }
+    }
 
     /** Nothing to do: see {@link SkipReason}. */
     record Skipped(SkipReason reason, String detail) implements Claim {}
@@ -101,47 +120,27 @@ public final class Ledger {
     Map<String, AttributeValue> item = toItem(d, now);
     item.put("leaseToken", s(token));
     try {
-      dynamo.transactWriteItems(
-          b ->
-              b.transactItems(
-                  TransactWriteItem.builder()
-                      .put(
-                          Put.builder()
-                              .tableName(table)
-                              .item(item)
-                              .conditionExpression("attribute_not_exists(pk)")
-                              .build())
-                      .build(),
-                  TransactWriteItem.builder()
-                      .update(
-                          Update.builder()
-                              .tableName(table)
-                              .key(headKey(d.service()))
-                              .updateExpression(
-                                  "SET latestDigest = :d, latestOrderKey = :k, lockToken = :t, lockUntil = :u,"
-                                      + " updatedAt = :now")
-                              .conditionExpression(
-                                  "attribute_not_exists(pk) OR (latestOrderKey < :k AND"
-                                      + " (attribute_not_exists(lockUntil) OR lockUntil < :nowMs))")
-                              .expressionAttributeValues(
-                                  Map.of(
-                                      ":d", s(d.digest()),
-                                      ":k", s(key),
-                                      ":t", s(token),
-                                      ":u", n(now.plus(lease).toEpochMilli()),
-                                      ":now", s(now.toString()),
-                                      ":nowMs", n(now.toEpochMilli())))
-                              .build())
-                      .build()));
-      return new Claim.Acquired(token, d, false);
+      dynamo.transactWriteItems(b -> b.transactItems(
+          TransactWriteItem.builder().put(Put.builder().tableName(table).item(item)
+              .conditionExpression("attribute_not_exists(pk)").build()).build(),
+          updateItem(headKey(d.service()),
+              "SET latestDigest = :d, latestOrderKey = :k, lockToken = :t, lockUntil = :u, updatedAt = :now",
+              "attribute_not_exists(pk) OR (latestOrderKey < :k AND"
+                  + " (attribute_not_exists(lockUntil) OR lockUntil < :nowMs))",
+              null,
+              Map.of(":d", s(d.digest()), ":k", s(key), ":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
+                  ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli())))));
+      return new Claim.Acquired(token, d, false, now.plus(lease));
     } catch (TransactionCanceledException cancelled) {
       return classifyCancelledClaim(d, key, now);
     }
   }
 
   private Claim classifyCancelledClaim(Deployment d, String key, Instant now) {
-    Optional<Deployment> existing = find(d.service(), d.digest());
+    // The head first: a rollout completes (lock removed, phase RELEASED) in one transaction, so a head read
+    // without the lock followed by the deployment read sees that rollout RELEASED, never half-done.
     Optional<ServiceHead> head = head(d.service());
+    Optional<Deployment> existing = find(d.service(), d.digest());
     if (existing.isPresent()) {
       Deployment e = existing.get();
       if (e.status() != DeploymentStatus.ROLLING_OUT || e.phase() == Phase.RELEASED) {
@@ -182,58 +181,38 @@ public final class Ledger {
   private Claim takeOver(Deployment e, Instant now) {
     String token = UUID.randomUUID().toString();
     try {
-      dynamo.transactWriteItems(
-          b ->
-              b.transactItems(
-                  TransactWriteItem.builder()
-                      .update(
-                          Update.builder()
-                              .tableName(table)
-                              .key(headKey(e.service()))
-                              .updateExpression("SET lockToken = :t, lockUntil = :u, updatedAt = :now")
-                              .conditionExpression(
-                                  "latestDigest = :d AND (attribute_not_exists(lockUntil) OR lockUntil < :nowMs)")
-                              .expressionAttributeValues(
-                                  Map.of(
-                                      ":d", s(e.digest()),
-                                      ":t", s(token),
-                                      ":u", n(now.plus(lease).toEpochMilli()),
-                                      ":now", s(now.toString()),
-                                      ":nowMs", n(now.toEpochMilli())))
-                              .build())
-                      .build(),
-                  TransactWriteItem.builder()
-                      .update(
-                          Update.builder()
-                              .tableName(table)
-                              .key(deploymentKey(e.service(), e.digest()))
-                              .updateExpression("SET leaseToken = :t, updatedAt = :now ADD attempts :one")
-                              .conditionExpression("#st = :rolling AND phase <> :released")
-                              .expressionAttributeNames(Map.of("#st", "status"))
-                              .expressionAttributeValues(
-                                  Map.of(
-                                      ":t", s(token),
-                                      ":now", s(now.toString()),
-                                      ":one", n(1),
-                                      ":rolling", s(DeploymentStatus.ROLLING_OUT.name()),
-                                      ":released", s(Phase.RELEASED.name())))
-                              .build())
-                      .build()));
-      return new Claim.Acquired(token, e, true);
+      dynamo.transactWriteItems(b -> b.transactItems(
+          updateItem(headKey(e.service()), "SET lockToken = :t, lockUntil = :u, updatedAt = :now",
+              "latestDigest = :d AND (attribute_not_exists(lockUntil) OR lockUntil < :nowMs)", null,
+              Map.of(":d", s(e.digest()), ":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
+                  ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli()))),
+          updateItem(deploymentKey(e.service(), e.digest()), "SET leaseToken = :t, updatedAt = :now ADD attempts :one",
+              "#st = :rolling AND phase <> :released", STATUS,
+              Map.of(":t", s(token), ":now", s(now.toString()), ":one", n(1),
+                  ":rolling", s(DeploymentStatus.ROLLING_OUT.name()), ":released", s(Phase.RELEASED.name())))));
+      return new Claim.Acquired(token, e, true, now.plus(lease));
     } catch (TransactionCanceledException lost) {
       return new Claim.Busy("another invocation resumed " + e.digest() + " first");
     }
   }
 
-  /** Records the registered revision (phase REGISTERED). False if this invocation lost its lease. */
-  public boolean recordRegistered(
-      String service, String digest, String token, String newArn, String previousArn, String previousImage) {
+  /**
+   * Completes a rollout in one transaction, conditional on this invocation's token: the deployment gets
+   * phase RELEASED and its revisions ({@code newTaskDefinitionArn}, {@code previousTaskDefinitionArn},
+   * {@code previousImage}); the head points at it and the lock is released; and the deployment the service
+   * ran before ({@code supersededDigest}, if any) gets {@code supersededBy}, which makes it SUPERSEDED if it
+   * is still ROLLING_OUT (see {@link #fromItem}). If that previous deployment is not in the ledger, the
+   * transaction is repeated without it. False if the lease was lost.
+   */
+  public boolean completeRollout(String service, String digest, String token, String newArn, String previousArn,
+      String previousImage, String supersededDigest) {
+    Instant now = clock.instant();
     Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":p", s(Phase.RELEASED.name()));
+    values.put(":now", s(now.toString()));
     values.put(":t", s(token));
-    values.put(":p", s(Phase.REGISTERED.name()));
     values.put(":new", s(newArn));
-    values.put(":now", s(clock.instant().toString()));
-    StringBuilder set = new StringBuilder("SET phase = :p, newTaskDefinitionArn = :new, updatedAt = :now");
+    StringBuilder set = new StringBuilder("SET phase = :p, releasedAt = :now, updatedAt = :now, newTaskDefinitionArn = :new");
     if (previousArn != null) {
       set.append(", previousTaskDefinitionArn = :prev");
       values.put(":prev", s(previousArn));
@@ -242,86 +221,48 @@ public final class Ledger {
       set.append(", previousImage = :prevImage");
       values.put(":prevImage", s(previousImage));
     }
-    return conditionalUpdate(
-        deploymentKey(service, digest), set.toString(), "leaseToken = :t", null, values);
-  }
-
-  /**
-   * Completes a rollout: phase RELEASED, the head points at it, the lock is released. One transaction,
-   * conditional on this invocation's token. False if the lease was lost.
-   */
-  public boolean completeRollout(String service, String digest, String token, String newArn) {
-    Instant now = clock.instant();
+    List<TransactWriteItem> items = new ArrayList<>();
+    items.add(updateItem(deploymentKey(service, digest), set.toString(), "leaseToken = :t", null, values));
+    items.add(unlockHead(service, "SET currentDigest = :d, currentTaskDefinitionArn = :arn, updatedAt = :now", token,
+        Map.of(":d", s(digest), ":arn", s(newArn), ":now", s(now.toString()))));
+    boolean supersede = supersededDigest != null && !supersededDigest.equals(digest);
+    if (supersede) {
+      items.add(updateItem(deploymentKey(service, supersededDigest), "SET supersededBy = :d, supersededAt = :now",
+          "attribute_exists(pk)", null, Map.of(":d", s(digest), ":now", s(now.toString()))));
+    }
     try {
-      dynamo.transactWriteItems(
-          b ->
-              b.transactItems(
-                  TransactWriteItem.builder()
-                      .update(
-                          Update.builder()
-                              .tableName(table)
-                              .key(deploymentKey(service, digest))
-                              .updateExpression("SET phase = :p, releasedAt = :now, updatedAt = :now")
-                              .conditionExpression("leaseToken = :t")
-                              .expressionAttributeValues(
-                                  Map.of(":p", s(Phase.RELEASED.name()), ":now", s(now.toString()), ":t", s(token)))
-                              .build())
-                      .build(),
-                  TransactWriteItem.builder()
-                      .update(
-                          Update.builder()
-                              .tableName(table)
-                              .key(headKey(service))
-                              .updateExpression(
-                                  "SET currentDigest = :d, currentTaskDefinitionArn = :arn, updatedAt = :now"
-                                      + " REMOVE lockToken, lockUntil")
-                              .conditionExpression("lockToken = :t")
-                              .expressionAttributeValues(
-                                  Map.of(":d", s(digest), ":arn", s(newArn), ":now", s(now.toString()), ":t", s(token)))
-                              .build())
-                      .build()));
+      dynamo.transactWriteItems(b -> b.transactItems(items));
       return true;
-    } catch (TransactionCanceledException lost) {
+    } catch (TransactionCanceledException cancelled) {
+      if (supersede && onlyLastItemFailed(cancelled, items.size())) {
+        // The previous deployment is not in the ledger (e.g. an image set outside the deployer): nothing to mark.
+        return completeRollout(service, digest, token, newArn, previousArn, previousImage, null);
+      }
       return false;
     }
+  }
+
+  /** True if the cancellation names a failed condition on the last item only. */
+  private static boolean onlyLastItemFailed(TransactionCanceledException e, int size) {
+    if (!e.hasCancellationReasons() || e.cancellationReasons().size() != size) return false;
+    for (int i = 0; i < size; i++) {
+      String code = e.cancellationReasons().get(i).code();
+      boolean none = code == null || "None".equals(code);
+      if (i < size - 1 ? !none : !"ConditionalCheckFailed".equals(code)) return false;
+    }
+    return true;
   }
 
   /** Marks a claimed deployment FAILED and releases the lock (permanent failure). */
   public boolean failRollout(String service, String digest, String token, String reason) {
     Instant now = clock.instant();
     try {
-      dynamo.transactWriteItems(
-          b ->
-              b.transactItems(
-                  TransactWriteItem.builder()
-                      .update(
-                          Update.builder()
-                              .tableName(table)
-                              .key(deploymentKey(service, digest))
-                              .updateExpression(
-                                  "SET #st = :failed, reasons = list_append(if_not_exists(reasons, :empty), :r),"
-                                      + " statusChangedAt = :now, updatedAt = :now")
-                              .conditionExpression("leaseToken = :t")
-                              .expressionAttributeNames(Map.of("#st", "status"))
-                              .expressionAttributeValues(
-                                  Map.of(
-                                      ":failed", s(DeploymentStatus.FAILED.name()),
-                                      ":empty", AttributeValue.fromL(List.of()),
-                                      ":r", AttributeValue.fromL(List.of(s(reason))),
-                                      ":now", s(now.toString()),
-                                      ":t", s(token)))
-                              .build())
-                      .build(),
-                  TransactWriteItem.builder()
-                      .update(
-                          Update.builder()
-                              .tableName(table)
-                              .key(headKey(service))
-                              .updateExpression("SET updatedAt = :now REMOVE lockToken, lockUntil")
-                              .conditionExpression("lockToken = :t")
-                              .expressionAttributeValues(Map.of(":now", s(now.toString()), ":t", s(token)))
-                              .build())
-                      .build()));
+      dynamo.transactWriteItems(b -> b.transactItems(
+          updateItem(deploymentKey(service, digest), "SET #st = :failed, " + APPEND_REASON
+                  + ", statusChangedAt = :now, updatedAt = :now", "leaseToken = :t", STATUS,
+              Map.of(":failed", s(DeploymentStatus.FAILED.name()), ":empty", AttributeValue.fromL(List.of()),
+                  ":r", AttributeValue.fromL(List.of(s(reason))), ":now", s(now.toString()), ":t", s(token))),
+          unlockHead(service, "SET updatedAt = :now", token, Map.of(":now", s(now.toString())))));
       return true;
     } catch (TransactionCanceledException lost) {
       return false;
@@ -356,10 +297,14 @@ public final class Ledger {
         dynamo.getItem(GetItemRequest.builder().tableName(table).key(headKey(service))
             .consistentRead(true).build()).item();
     if (item == null || item.isEmpty()) return Optional.empty();
+    return Optional.of(headFromItem(service, item));
+  }
+
+  static ServiceHead headFromItem(String service, Map<String, AttributeValue> item) {
     Long lockUntil = num(item, "lockUntil");
-    return Optional.of(new ServiceHead(service, str(item, "latestDigest"), str(item, "latestOrderKey"),
+    return new ServiceHead(service, str(item, "latestDigest"), str(item, "latestOrderKey"),
         str(item, "currentDigest"), str(item, "currentTaskDefinitionArn"), str(item, "lastHealthyDigest"),
-        str(item, "lockToken"), lockUntil == null ? null : Instant.ofEpochMilli(lockUntil)));
+        str(item, "lockToken"), lockUntil == null ? null : Instant.ofEpochMilli(lockUntil));
   }
 
   /** The deployment the service was last released to, if it is still ROLLING_OUT (the guard's subject). */
@@ -417,8 +362,8 @@ public final class Ledger {
                       "ADD failureCount :one, failedTasks :task SET reasons = list_append(if_not_exists(reasons,"
                           + " :empty), :r), updatedAt = :now, firstFailureAt = if_not_exists(firstFailureAt, :now)")
                   .conditionExpression(
-                      "attribute_exists(pk) AND #st = :rolling AND (attribute_not_exists(failedTasks) OR NOT"
-                          + " contains(failedTasks, :arn))")
+                      "attribute_exists(pk) AND #st = :rolling AND " + NOT_SUPERSEDED
+                          + " AND (attribute_not_exists(failedTasks) OR NOT contains(failedTasks, :arn))")
                   .expressionAttributeNames(Map.of("#st", "status"))
                   .expressionAttributeValues(
                       Map.of(
@@ -452,42 +397,16 @@ public final class Ledger {
     values.put(":now", s(now.toString()));
     values.put(":empty", AttributeValue.fromL(List.of()));
     values.put(":r", AttributeValue.fromL(reason == null ? List.of() : List.of(s(reason))));
-    Update deployment =
-        Update.builder()
-            .tableName(table)
-            .key(deploymentKey(service, digest))
-            .updateExpression(
-                "SET #st = :to, statusChangedAt = :now, updatedAt = :now,"
-                    + " reasons = list_append(if_not_exists(reasons, :empty), :r)")
-            .conditionExpression("#st = :from")
-            .expressionAttributeNames(Map.of("#st", "status"))
-            .expressionAttributeValues(values)
-            .build();
+    TransactWriteItem deployment = updateItem(deploymentKey(service, digest),
+        "SET #st = :to, statusChangedAt = :now, updatedAt = :now, " + APPEND_REASON,
+        from == DeploymentStatus.ROLLING_OUT ? "#st = :from AND " + NOT_SUPERSEDED : "#st = :from", STATUS, values);
     try {
       if (to == DeploymentStatus.HEALTHY) {
-        dynamo.transactWriteItems(
-            b ->
-                b.transactItems(
-                    TransactWriteItem.builder().update(deployment).build(),
-                    TransactWriteItem.builder()
-                        .update(
-                            Update.builder()
-                                .tableName(table)
-                                .key(headKey(service))
-                                .updateExpression("SET lastHealthyDigest = :d, updatedAt = :now")
-                                .expressionAttributeValues(Map.of(":d", s(digest), ":now", s(now.toString())))
-                                .build())
-                        .build()));
+        dynamo.transactWriteItems(b -> b.transactItems(deployment,
+            updateItem(headKey(service), "SET lastHealthyDigest = :d, updatedAt = :now", null, null,
+                Map.of(":d", s(digest), ":now", s(now.toString())))));
       } else {
-        dynamo.updateItem(
-            UpdateItemRequest.builder()
-                .tableName(table)
-                .key(deployment.key())
-                .updateExpression(deployment.updateExpression())
-                .conditionExpression(deployment.conditionExpression())
-                .expressionAttributeNames(deployment.expressionAttributeNames())
-                .expressionAttributeValues(deployment.expressionAttributeValues())
-                .build());
+        dynamo.updateItem(Attributes.request(deployment.update()));
       }
       return true;
     } catch (ConditionalCheckFailedException | TransactionCanceledException notInFrom) {
@@ -532,6 +451,21 @@ public final class Ledger {
     } catch (ConditionalCheckFailedException e) {
       return false;
     }
+  }
+
+  /** One update of a transaction; {@code condition} and {@code names} may be null. */
+  private TransactWriteItem updateItem(Map<String, AttributeValue> key, String update, String condition,
+      Map<String, String> names, Map<String, AttributeValue> values) {
+    return TransactWriteItem.builder().update(Update.builder().tableName(table).key(key).updateExpression(update)
+        .conditionExpression(condition).expressionAttributeNames(names).expressionAttributeValues(values).build())
+        .build();
+  }
+
+  /** The head update that ends a rollout: {@code set}, the lock removed, conditional on {@code token}. */
+  private TransactWriteItem unlockHead(String service, String set, String token, Map<String, AttributeValue> values) {
+    Map<String, AttributeValue> v = new HashMap<>(values);
+    v.put(":t", s(token));
+    return updateItem(headKey(service), set + " REMOVE lockToken, lockUntil", "lockToken = :t", null, v);
   }
 
   static String servicePk(String service) {
@@ -584,6 +518,12 @@ public final class Ledger {
       i.get("reasons").l().forEach(a -> reasons.add(a.s()));
     }
     Long failures = num(i, "failureCount");
+    DeploymentStatus status = DeploymentStatus.valueOf(str(i, "status"));
+    if (status == DeploymentStatus.ROLLING_OUT && i.containsKey("supersededBy")) {
+      // Superseded lazily: the completion of the newer rollout marked it without a write of its own.
+      status = DeploymentStatus.SUPERSEDED;
+      reasons.add("superseded by " + str(i, "supersededBy"));
+    }
     return new Deployment(
         str(i, "service"),
         str(i, "cluster"),
@@ -593,7 +533,7 @@ public final class Ledger {
         str(i, "image"),
         str(i, "eventId"),
         instant(i, "pushTime"),
-        DeploymentStatus.valueOf(str(i, "status")),
+        status,
         i.containsKey("phase") ? Phase.valueOf(str(i, "phase")) : Phase.CLAIMED,
         i.containsKey("owner") ? Owner.valueOf(str(i, "owner")) : Owner.IMAGE_DEPLOYER,
         str(i, "newTaskDefinitionArn"),
@@ -608,24 +548,6 @@ public final class Ledger {
 
   private static void putIf(Map<String, AttributeValue> i, String k, String v) {
     if (v != null && !v.isEmpty()) i.put(k, s(v));
-  }
-
-  private static AttributeValue s(String v) {
-    return AttributeValue.fromS(v);
-  }
-
-  private static AttributeValue n(long v) {
-    return AttributeValue.fromN(Long.toString(v));
-  }
-
-  private static String str(Map<String, AttributeValue> i, String k) {
-    AttributeValue v = i == null ? null : i.get(k);
-    return v == null ? null : v.s();
-  }
-
-  private static Long num(Map<String, AttributeValue> i, String k) {
-    AttributeValue v = i == null ? null : i.get(k);
-    return v == null || v.n() == null ? null : Long.parseLong(v.n());
   }
 
   private static Instant instant(Map<String, AttributeValue> i, String k) {

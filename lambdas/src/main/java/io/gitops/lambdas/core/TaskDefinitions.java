@@ -2,9 +2,11 @@ package io.gitops.lambdas.core;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
+import software.amazon.awssdk.services.ecs.model.Tag;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
 
 /**
@@ -59,5 +61,38 @@ public final class TaskDefinitions {
     if (td.hasInferenceAccelerators()) b.inferenceAccelerators(td.inferenceAccelerators());
     if (described.hasTags() && !described.tags().isEmpty()) b.tags(described.tags());
     return b.build();
+  }
+
+  /** Tag on a revision the image deployer registered: the digest it rolls out. */
+  public static final String DIGEST_TAG = "gitops:digest";
+  /** Tag on a revision the image deployer registered: the revision it was cloned from (what the service ran). */
+  public static final String PREVIOUS_REVISION_TAG = "gitops:previous-revision";
+
+  /**
+   * The clone request with the deployer's two tags ({@link #DIGEST_TAG}, {@link #PREVIOUS_REVISION_TAG})
+   * replacing any the source carried. They let an interrupted rollout find the revision it registered
+   * instead of recording it in the ledger on the hot path (docs/ledger.md).
+   */
+  public static RegisterTaskDefinitionRequest withRolloutTags(RegisterTaskDefinitionRequest clone, String digest,
+      String previousRevision) {
+    List<Tag> tags = new ArrayList<>();
+    if (clone.hasTags()) {
+      clone.tags().stream().filter(t -> !DIGEST_TAG.equals(t.key()) && !PREVIOUS_REVISION_TAG.equals(t.key()))
+          .forEach(tags::add);
+    }
+    tags.add(Tag.builder().key(DIGEST_TAG).value(digest).build());
+    tags.add(Tag.builder().key(PREVIOUS_REVISION_TAG).value(previousRevision).build());
+    return clone.toBuilder().tags(tags).build();
+  }
+
+  /** The value of a tag on a described revision. */
+  public static Optional<String> tag(DescribeTaskDefinitionResponse described, String key) {
+    if (!described.hasTags()) return Optional.empty();
+    return described.tags().stream().filter(t -> key.equals(t.key())).map(Tag::value).findFirst();
+  }
+
+  /** The revision number at the end of a task definition ARN ({@code ...:task-definition/family:12}). */
+  public static int revisionOf(String arn) {
+    return Integer.parseInt(arn.substring(arn.lastIndexOf(':') + 1));
   }
 }

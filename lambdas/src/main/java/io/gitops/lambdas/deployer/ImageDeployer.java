@@ -20,6 +20,8 @@ import io.gitops.lambdas.core.TaskDefinitions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,10 +38,12 @@ import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
  *   <li>tag policy and repository mapping (no AWS call);
  *   <li>claim the deployment in the ledger (conditional; orders pushes and locks the service);
  *   <li>read the service and its task definition;
- *   <li>register a clone differing only in the container image, and record it in the ledger;
+ *   <li>register a clone differing only in the container image, tagged with the digest (a resumed rollout
+ *       finds it by the tag instead of registering again);
  *   <li>UpdateService to the new revision (nothing else changes);
  *   <li>write the release parameter;
- *   <li>complete the ledger entry (status stays ROLLING_OUT until the guard judges it) and release the lock.
+ *   <li>complete the ledger entry (status stays ROLLING_OUT until the guard judges it), release the lock
+ *       and mark the previous deployment superseded, in one transaction.
  * </ol>
  *
  * <p>Transient failures (after the SDK's retries) throw {@link RetryableException} so that Lambda retries
@@ -137,9 +141,15 @@ public final class ImageDeployer {
 
   private Outcome rollout(Log l, ServiceTarget target, String image, ImagePush push, Ledger.Claim.Acquired claim) {
     Deployment d = claim.deployment();
-    String newArn = d.phase() == Phase.REGISTERED ? d.newTaskDefinitionArn() : null;
-    String previousImage = d.previousImage();
-    if (newArn == null) {
+    String newArn;
+    String previousArn;
+    String previousImage;
+    if (d.phase() == Phase.REGISTERED && d.newTaskDefinitionArn() != null) {
+      // Written by an earlier version of this protocol, which recorded the registration separately.
+      newArn = d.newTaskDefinitionArn();
+      previousArn = d.previousTaskDefinitionArn();
+      previousImage = d.previousImage();
+    } else {
       DescribeServicesResponse services =
           ecs.describeServices(b -> b.cluster(target.cluster()).services(target.service()));
       var service = services.services().stream()
@@ -148,45 +158,89 @@ public final class ImageDeployer {
           .orElseThrow(() -> new PermanentFailureException("service '" + target.service()
               + "' not found (or not ACTIVE) in cluster '" + target.cluster() + "'"));
       String currentArn = service.taskDefinition();
-      DescribeTaskDefinitionResponse current = ecs.describeTaskDefinition(
-          b -> b.taskDefinition(currentArn).include(TaskDefinitionField.TAGS));
-      previousImage = TaskDefinitions.imageOf(current.taskDefinition(), target.container());
-      if (image.equals(previousImage)) {
+      DescribeTaskDefinitionResponse current = describe(currentArn);
+      String currentImage = TaskDefinitions.imageOf(current.taskDefinition(), target.container());
+      previousArn = currentArn;
+      previousImage = currentImage;
+      if (image.equals(currentImage)) {
         newArn = currentArn; // the service already runs this image: nothing to register
+        var registeredBy = TaskDefinitions.tag(current, TaskDefinitions.PREVIOUS_REVISION_TAG);
+        if (claim.resumed() && registeredBy.isPresent()
+            && TaskDefinitions.tag(current, TaskDefinitions.DIGEST_TAG).filter(push.digest()::equals).isPresent()) {
+          // An interrupted attempt of this rollout got as far as UpdateService: what ran before is on the tag.
+          previousArn = registeredBy.get();
+          previousImage = TaskDefinitions.imageOf(describe(previousArn).taskDefinition(), target.container());
+        }
       } else {
-        newArn = ecs.registerTaskDefinition(TaskDefinitions.cloneWithImage(current, target.container(), image))
-            .taskDefinition().taskDefinitionArn();
+        String found = claim.resumed() ? findRegistered(current, push.digest()) : null;
+        if (found != null) {
+          newArn = found; // an interrupted attempt registered it before it could update the service
+        } else {
+          checkLease(claim, push);
+          newArn = ecs.registerTaskDefinition(TaskDefinitions.withRolloutTags(
+              TaskDefinitions.cloneWithImage(current, target.container(), image), push.digest(), currentArn))
+              .taskDefinition().taskDefinitionArn();
+        }
       }
-      l.with("revision", newArn).info("task definition registered", "previousRevision", currentArn);
-      if (!ledger.recordRegistered(target.service(), push.digest(), claim.token(), newArn, currentArn, previousImage)) {
-        throw new RetryableException("LEASE_LOST: another invocation took over the rollout of " + push.digest());
-      }
+      l.with("revision", newArn).info("task definition registered", "previousRevision", previousArn);
     }
     String revision = newArn;
+    checkLease(claim, push);
     ecs.updateService(b -> b.cluster(target.cluster()).service(target.service()).taskDefinition(revision));
+    checkLease(claim, push);
     releases.put(target.releaseParameter(), image);
-    if (!ledger.completeRollout(target.service(), push.digest(), claim.token(), revision)) {
+    // The deployment the service ran before, if still ROLLING_OUT, will never be judged: SUPERSEDED, in the
+    // same transaction.
+    String superseded = ReleaseParameters.digestOf(previousImage).filter(prev -> !prev.equals(push.digest()))
+        .orElse(null);
+    if (!ledger.completeRollout(target.service(), push.digest(), claim.token(), revision, previousArn, previousImage,
+        superseded)) {
       throw new RetryableException("LEASE_LOST: another invocation took over the rollout of " + push.digest());
     }
     Log done = l.with("revision", revision);
-    supersedePrevious(done, target, push.digest(), previousImage);
     done.info("rolled out", "releaseParameter", target.releaseParameter(), "image", image);
     return Outcome.deployed(revision, "ROLLED_OUT: " + target.service() + " now runs " + image);
   }
 
-  /** The deployment the service ran before, if still ROLLING_OUT, will never be judged: SUPERSEDED. */
-  private void supersedePrevious(Log l, ServiceTarget target, String digest, String previousImage) {
-    ReleaseParameters.digestOf(previousImage)
-        .filter(prev -> !prev.equals(digest))
-        .ifPresent(prev -> {
-          try {
-            ledger.transition(target.service(), prev, DeploymentStatus.ROLLING_OUT, DeploymentStatus.SUPERSEDED,
-                "superseded by " + digest);
-          } catch (SdkException e) {
-            l.warn("could not mark the previous deployment SUPERSEDED", "previousDigest", prev,
-                "error", Failures.describe(e));
-          }
-        });
+  private DescribeTaskDefinitionResponse describe(String arn) {
+    return ecs.describeTaskDefinition(b -> b.taskDefinition(arn).include(TaskDefinitionField.TAGS));
+  }
+
+  /**
+   * On the (rare) resume path only: the revision an interrupted attempt of this rollout registered, found
+   * by its digest tag among the family's revisions newer than the one the service runs (it was registered
+   * while this rollout held the lock, so after that one). Null if there is none.
+   */
+  private String findRegistered(DescribeTaskDefinitionResponse current, String digest) {
+    String family = current.taskDefinition().family();
+    int currentRevision = current.taskDefinition().revision();
+    List<String> newer = new ArrayList<>();
+    for (var page : ecs.listTaskDefinitionsPaginator(b -> b.familyPrefix(family))) {
+      for (String arn : page.taskDefinitionArns()) {
+        String name = arn.substring(arn.lastIndexOf('/') + 1);
+        if (name.equals(family + ":" + TaskDefinitions.revisionOf(arn))
+            && TaskDefinitions.revisionOf(arn) > currentRevision) {
+          newer.add(arn);
+        }
+      }
+    }
+    newer.sort(Comparator.comparingInt(TaskDefinitions::revisionOf).reversed());
+    for (String arn : newer) {
+      if (TaskDefinitions.tag(describe(arn), TaskDefinitions.DIGEST_TAG).filter(digest::equals).isPresent()) {
+        return arn;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The lock lapses after LOCK_LEASE_SECONDS (at least the function timeout); past it another invocation
+   * may have taken the rollout over, so this one must not change ECS or the release parameter any more.
+   */
+  private void checkLease(Ledger.Claim.Acquired claim, ImagePush push) {
+    if (!claim.leaseHeldAt(clock.instant())) {
+      throw new RetryableException("LEASE_LOST: the lease on the rollout of " + push.digest() + " lapsed");
+    }
   }
 
   private Outcome skip(Log l, boolean coldStart, Outcome o) {

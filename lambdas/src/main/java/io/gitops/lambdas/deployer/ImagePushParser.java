@@ -1,9 +1,9 @@
 package io.gitops.lambdas.deployer;
 
+import io.gitops.lambdas.core.EventEnvelope;
 import io.gitops.lambdas.core.InvalidInputException;
 import io.gitops.lambdas.core.Json;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -20,7 +20,7 @@ import software.amazon.awssdk.protocols.jsoncore.JsonNode;
  */
 public final class ImagePushParser {
   /** EventBridge's own event size limit; anything larger did not come from EventBridge. */
-  public static final int MAX_EVENT_BYTES = 256 * 1024;
+  public static final int MAX_EVENT_BYTES = EventEnvelope.MAX_EVENT_BYTES;
 
   private static final Pattern DIGEST = Pattern.compile("^sha256:[0-9a-f]{64}$");
   private static final Pattern REPOSITORY = Pattern.compile("^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$");
@@ -29,33 +29,17 @@ public final class ImagePushParser {
   private ImagePushParser() {}
 
   public static ImagePush parse(byte[] bytes) {
-    if (bytes == null || bytes.length == 0) {
-      throw new InvalidInputException("empty body: expected an ECR Image Action event");
-    }
-    if (bytes.length > MAX_EVENT_BYTES) {
-      throw new InvalidInputException("event too large: " + bytes.length + " bytes (limit " + MAX_EVENT_BYTES + ")");
-    }
-    return parse(Json.parse(bytes));
+    return parse(EventEnvelope.parse(bytes, "an ECR Image Action event"));
   }
 
   public static ImagePush parse(JsonNode root) {
-    Map<String, JsonNode> e = Json.object(root, "$");
-    String source = Json.string(e, "source", "$");
-    if (!"aws.ecr".equals(source)) {
-      throw new InvalidInputException("$.source: expected \"aws.ecr\", got \"" + clip(source) + "\"");
-    }
+    Map<String, JsonNode> e = EventEnvelope.fromSource(root, "aws.ecr");
     String detailType = Json.string(e, "detail-type", "$");
     if (!"ECR Image Action".equals(detailType)) {
       throw new InvalidInputException("$.detail-type: expected \"ECR Image Action\", got \"" + clip(detailType) + "\"");
     }
     String id = Json.string(e, "id", "$");
-    String timeText = Json.string(e, "time", "$");
-    Instant time;
-    try {
-      time = Instant.parse(timeText);
-    } catch (DateTimeParseException ex) {
-      throw new InvalidInputException("$.time: not an ISO-8601 instant: \"" + clip(timeText) + "\"");
-    }
+    Instant time = EventEnvelope.instant(Json.string(e, "time", "$"), "$.time");
     String account = Json.string(e, "account", "$");
     String region = Json.string(e, "region", "$");
     Map<String, JsonNode> d = Json.object(Json.required(e, "detail", "$"), "$.detail");
@@ -83,7 +67,6 @@ public final class ImagePushParser {
   }
 
   private static String clip(String s) {
-    String one = s.replaceAll("[\\r\\n\\t]", " ");
-    return one.length() > 80 ? one.substring(0, 77) + "..." : one;
+    return EventEnvelope.clip(s);
   }
 }

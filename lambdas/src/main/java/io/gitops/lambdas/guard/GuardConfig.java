@@ -1,5 +1,7 @@
 package io.gitops.lambdas.guard;
 
+import static io.gitops.lambdas.core.EnvVars.positive;
+
 import io.gitops.lambdas.core.InvalidInputException;
 import io.gitops.lambdas.core.Json;
 import java.net.URI;
@@ -90,18 +92,5 @@ public record GuardConfig(int failureThreshold, Duration gracePeriod, Map<String
       errors.add(name + ": expected a JSON object of service name to value: " + e.getMessage());
     }
     return out;
-  }
-
-  private static long positive(Map<String, String> env, String name, long dflt, List<String> errors) {
-    String v = env.get(name);
-    if (v == null || v.isBlank()) return dflt;
-    try {
-      long n = Long.parseLong(v.trim());
-      if (n <= 0) throw new NumberFormatException();
-      return n;
-    } catch (NumberFormatException e) {
-      errors.add(name + ": expected a positive integer, got " + v);
-      return dflt;
-    }
   }
 }

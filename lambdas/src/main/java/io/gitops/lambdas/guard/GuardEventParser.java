@@ -1,9 +1,9 @@
 package io.gitops.lambdas.guard;
 
+import io.gitops.lambdas.core.EventEnvelope;
 import io.gitops.lambdas.core.InvalidInputException;
 import io.gitops.lambdas.core.Json;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +19,7 @@ import software.amazon.awssdk.protocols.jsoncore.JsonNode;
  */
 public final class GuardEventParser {
   /** EventBridge's own event size limit; anything larger did not come from EventBridge. */
-  public static final int MAX_EVENT_BYTES = 256 * 1024;
+  public static final int MAX_EVENT_BYTES = EventEnvelope.MAX_EVENT_BYTES;
 
   public static final String TASK_STATE_CHANGE = "ECS Task State Change";
   public static final String DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change";
@@ -36,21 +36,11 @@ public final class GuardEventParser {
   private GuardEventParser() {}
 
   public static GuardEvent parse(byte[] bytes) {
-    if (bytes == null || bytes.length == 0) {
-      throw new InvalidInputException("empty body: expected an ECS Task State Change or ECS Deployment State Change event");
-    }
-    if (bytes.length > MAX_EVENT_BYTES) {
-      throw new InvalidInputException("event too large: " + bytes.length + " bytes (limit " + MAX_EVENT_BYTES + ")");
-    }
-    return parse(Json.parse(bytes));
+    return parse(EventEnvelope.parse(bytes, "an ECS Task State Change or ECS Deployment State Change event"));
   }
 
   public static GuardEvent parse(JsonNode root) {
-    Map<String, JsonNode> e = Json.object(root, "$");
-    String source = Json.string(e, "source", "$");
-    if (!"aws.ecs".equals(source)) {
-      throw new InvalidInputException("$.source: expected \"aws.ecs\", got \"" + clip(source) + "\"");
-    }
+    Map<String, JsonNode> e = EventEnvelope.fromSource(root, "aws.ecs");
     String detailType = Json.string(e, "detail-type", "$");
     String id = Json.string(e, "id", "$");
     Instant time = instant(Json.string(e, "time", "$"), "$.time");
@@ -165,11 +155,7 @@ public final class GuardEventParser {
   }
 
   private static Instant instant(String text, String path) {
-    try {
-      return Instant.parse(text);
-    } catch (DateTimeParseException ex) {
-      throw new InvalidInputException(path + ": not an ISO-8601 instant: \"" + clip(text) + "\"");
-    }
+    return EventEnvelope.instant(text, path);
   }
 
   private static String kind(JsonNode n) {
@@ -181,7 +167,6 @@ public final class GuardEventParser {
   }
 
   private static String clip(String s) {
-    String one = s.replaceAll("[\\r\\n\\t]", " ");
-    return one.length() > 80 ? one.substring(0, 77) + "..." : one;
+    return EventEnvelope.clip(s);
   }
 }

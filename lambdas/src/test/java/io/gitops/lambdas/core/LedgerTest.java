@@ -39,8 +39,8 @@ class LedgerTest {
   private Deployment released(String label, Instant pushTime) {
     Deployment d = deployment(label, pushTime);
     var claim = (Ledger.Claim.Acquired) ledger.claim(d);
-    ledger.recordRegistered("bff", d.digest(), claim.token(), "arn:td/bff:" + label, "arn:td/bff:prev", "uri@prev");
-    ledger.completeRollout("bff", d.digest(), claim.token(), "arn:td/bff:" + label);
+    ledger.completeRollout("bff", d.digest(), claim.token(), "arn:td/bff:" + label, "arn:td/bff:prev", "uri@prev",
+        null);
     return ledger.find("bff", d.digest()).orElseThrow();
   }
 

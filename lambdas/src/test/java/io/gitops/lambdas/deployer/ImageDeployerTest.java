@@ -214,6 +214,30 @@ class ImageDeployerTest {
   }
 
   @Test
+  void aPushMakesSevenApiCallsAndSupersedingThePreviousRolloutCostsNoMore() {
+    var counter = new io.gitops.lambdas.core.ApiCallCounter();
+    ImageDeployerHandler h = handler(counter);
+    Map<String, Integer> perPush = new java.util.TreeMap<>(Map.of("DynamoDb.TransactWriteItems", 2,
+        "Ecs.DescribeServices", 1, "Ecs.DescribeTaskDefinition", 1, "Ecs.RegisterTaskDefinition", 1,
+        "Ecs.UpdateService", 1, "Ssm.PutParameter", 1));
+
+    assertThat(h.handle(push("bff", "bff-1.0.1", "1.0.1", T0)).action()).isEqualTo(Outcome.Action.DEPLOYED);
+    Map<String, Integer> first = counter.snapshot();
+    counter.reset();
+    assertThat(h.handle(push("bff", "bff-1.0.2", "1.0.2", T0.plusSeconds(60))).action())
+        .isEqualTo(Outcome.Action.DEPLOYED);
+    Map<String, Integer> superseding = counter.snapshot();
+
+    System.out.printf("[api calls] first push %d %s; superseding push %d %s%n", first.values().stream()
+        .mapToInt(Integer::intValue).sum(), first, superseding.values().stream().mapToInt(Integer::intValue).sum(),
+        superseding);
+    assertThat(first).isEqualTo(perPush);
+    assertThat(superseding).isEqualTo(perPush);
+    assertThat(handler().deployer().ledger().find("bff", Events.digest("bff-1.0.1")).orElseThrow().status())
+        .isEqualTo(DeploymentStatus.SUPERSEDED);
+  }
+
+  @Test
   void anUnknownRepositoryIsSkippedWithoutAnyAwsCall() {
     var counter = new io.gitops.lambdas.core.ApiCallCounter();
 
@@ -262,6 +286,44 @@ class ImageDeployerTest {
 
     assertThat(retried.action()).isEqualTo(Outcome.Action.DEPLOYED);
     assertThat(fx.revisions("bff")).hasSize(2);
+    assertThat(fx.releaseValue("bff")).endsWith(Events.digest("bff-1.0.1"));
+  }
+
+  /**
+   * A crash after each step of the rollout (simulated by a connection failure of the next call, after
+   * which the invocation gives up): the retry finds the revision already registered (by its digest tag),
+   * registers no second one, and records what the service ran before exactly as an uninterrupted rollout.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"UpdateService,1", "PutParameter,1", "TransactWriteItems,2"})
+  void aRetryAfterAnInterruptionAtAnyStepResumesWithoutASecondRevision(String operation, int failOnCall) {
+    String before = fx.currentTaskDefinition("bff").taskDefinition().taskDefinitionArn();
+    AtomicInteger seen = new AtomicInteger();
+    AtomicInteger failuresLeft = new AtomicInteger(1);
+    ExecutionInterceptor crash = new ExecutionInterceptor() {
+      @Override
+      public void beforeTransmission(Context.BeforeTransmission c, ExecutionAttributes a) {
+        if (operation.equals(a.getAttribute(SdkExecutionAttribute.OPERATION_NAME))
+            && seen.incrementAndGet() == failOnCall && failuresLeft.getAndDecrement() > 0) {
+          throw SdkClientException.create("injected: connection reset");
+        }
+      }
+    };
+    var counter = new io.gitops.lambdas.core.ApiCallCounter();
+    ImageDeployerHandler h = handler(crash, counter);
+    byte[] event = Events.resource("events/ecr-push-bff.json");
+
+    assertThatThrownBy(() -> h.handle(event)).isInstanceOf(RetryableException.class);
+    Outcome retried = h.handle(event);
+
+    assertThat(retried.action()).isEqualTo(Outcome.Action.DEPLOYED);
+    assertThat(fx.revisions("bff")).hasSize(2);
+    assertThat(counter.snapshot()).containsEntry("Ecs.RegisterTaskDefinition", 1);
+    Deployment d = handler().deployer().ledger().find("bff", Events.digest("bff-1.0.1")).orElseThrow();
+    assertThat(d.phase()).isEqualTo(Phase.RELEASED);
+    assertThat(d.newTaskDefinitionArn()).isEqualTo(retried.revision()).isNotEqualTo(before);
+    assertThat(d.previousTaskDefinitionArn()).isEqualTo(before);
+    assertThat(d.previousImage()).isEqualTo(AwsFixture.PLACEHOLDER_IMAGE);
     assertThat(fx.releaseValue("bff")).endsWith(Events.digest("bff-1.0.1"));
   }
 

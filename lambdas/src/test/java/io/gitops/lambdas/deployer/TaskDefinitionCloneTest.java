@@ -142,7 +142,14 @@ class TaskDefinitionCloneTest {
     assertThat(b.containerDefinitions().get(0).toBuilder().image(null).build())
         .isEqualTo(a.containerDefinitions().get(0).toBuilder().image(null).build());
     assertThat(b.containerDefinitions().get(1)).isEqualTo(a.containerDefinitions().get(1));
-    assertThat(after.tags()).containsExactlyInAnyOrderElementsOf(before.tags()).isNotEmpty();
+    // The source's tags, exactly, plus the deployer's own two (the digest and the revision it replaced).
+    assertThat(after.tags()).filteredOn(t -> !t.key().startsWith("gitops:"))
+        .containsExactlyInAnyOrderElementsOf(before.tags()).isNotEmpty();
+    assertThat(after.tags()).filteredOn(t -> t.key().startsWith("gitops:")).containsExactlyInAnyOrder(
+        software.amazon.awssdk.services.ecs.model.Tag.builder().key(TaskDefinitions.DIGEST_TAG)
+            .value(Events.digest("bff-1.0.1")).build(),
+        software.amazon.awssdk.services.ecs.model.Tag.builder().key(TaskDefinitions.PREVIOUS_REVISION_TAG)
+            .value(a.taskDefinitionArn()).build());
     // The emulator must really have stored the optional fields, or the comparison above proves little.
     // (moto 5.2.1 drops enableFaultInjection; theCloneCopiesEveryRegistrableField covers it without moto.)
     assertThat(List.of(a.taskRoleArn(), a.executionRoleArn(), a.ephemeralStorage(), a.runtimePlatform(),

@@ -9,6 +9,7 @@ import io.gitops.lambdas.deployer.ImageDeployerHandler;
 import io.gitops.lambdas.deployer.Outcome;
 import io.gitops.lambdas.testing.AwsFixture;
 import io.gitops.lambdas.testing.Events;
+import io.gitops.lambdas.testing.MutableClock;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -29,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class GuardHarness {
   final AwsFixture fx;
-  final MutableClock clock = new MutableClock();
+  final MutableClock clock = MutableClock.ofSystem();
   final ApiCallCounter calls = new ApiCallCounter();
   final ByteArrayOutputStream logs = new ByteArrayOutputStream();
   final PrintStream out = new PrintStream(logs, true, StandardCharsets.UTF_8);

@@ -44,9 +44,12 @@ public final class AwsFixture {
   /** The image every service starts with, as the real stack's placeholder does. */
   public static final String PLACEHOLDER_IMAGE = "public.ecr.aws/docker/library/nginx:stable";
 
-  /** Fast SDK retries for tests. */
+  /**
+   * Fast SDK retries for tests: 3 attempts, backoff from 1 ms (capped at 20 ms), as a local emulator needs
+   * no time to recover; the fault tests' injected faults and outcomes are the same as with longer backoff.
+   */
   public static final LambdaConfig.SdkSettings FAST_SDK =
-      new LambdaConfig.SdkSettings(3, Duration.ofMillis(5), Duration.ofMillis(50), Duration.ofSeconds(10),
+      new LambdaConfig.SdkSettings(3, Duration.ofMillis(1), Duration.ofMillis(20), Duration.ofSeconds(10),
           Duration.ofSeconds(5));
 
   private final URI endpoint;
@@ -127,11 +130,25 @@ public final class AwsFixture {
     return LambdaConfig.from(env());
   }
 
-  /** Clients for the function under test, optionally through another endpoint (a fault proxy). */
+  /**
+   * Clients for the function under test, optionally through another endpoint (a fault proxy). Without
+   * interceptors they are built once per endpoint and settings and shared (SDK clients are thread-safe and
+   * hold no state between calls): building them costs more than most of the calls a test makes.
+   */
   public static AwsClients functionClients(URI endpoint, LambdaConfig.SdkSettings sdk,
       ExecutionInterceptor... interceptors) {
+    if (interceptors.length == 0) {
+      return SHARED.computeIfAbsent(endpoint + " " + sdk,
+          k -> AwsClients.create(AwsClients.Settings.forEmulator(endpoint, sdk, List.of())));
+    }
     return AwsClients.create(AwsClients.Settings.forEmulator(endpoint, sdk, List.of(interceptors)));
   }
+
+  private static final Map<String, AwsClients> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The provisioning-only clients, shared per endpoint as above. */
+  private record ExtraClients(EcrClient ecr, SqsClient sqs) {}
+
+  private static final Map<URI, ExtraClients> SHARED_EXTRA = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The task definition the service currently runs, with tags. */
   public DescribeTaskDefinitionResponse currentTaskDefinition(String repository) {
@@ -212,10 +229,14 @@ public final class AwsFixture {
 
     public AwsFixture provision() {
       AwsClients clients = functionClients(endpoint, FAST_SDK);
-      var settings = AwsClients.Settings.forEmulator(endpoint, FAST_SDK, List.of());
-      var http = UrlConnectionHttpClient.create();
-      EcrClient ecr = AwsClients.configure(EcrClient.builder(), settings, http).build();
-      SqsClient sqs = AwsClients.configure(SqsClient.builder(), settings, http).build();
+      ExtraClients extra = SHARED_EXTRA.computeIfAbsent(endpoint, e -> {
+        var settings = AwsClients.Settings.forEmulator(e, FAST_SDK, List.of());
+        var http = UrlConnectionHttpClient.create();
+        return new ExtraClients(AwsClients.configure(EcrClient.builder(), settings, http).build(),
+            AwsClients.configure(SqsClient.builder(), settings, http).build());
+      });
+      EcrClient ecr = extra.ecr();
+      SqsClient sqs = extra.sqs();
 
       clients.ecs().createCluster(b -> b.clusterName(cluster));
       clients.dynamo().createTable(b -> b.tableName(ledgerTable)

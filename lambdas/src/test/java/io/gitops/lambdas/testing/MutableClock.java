@@ -5,22 +5,38 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock tests move by hand: e.g. past a lock lease, as the time between Lambda's async retries does. */
+/**
+ * A clock tests move by hand: e.g. past a lock lease, as the time between Lambda's async retries does, or
+ * past a grace period. Either stopped at a start instant ({@link #MutableClock(Instant)}) or the system
+ * clock plus the offset moved so far ({@link #ofSystem()}).
+ */
 public final class MutableClock extends Clock {
-  private volatile Instant now;
+  private final Clock base;
+  private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
 
+  /** Stopped at {@code start}; only {@link #advance} moves it. */
   public MutableClock(Instant start) {
-    this.now = start;
+    this(Clock.fixed(start, ZoneOffset.UTC));
   }
 
-  public synchronized void advance(Duration d) {
-    now = now.plus(d);
+  private MutableClock(Clock base) {
+    this.base = base;
+  }
+
+  /** The system clock, moved forward by {@link #advance}. */
+  public static MutableClock ofSystem() {
+    return new MutableClock(Clock.systemUTC());
+  }
+
+  public void advance(Duration d) {
+    offset.updateAndGet(o -> o.plus(d));
   }
 
   @Override
   public Instant instant() {
-    return now;
+    return base.instant().plus(offset.get());
   }
 
   @Override

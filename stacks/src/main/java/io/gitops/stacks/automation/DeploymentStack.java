@@ -149,12 +149,13 @@ public class DeploymentStack extends PlatformStack {
   private void grantImageDeployer(DeployerFunction fn, DeploymentStackProps props) {
     List<String> serviceArns = props.services().stream().map(DeployedService::serviceArn).toList();
     fn.addToRolePolicy(statement(List.of("ecs:DescribeServices", "ecs:UpdateService"), serviceArns));
-    // RegisterTaskDefinition and DescribeTaskDefinition support no resource-level permissions:
+    // RegisterTaskDefinition, DescribeTaskDefinition and ListTaskDefinitions (an interrupted rollout looks
+    // up the revision it registered, docs/ledger.md) support no resource-level permissions:
     // the API requires "*" (Service Authorization Reference, Amazon ECS).
-    fn.addToRolePolicy(statement(List.of("ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"),
-        List.of("*")));
+    fn.addToRolePolicy(statement(List.of("ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition",
+        "ecs:ListTaskDefinitions"), List.of("*")));
     Nag.acknowledge(fn.role().getNode().findChild("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]",
-        "ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition accept no resource-level "
+        "ecs:RegisterTaskDefinition, ecs:DescribeTaskDefinition and ecs:ListTaskDefinitions accept no resource-level "
             + "permissions; the new revision can only pass this environment's task roles (iam:PassRole below)");
     // Registering with tags needs TagResource on the new revision of our own families only.
     List<String> families = props.services().stream()

@@ -154,7 +154,7 @@ class DeploymentStackTest {
         logicalId(dev.deployment().imageDeployer().orElseThrow().role()));
     assertThat(statements).anyMatch(s -> s.startsWith("ecs:DescribeServices,ecs:UpdateService on ")
         && !s.contains("*"));
-    assertThat(statements).contains("ecs:DescribeTaskDefinition,ecs:RegisterTaskDefinition on *");
+    assertThat(statements).contains("ecs:DescribeTaskDefinition,ecs:ListTaskDefinitions,ecs:RegisterTaskDefinition on *");
     assertThat(statements).anyMatch(s -> s.startsWith("iam:PassRole on ")
         && s.contains("iam:PassedToService=ecs-tasks.amazonaws.com"));
     assertThat(statements).anyMatch(s -> s.startsWith("ssm:GetParameter,ssm:PutParameter on ")
@@ -164,7 +164,7 @@ class DeploymentStackTest {
     assertThat(statements).anyMatch(s -> s.startsWith("sns:Publish on "));
     assertThat(statements).noneMatch(s -> s.matches("(^|.*,)[a-z0-9-]+:\\*.*"));
     assertThat(statements).filteredOn(s -> s.endsWith(" on *"))
-        .containsExactly("ecs:DescribeTaskDefinition,ecs:RegisterTaskDefinition on *");
+        .containsExactly("ecs:DescribeTaskDefinition,ecs:ListTaskDefinitions,ecs:RegisterTaskDefinition on *");
   }
 
   @Test
