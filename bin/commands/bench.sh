@@ -79,7 +79,7 @@ if [[ "$skip_tests" == false ]]; then
     test_status=0; else test_status=$?; fi
   test_ms=$(( $(now_ms) - t0 ))
   # bin/gitops test prints "junit: N passed, N failed, N skipped" (Maven itself runs quietly).
-  failing=$(awk '/^junit: / {printf "%d tests, %d failing or erroring", $2 + $4 + $6, $4; found = 1}
+  failing=$(awk 'match($0, /junit: .*/) {$0 = substr($0, RSTART); printf "%d tests, %d failing or erroring", $2 + $4 + $6, $4; found = 1}
                  END {if (!found) printf "no JUnit totals (the suite stopped before them)"}' "$work/test.log")
   test_line="$(awk -v m="$test_ms" 'BEGIN {printf "%.0f s", m / 1000}') (exit $test_status; $failing)"
   ((test_status == 0)) || { gitops::log "bin/gitops test failed; its last lines:"; tail -n 15 "$work/test.log" >&2; }

@@ -9,7 +9,9 @@ gitops::log "running the test suite (mvn package)"
 (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" package dependency:build-classpath \
     -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt "$@")
 
-# Maven runs quietly; count what Surefire ran from its reports so the total is visible.
+# Maven runs quietly; count what Surefire ran from its reports so the total is visible. The newline
+# first: Maven's last output line may end without one.
+echo
 python3 - "$GITOPS_ROOT" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 tests = failed = skipped = 0
