@@ -9,14 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Clock;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
-import software.amazon.awssdk.services.ecs.EcsClient;
-import software.amazon.awssdk.services.ecs.EcsClientBuilder;
-import software.amazon.awssdk.services.sns.SnsClient;
-import software.amazon.awssdk.services.sns.SnsClientBuilder;
-import software.amazon.awssdk.services.ssm.SsmClient;
-import software.amazon.awssdk.services.ssm.SsmClientBuilder;
 
 /**
  * BENCHMARK BASELINE, never deployed: the production image deployer handler, differing only in how its SDK
@@ -31,17 +23,7 @@ public final class BaselineImageDeployerHandler implements RequestStreamHandler 
   public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
     if (delegate == null) {
       LambdaConfig config = LambdaConfig.fromEnvironment();
-      EcsClientBuilder ecs = EcsClient.builder();
-      DynamoDbClientBuilder dynamo = DynamoDbClient.builder();
-      SsmClientBuilder ssm = SsmClient.builder();
-      SnsClientBuilder sns = SnsClient.builder();
-      config.endpoint().ifPresent(e -> {
-        ecs.endpointOverride(e);
-        dynamo.endpointOverride(e);
-        ssm.endpointOverride(e);
-        sns.endpointOverride(e);
-      });
-      AwsClients clients = new AwsClients(ecs.build(), dynamo.build(), ssm.build(), sns.build());
+      AwsClients clients = BaselineClients.create(config);
       delegate = new ImageDeployerHandler(config, clients, System.out, Clock.systemUTC());
     }
     delegate.handleRequest(input, output, context);
