@@ -12,6 +12,17 @@
 #   SERVICES                          space-separated service names
 #   PLACEHOLDER_IMAGE                 the image fresh environments start from (never promoted)
 #   RELEASE_PATTERN                   extended regex a release must match (anchored here)
+#   TARGET_ACCOUNT                    account whose task execution roles will pull the images
+#   REGISTRY_ENV, REGISTRY_ACCOUNT,   the environment whose ECR repositories hold the promoted
+#   REGISTRY_REGION, REGISTRY_ROLE_ARN  digests (dev), and its promotion role (read-only ECR here)
+#
+# Before anything is written, each digest is also checked where it lives (the registry): it must be
+# an image of REGISTRY_ACCOUNT's ECR in REGISTRY_REGION, the digest must exist there, and the
+# repository's policy must allow TARGET_ACCOUNT the pull actions (unless the target is the
+# registry's own account). What this cannot see: the target's execution role (its policy and the
+# principal tag the repository policy's condition asks for; the compute template provides both and
+# CrossAccountPullTest pins them), the policy's conditions (not evaluated here), the KMS side (ECR
+# decrypts under its own grants), the network path, and the image's CPU architecture.
 set -euo pipefail
 
 # Prints why VALUE cannot be promoted, or nothing when it can.
@@ -45,10 +56,64 @@ read_parameter() { # region name
   aws ssm get-parameter --region "$1" --name "$2" --query Parameter.Value --output text
 }
 
+# Prints why the target account cannot pull VALUE (a release that passed release_problem), or
+# nothing when it can. Runs with the registry's credentials.
+pull_problem() {
+  local value="$1" ecr='^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9._/-]+)@(sha256:[0-9a-f]{64})$'
+  if [[ ! "$value" =~ $ecr ]]; then
+    echo "is not an image in a private ECR registry: $TARGET_ENV pulls only from $REGISTRY_ENV's repositories ($REGISTRY_ACCOUNT, $REGISTRY_REGION)"
+    return 0
+  fi
+  local account="${BASH_REMATCH[1]}" region="${BASH_REMATCH[2]}" repo="${BASH_REMATCH[4]}" digest="${BASH_REMATCH[5]}"
+  if [[ "$account" != "$REGISTRY_ACCOUNT" || "$region" != "$REGISTRY_REGION" ]]; then
+    echo "is in registry $account/$region, not in $REGISTRY_ENV's ($REGISTRY_ACCOUNT/$REGISTRY_REGION), whose repositories admit $TARGET_ENV"
+    return 0
+  fi
+  local out
+  if ! out="$(aws ecr describe-images --region "$region" --registry-id "$account" --repository-name "$repo" \
+      --image-ids "imageDigest=$digest" --query 'imageDetails[0].imageDigest' --output text 2>&1)" \
+      || [[ "$out" != "$digest" ]]; then
+    echo "names digest $digest, which repository $repo does not hold (or cannot be read): ${out//$'\n'/ }"
+    return 0
+  fi
+  if [[ "$account" == "$TARGET_ACCOUNT" ]]; then
+    return 0 # same account: the execution role's own policy is enough
+  fi
+  if ! out="$(aws ecr get-repository-policy --region "$region" --registry-id "$account" --repository-name "$repo" \
+      --query policyText --output text 2>&1)"; then
+    echo "is in repository $repo, whose policy cannot be read or does not exist, so account $TARGET_ACCOUNT cannot pull it: ${out//$'\n'/ }"
+    return 0
+  fi
+  if ! POLICY="$out" python3 - "$TARGET_ACCOUNT" <<'PY'
+import json, os, sys
+account = sys.argv[1]
+needed = {"ecr:batchgetimage", "ecr:getdownloadurlforlayer", "ecr:batchchecklayeravailability"}
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+def names(principal):
+    if principal == "*":
+        return True
+    aws = as_list(principal.get("AWS", [])) if isinstance(principal, dict) else []
+    return any(p == "*" or p == account or p.endswith(":iam::" + account + ":root") for p in aws)
+def covers(actions):
+    acts = [a.lower() for a in as_list(actions)]
+    return all(any(a == n or a in ("*", "ecr:*") for a in acts) for n in needed)
+policy = json.loads(os.environ["POLICY"])
+ok = any(s.get("Effect") == "Allow" and names(s.get("Principal", {})) and covers(s.get("Action", []))
+         for s in as_list(policy.get("Statement", [])))
+sys.exit(0 if ok else 1)
+PY
+  then
+    echo "is in repository $repo, whose policy does not allow account $TARGET_ACCOUNT ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and ecr:BatchCheckLayerAvailability"
+  fi
+  return 0
+}
+
 main() {
   local var
   for var in SOURCE_ENV TARGET_ENV SOURCE_ROLE_ARN TARGET_ROLE_ARN SOURCE_REGION TARGET_REGION \
-      SOURCE_PATH TARGET_PATH SERVICES PLACEHOLDER_IMAGE RELEASE_PATTERN; do
+      SOURCE_PATH TARGET_PATH SERVICES PLACEHOLDER_IMAGE RELEASE_PATTERN \
+      TARGET_ACCOUNT REGISTRY_ENV REGISTRY_ACCOUNT REGISTRY_REGION REGISTRY_ROLE_ARN; do
     [[ -n "${!var:-}" ]] || { echo "promote: $var is not set" >&2; exit 2; }
   done
   echo "Promoting releases $SOURCE_ENV -> $TARGET_ENV: $SERVICES"
@@ -57,6 +122,12 @@ main() {
     echo "PROMOTION BLOCKED: cannot assume $SOURCE_ROLE_ARN ($SOURCE_ENV's Storage stack creates it)" >&2; exit 1; }
   target_creds="$(assume "$TARGET_ROLE_ARN")" || {
     echo "PROMOTION BLOCKED: cannot assume $TARGET_ROLE_ARN ($TARGET_ENV's Storage stack creates it)" >&2; exit 1; }
+
+  local registry_creds="$source_creds"
+  if [[ "$REGISTRY_ROLE_ARN" != "$SOURCE_ROLE_ARN" ]]; then
+    registry_creds="$(assume "$REGISTRY_ROLE_ARN")" || {
+      echo "PROMOTION BLOCKED: cannot assume $REGISTRY_ROLE_ARN ($REGISTRY_ENV's Storage stack creates it)" >&2; exit 1; }
+  fi
 
   local -A release=()
   local problems=() service value
@@ -67,6 +138,9 @@ main() {
     fi
     local problem
     problem="$(release_problem "$value")"
+    if [[ -z "$problem" ]]; then
+      problem="$(with_creds "$registry_creds" pull_problem "$value")"
+    fi
     if [[ -n "$problem" ]]; then
       problems+=("$service: ${SOURCE_PATH}${service} $problem")
     else

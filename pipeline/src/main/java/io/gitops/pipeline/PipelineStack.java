@@ -1,6 +1,7 @@
 package io.gitops.pipeline;
 
 import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.config.EnvironmentRef;
 import io.gitops.stacks.config.Placeholders;
 import io.gitops.stacks.config.Promotion;
 import io.gitops.stacks.config.ServiceConfig;
@@ -133,6 +134,15 @@ public class PipelineStack extends Stack {
         Promotion.environmentRoleName(from.name()));
     String targetRole = Promotion.roleArn(Aws.PARTITION, to.target().account(),
         Promotion.environmentRoleName(to.name()));
+    // Where the promoted digests live (dev's repositories): the step checks there, before writing
+    // anything, that the digest exists and that the repository policy admits the target's account.
+    EnvironmentRef registry = to.promotion().imageRegistry().orElse(EnvironmentRef.of(to));
+    String registryRole = Promotion.roleArn(Aws.PARTITION, registry.target().account(),
+        Promotion.environmentRoleName(registry.name()));
+    List<String> assumable = new ArrayList<>(List.of(sourceRole, targetRole));
+    if (!assumable.contains(registryRole)) {
+      assumable.add(registryRole);
+    }
     Role role = Role.Builder.create(this, "PromoteTo" + capitalize(to.name()) + "Role")
         // Fixed name: the environments trust this role by ARN, from other accounts and assemblies.
         .roleName(Promotion.stepRoleName(to.name()))
@@ -141,7 +151,7 @@ public class PipelineStack extends Stack {
         .inlinePolicies(Map.of("AssumePromotionRoles", PolicyDocument.Builder.create()
             .statements(List.of(PolicyStatement.Builder.create()
                 .actions(List.of("sts:AssumeRole"))
-                .resources(List.of(sourceRole, targetRole))
+                .resources(assumable)
                 .build()))
             .build()))
         .build();
@@ -158,6 +168,11 @@ public class PipelineStack extends Stack {
     env.put("SERVICES", String.join(" ", to.services().stream().map(ServiceConfig::name).toList()));
     env.put("PLACEHOLDER_IMAGE", Placeholders.IMAGE);
     env.put("RELEASE_PATTERN", Placeholders.RELEASE.pattern());
+    env.put("TARGET_ACCOUNT", to.target().account());
+    env.put("REGISTRY_ENV", registry.name());
+    env.put("REGISTRY_ACCOUNT", registry.target().account());
+    env.put("REGISTRY_REGION", registry.target().region());
+    env.put("REGISTRY_ROLE_ARN", registryRole);
     return CodeBuildStep.Builder.create("Promote-" + to.name())
         .input(source)
         .role(role)

@@ -31,7 +31,10 @@ class PromoteScriptTest {
 
   private static final Path SCRIPT = SynthesizedApp.ROOT.resolve("buildspecs/promote.sh");
   private static final String DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
-  private static final String RELEASE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/bff@" + DIGEST;
+  /** moto's default account: the registry (dev) whose repositories hold the promoted digests. */
+  private static final String REGISTRY = "123456789012";
+  private static final String TARGET_ACCOUNT = "222222222222";
+  private static final String RELEASE = REGISTRY + ".dkr.ecr.us-east-1.amazonaws.com/bff@" + DIGEST;
   private static final List<String> SERVICES = List.of("bff", "graphql", "agentcore");
 
   private static Process moto;
@@ -128,8 +131,9 @@ class PromoteScriptTest {
   void copiesEveryReleaseDigestForDigest() throws Exception {
     assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
     Map<String, String> source = new HashMap<>();
-    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, RELEASE.replace("/bff@", "/" + s + "@")));
+    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
     SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
     ssmPut(source);
 
@@ -138,17 +142,18 @@ class PromoteScriptTest {
     assertThat(r.exit).as(r.output).isZero();
     assertThat(r.output).contains("Promoted dev -> test.");
     Map<String, String> target = ssmGet(SERVICES.stream().map(s -> "/gitops/test/release/" + s).toList());
-    SERVICES.forEach(s -> assertThat(target).containsEntry("/gitops/test/release/" + s, RELEASE.replace("/bff@", "/" + s + "@")));
+    SERVICES.forEach(s -> assertThat(target).containsEntry("/gitops/test/release/" + s, release(s, digest)));
   }
 
   @Test
   void aPlaceholderInTheSourceBlocksThePromotionAndWritesNothing() throws Exception {
     assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
     Map<String, String> source = new HashMap<>();
-    source.put("/gitops/dev/release/bff", RELEASE);
+    source.put("/gitops/dev/release/bff", release("bff", digest));
     source.put("/gitops/dev/release/graphql", Placeholders.IMAGE);
-    source.put("/gitops/dev/release/agentcore", "111111111111.dkr.ecr.us-east-1.amazonaws.com/agentcore:latest");
+    source.put("/gitops/dev/release/agentcore", REGISTRY + ".dkr.ecr.us-east-1.amazonaws.com/agentcore:latest");
     SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
     ssmPut(source);
 
@@ -165,12 +170,128 @@ class PromoteScriptTest {
   void aMissingSourceParameterBlocksThePromotion() throws Exception {
     assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
-    ssmPut(Map.of("/gitops/dev/release/bff", RELEASE, "/gitops/dev/release/graphql", RELEASE));
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    ssmPut(Map.of("/gitops/dev/release/bff", release("bff", digest), "/gitops/dev/release/graphql", release("graphql", digest)));
 
     Result r = promote();
 
     assertThat(r.exit).isEqualTo(1);
     assertThat(r.output).contains("agentcore: /gitops/dev/release/agentcore cannot be read");
+  }
+
+  // --- the target must be able to pull each digest, checked before anything is written ------
+
+  @Test
+  void aDigestTheRegistryDoesNotHoldBlocksThePromotionAndWritesNothing() throws Exception {
+    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    Map<String, String> source = new HashMap<>();
+    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
+    source.put("/gitops/dev/release/graphql", release("graphql", DIGEST)); // well-formed, never pushed
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    ssmPut(source);
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    assertThat(r.output).contains("PROMOTION BLOCKED: nothing was written to test.")
+        .contains("graphql: /gitops/dev/release/graphql names digest " + DIGEST + ", which repository graphql does not hold")
+        .doesNotContain("bff: ");
+    assertNothingWritten();
+  }
+
+  @Test
+  void aRepositoryPolicyThatDoesNotAdmitTheTargetAccountBlocksThePromotion() throws Exception {
+    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
+    resetMoto();
+    String digest = seedRegistry("444444444444"); // admits another account, not the target
+    Map<String, String> source = new HashMap<>();
+    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    ssmPut(source);
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    assertThat(r.output).contains("PROMOTION BLOCKED: nothing was written to test.")
+        .contains("bff: /gitops/dev/release/bff is in repository bff, whose policy does not allow account "
+            + TARGET_ACCOUNT + " ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and ecr:BatchCheckLayerAvailability");
+    assertNothingWritten();
+  }
+
+  @Test
+  void aRepositoryWithoutPolicyBlocksAPromotionIntoAnotherAccount() throws Exception {
+    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
+    resetMoto();
+    String digest = seedRegistry(null);
+    Map<String, String> source = new HashMap<>();
+    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    ssmPut(source);
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    assertThat(r.output).contains("agentcore: /gitops/dev/release/agentcore is in repository agentcore, whose policy cannot be read or does not exist");
+    assertNothingWritten();
+  }
+
+  @Test
+  void anImageOutsideTheRegistryBlocksThePromotion() throws Exception {
+    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    Map<String, String> source = new HashMap<>();
+    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
+    source.put("/gitops/dev/release/bff", "999999999999.dkr.ecr.us-east-1.amazonaws.com/bff@" + digest);
+    source.put("/gitops/dev/release/graphql", "public.ecr.aws/team/graphql@" + digest);
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    ssmPut(source);
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    assertThat(r.output)
+        .contains("bff: /gitops/dev/release/bff is in registry 999999999999/us-east-1, not in dev's (" + REGISTRY + "/us-east-1)")
+        .contains("graphql: /gitops/dev/release/graphql is not an image in a private ECR registry");
+    assertNothingWritten();
+  }
+
+  private static void assertNothingWritten() throws Exception {
+    Map<String, String> target = ssmGet(SERVICES.stream().map(s -> "/gitops/test/release/" + s).toList());
+    SERVICES.forEach(s -> assertThat(target).containsEntry("/gitops/test/release/" + s, Placeholders.IMAGE));
+  }
+
+  private static String release(String service, String digest) {
+    return REGISTRY + ".dkr.ecr.us-east-1.amazonaws.com/" + service + "@" + digest;
+  }
+
+  /**
+   * Creates the registry's repositories in moto, each holding one pushed image, with a repository
+   * policy like the storage stack's that admits {@code policyAccount} (none when null). Returns the
+   * digest moto gave the image.
+   */
+  private static String seedRegistry(String policyAccount) throws Exception {
+    String code = "import boto3,sys,json\n"
+        + "c=boto3.client('ecr',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n"
+        + "m=json.dumps({'schemaVersion':2,'mediaType':'application/vnd.docker.distribution.manifest.v2+json',"
+        + "'config':{'mediaType':'application/vnd.docker.container.image.v1+json','size':1,'digest':'sha256:'+'a'*64},'layers':[]})\n"
+        + "for s in sys.argv[3:]:\n"
+        + "  c.create_repository(repositoryName=s)\n"
+        + "  d=c.put_image(repositoryName=s,imageManifest=m,imageTag='v1')['image']['imageId']['imageDigest']\n"
+        + "  if sys.argv[2]:\n"
+        + "    c.set_repository_policy(repositoryName=s,policyText=json.dumps({'Version':'2012-10-17','Statement':[{"
+        + "'Sid':'PullPromotedImages','Effect':'Allow','Principal':{'AWS':'arn:aws:iam::'+sys.argv[2]+':root'},"
+        + "'Action':['ecr:BatchGetImage','ecr:GetDownloadUrlForLayer','ecr:BatchCheckLayerAvailability'],"
+        + "'Condition':{'StringEquals':{'aws:PrincipalTag/gitops-delivery:pulls-images-from':'dev'}}}]}))\n"
+        + "print(d)\n";
+    List<String> command = new java.util.ArrayList<>(List.of("python3", "-c", code, endpoint,
+        policyAccount == null ? "" : policyAccount));
+    command.addAll(SERVICES);
+    Result r = bash(command, Map.of("PATH", System.getenv("PATH")));
+    assertThat(r.exit).as(r.output).isZero();
+    return r.output.strip();
   }
 
   private static Result promote() throws Exception {
@@ -199,6 +320,12 @@ class PromoteScriptTest {
     env.put("SERVICES", String.join(" ", SERVICES));
     env.put("PLACEHOLDER_IMAGE", Placeholders.IMAGE);
     env.put("RELEASE_PATTERN", Placeholders.RELEASE.pattern());
+    env.put("TARGET_ACCOUNT", TARGET_ACCOUNT);
+    env.put("REGISTRY_ENV", "dev");
+    env.put("REGISTRY_ACCOUNT", REGISTRY);
+    env.put("REGISTRY_REGION", "us-east-1");
+    // dev is both the source and the registry here, as in Promote-test.
+    env.put("REGISTRY_ROLE_ARN", "arn:aws:iam::123456789012:role/gitops-delivery-dev-release-promotion");
     return env;
   }
 

@@ -115,6 +115,13 @@ public record EnvironmentConfig(
         costCenter, retainData, terminationProtection, promotion.withToolchainAccount(account));
   }
 
+  /** The same environment with another promotion (cross-account image pulls are set on it). */
+  public EnvironmentConfig withPromotion(Promotion newPromotion) {
+    return new EnvironmentConfig(name, target, availabilityZones, vpcCidr, natGateways, interfaceEndpoints,
+        certificateArn, autoDeployImages, ecsExec, capacity, services, database, bedrockModelIds, owner,
+        costCenter, retainData, terminationProtection, newPromotion);
+  }
+
   public boolean isProduction() {
     return "prod".equals(name);
   }

@@ -20,6 +20,9 @@ public final class Environments {
   private static final List<String> BEDROCK_MODELS = List.of(
       "anthropic.claude-3-5-sonnet-20240620-v1:0", "amazon.titan-embed-text-v2:0");
 
+  /** GraphQL's health check: the query {@code {__typename}}, URL-encoded, which every schema answers. */
+  public static final String GRAPHQL_HEALTH_PATH = "/graphql?query=%7B__typename%7D";
+
   private Environments() {}
 
   /** The environments in promotion order, promoted by a pipeline in the dev account. */
@@ -31,10 +34,29 @@ public final class Environments {
   /** The environments in promotion order, promoted by the pipeline in {@code toolchainAccount}. */
   public static List<EnvironmentConfig> all(String toolchainAccount,
       DeployTarget dev, DeployTarget test, DeployTarget prod, Certificates certificates) {
-    return List.of(dev(dev, certificates.dev()), test(test, certificates.test()),
+    return sharingImages(List.of(dev(dev, certificates.dev()), test(test, certificates.test()),
             prod(prod, certificates.prod())).stream()
         .map(env -> env.withToolchainAccount(toolchainAccount))
-        .toList();
+        .toList());
+  }
+
+  /**
+   * Images are pushed to the first environment (dev) and promoted by digest, so every later one
+   * runs images from dev's repositories: dev's repositories admit their accounts, and they pull
+   * from dev (see {@link ImagePulls}).
+   */
+  static List<EnvironmentConfig> sharingImages(List<EnvironmentConfig> chain) {
+    EnvironmentConfig registry = chain.get(0);
+    if (!registry.autoDeployImages() || registry.promotion().from().isPresent()) {
+      throw new IllegalArgumentException(registry.name() + ": the first environment must be the one images are pushed to");
+    }
+    List<EnvironmentConfig> out = new java.util.ArrayList<>();
+    out.add(registry.withPromotion(registry.promotion().withImagePullers(
+        chain.subList(1, chain.size()).stream().map(EnvironmentRef::of).toList())));
+    for (EnvironmentConfig puller : chain.subList(1, chain.size())) {
+      out.add(puller.withPromotion(puller.promotion().withImageRegistry(EnvironmentRef.of(registry))));
+    }
+    return List.copyOf(out);
   }
 
   /** Optional ALB certificate ARNs per environment. */
@@ -76,7 +98,9 @@ public final class Environments {
     return List.of(
         new ServiceConfig("bff", 3000, "/api/health", true, true, sizing, counts,
             Set.of(Access.APPLICATION_SECRET)),
-        new ServiceConfig("graphql", 8080, "/graphql", false, true, sizing, counts,
+        // A query-less GET /graphql is answered 400 by many GraphQL servers; a GET carrying the
+        // smallest valid query ({__typename}, the GraphQL-over-HTTP GET form) is answered 200.
+        new ServiceConfig("graphql", 8080, GRAPHQL_HEALTH_PATH, false, true, sizing, counts,
             Set.of(Access.DATABASE, Access.SEARCH)),
         // AgentCore writes model caches to its root filesystem at runtime.
         new ServiceConfig("agentcore", 8080, "/health", false, false, sizing, counts,

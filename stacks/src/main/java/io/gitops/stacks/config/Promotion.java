@@ -1,5 +1,6 @@
 package io.gitops.stacks.config;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -16,21 +17,45 @@ import java.util.regex.Pattern;
  *                         environment's promotion role
  * @param from             environment whose releases are promoted into this one (test: dev)
  * @param to               environment this one's releases are promoted to (test: prod)
+ * @param imageRegistry    environment whose ECR repositories hold the images this one runs, when it
+ *                         is not this one (test and prod: dev); empty means its own repositories
+ * @param imagePullers     environments whose tasks pull from this one's repositories (dev: test, prod)
  */
-public record Promotion(String toolchainAccount, Optional<String> from, Optional<String> to) {
+public record Promotion(String toolchainAccount, Optional<String> from, Optional<String> to,
+    Optional<EnvironmentRef> imageRegistry, List<EnvironmentRef> imagePullers) {
 
   private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
+
+  /** A promotion whose images come from its own repositories and are pulled by no other account. */
+  public Promotion(String toolchainAccount, Optional<String> from, Optional<String> to) {
+    this(toolchainAccount, from, to, Optional.empty(), List.of());
+  }
 
   public Promotion {
     Objects.requireNonNull(from, "from");
     Objects.requireNonNull(to, "to");
+    Objects.requireNonNull(imageRegistry, "imageRegistry");
+    imagePullers = List.copyOf(Objects.requireNonNull(imagePullers, "imagePullers"));
+    if (imageRegistry.isPresent() && !imagePullers.isEmpty()) {
+      throw new IllegalArgumentException("an environment either pulls from another registry or is pulled from, not both");
+    }
     if (toolchainAccount == null || !ACCOUNT.matcher(toolchainAccount).matches()) {
       throw new IllegalArgumentException("toolchain account '" + toolchainAccount + "' is not a 12-digit account ID");
     }
   }
 
   public Promotion withToolchainAccount(String account) {
-    return new Promotion(account, from, to);
+    return new Promotion(account, from, to, imageRegistry, imagePullers);
+  }
+
+  /** The same promotion, running images from {@code registry}'s repositories. */
+  public Promotion withImageRegistry(EnvironmentRef registry) {
+    return new Promotion(toolchainAccount, from, to, Optional.of(registry), List.of());
+  }
+
+  /** The same promotion, with {@code pullers} pulling from this environment's repositories. */
+  public Promotion withImagePullers(List<EnvironmentRef> pullers) {
+    return new Promotion(toolchainAccount, from, to, Optional.empty(), pullers);
   }
 
   /** Name of the role an environment grants to the promotion steps (in the environment's account). */

@@ -2,6 +2,8 @@ package io.gitops.stacks.storage;
 
 import io.gitops.stacks.PlatformStack;
 import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.config.EnvironmentRef;
+import io.gitops.stacks.config.ImagePulls;
 import io.gitops.stacks.config.Promotion;
 import io.gitops.stacks.config.ServiceConfig;
 import io.gitops.stacks.security.SecurityStack;
@@ -17,6 +19,7 @@ import software.amazon.awscdk.services.ecr.Repository;
 import software.amazon.awscdk.services.ecr.RepositoryEncryption;
 import software.amazon.awscdk.services.ecr.TagMutability;
 import software.amazon.awscdk.services.ecr.TagStatus;
+import software.amazon.awscdk.services.iam.AccountPrincipal;
 import software.amazon.awscdk.services.iam.ArnPrincipal;
 import software.amazon.awscdk.services.iam.CompositePrincipal;
 import software.amazon.awscdk.services.iam.IPrincipal;
@@ -82,6 +85,8 @@ public class StorageStack extends PlatformStack {
                   .build()))
           .build());
     }
+
+    shareImagesWithPullers(config, security);
 
     // Destination of the documents bucket's server access logs. S3 server access logging only
     // delivers to SSE-S3 buckets, hence no KMS key here.
@@ -157,6 +162,13 @@ public class StorageStack extends PlatformStack {
     List<String> steps = new ArrayList<>();
     promotion.from().ifPresent(from -> steps.add(Promotion.stepRoleName(config.name())));
     promotion.to().ifPresent(to -> steps.add(Promotion.stepRoleName(to)));
+    // The step promoting into a puller checks here that the promoted digest exists and that this
+    // registry's repository policy admits the puller's account (buildspecs/promote.sh).
+    for (EnvironmentRef puller : promotion.imagePullers()) {
+      if (!steps.contains(Promotion.stepRoleName(puller.name()))) {
+        steps.add(Promotion.stepRoleName(puller.name()));
+      }
+    }
     for (String step : steps) {
       trusted.add(new ArnPrincipal(Promotion.roleArn(getPartition(), promotion.toolchainAccount(), step)));
     }
@@ -176,6 +188,13 @@ public class StorageStack extends PlatformStack {
           .resources(parameterArns)
           .build());
     }
+    if (!promotion.imagePullers().isEmpty()) {
+      statements.add(PolicyStatement.Builder.create()
+          .sid("InspectPromotedImages")
+          .actions(ImagePulls.INSPECT_ACTIONS)
+          .resources(repositories.values().stream().map(Repository::getRepositoryArn).toList())
+          .build());
+    }
     return Role.Builder.create(this, "ReleasePromotionRole")
         // A fixed name: the pipeline's step roles (another account, another assembly) assume it by ARN.
         .roleName(Promotion.environmentRoleName(config.name()))
@@ -185,6 +204,52 @@ public class StorageStack extends PlatformStack {
         .maxSessionDuration(Duration.hours(1))
         .inlinePolicies(Map.of("ReleaseParameters", PolicyDocument.Builder.create().statements(statements).build()))
         .build();
+  }
+
+  /**
+   * The registry side of the cross-account pulls ({@link ImagePulls}): each repository's policy
+   * admits the pulling environments' accounts, for the pull actions only, and only for principals
+   * tagged as pulling from this environment (their task execution roles). The pullers' own roles
+   * allow the same actions on this account's repositories (compute stack): cross-account access
+   * needs both sides.
+   *
+   * <p>The repositories are encrypted with the security stack's key. ECR decrypts layers under
+   * the grants it created on that key for each repository (ECR user guide, "Encryption at rest");
+   * the guide names no key permission for the pulling principal. The key statement below allows
+   * the pullers kms:Decrypt only through ECR in this region and only for this account's
+   * repositories (encryption context), so a pull works whichever principal ECR's Decrypt call is
+   * evaluated for; it allows no direct use of the key.
+   */
+  private void shareImagesWithPullers(EnvironmentConfig config, SecurityStack security) {
+    List<EnvironmentRef> pullers = config.promotion().imagePullers();
+    if (pullers.isEmpty()) {
+      return;
+    }
+    List<IPrincipal> accounts = pullers.stream().map(p -> p.target().account()).distinct()
+        .map(account -> (IPrincipal) new AccountPrincipal(account)).toList();
+    Map<String, Object> taggedPullers = Map.of("StringEquals", Map.of(
+        "aws:PrincipalTag/" + ImagePulls.PRINCIPAL_TAG, config.name()));
+    for (Repository repository : repositories.values()) {
+      repository.addToResourcePolicy(PolicyStatement.Builder.create()
+          .sid("PullPromotedImages")
+          .principals(accounts)
+          .actions(ImagePulls.PULL_ACTIONS)
+          .conditions(taggedPullers)
+          .build());
+    }
+    security.key().addToResourcePolicy(PolicyStatement.Builder.create()
+        .sid("DecryptPromotedImagesThroughEcr")
+        .principals(accounts)
+        .actions(List.of("kms:Decrypt"))
+        // In a key policy, "*" is this key.
+        .resources(List.of("*"))
+        .conditions(Map.of(
+            "StringEquals", Map.of(
+                "kms:ViaService", ImagePulls.ecrService(config.target()),
+                "aws:PrincipalTag/" + ImagePulls.PRINCIPAL_TAG, config.name()),
+            "ArnLike", Map.of(
+                "kms:EncryptionContext:aws:ecr:arn", ImagePulls.repositoryArnPattern(software.amazon.awscdk.Aws.PARTITION, config.target()))))
+        .build());
   }
 
   /** The role the pipeline's promotion steps assume here; see {@link Promotion} for its name. */
