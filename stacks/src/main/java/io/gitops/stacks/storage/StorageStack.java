@@ -230,6 +230,10 @@ public class StorageStack extends PlatformStack {
     Map<String, Object> taggedPullers = Map.of("StringEquals", Map.of(
         "aws:PrincipalTag/" + ImagePulls.PRINCIPAL_TAG, config.name()));
     for (Repository repository : repositories.values()) {
+      // The pullers' own policies select these repositories by these two tags. The stage tags
+      // every resource with them anyway; set here too, so the pull never depends on that.
+      software.amazon.awscdk.Tags.of(repository).add("Project", EnvironmentConfig.PROJECT);
+      software.amazon.awscdk.Tags.of(repository).add("Environment", config.name());
       repository.addToResourcePolicy(PolicyStatement.Builder.create()
           .sid("PullPromotedImages")
           .principals(accounts)

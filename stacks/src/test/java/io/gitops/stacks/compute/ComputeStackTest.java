@@ -118,10 +118,27 @@ class ComputeStackTest {
 
   @Test
   void containersHaveHealthChecksOnTheirHealthPath() {
+    String preflight = "'apollo-require-preflight: true'";
     assertThat(container(devTemplate, dev, "bff").get("HealthCheck")).isEqualTo(Map.of(
-        "Command", List.of("CMD-SHELL", "curl -fsS http://localhost:3000/api/health >/dev/null"
-            + " || wget -q -O /dev/null http://localhost:3000/api/health || exit 1"),
-        "Interval", 30, "Retries", 3, "StartPeriod", 60, "Timeout", 5));
+        "Command", List.of("CMD-SHELL", "curl -fsS -H " + preflight + " 'http://localhost:3000/api/health' >/dev/null"
+            + " || wget -q --header " + preflight + " -O /dev/null 'http://localhost:3000/api/health' || exit 1"),
+        "Interval", 10, "Retries", 3, "StartPeriod", 30, "Timeout", 5));
+    // GraphQL: a GET carrying a query (a query-less GET /graphql is a 400 on many servers).
+    assertThat(String.valueOf(container(devTemplate, dev, "graphql").get("HealthCheck")))
+        .contains("'http://localhost:8080/graphql?query=%7B__typename%7D'");
+    assertThat(String.valueOf(container(devTemplate, dev, "agentcore").get("HealthCheck")))
+        .contains("'http://localhost:8080/health'");
+  }
+
+  @Test
+  void taskDefinitionsKeepReplacedRevisionsRegistered() {
+    for (var template : List.of(devTemplate, prodTemplate)) {
+      Map<String, Map<String, Object>> taskDefinitions = template.findResources("AWS::ECS::TaskDefinition");
+      assertThat(taskDefinitions).hasSize(3);
+      taskDefinitions.values().forEach(td -> assertThat(td)
+          .containsEntry("UpdateReplacePolicy", "Retain")
+          .containsEntry("DeletionPolicy", "Retain"));
+    }
   }
 
   @Test
@@ -298,11 +315,11 @@ class ComputeStackTest {
   }
 
   @Test
-  void bffTargetGroupChecksApiHealthEvery30SecondsAndDrainsIn30() {
+  void bffTargetGroupChecksApiHealthEvery10SecondsAndDrainsIn30() {
     devTemplate.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", Map.of(
         "TargetType", "ip", "Protocol", "HTTP", "Port", 3000,
         "HealthCheckPath", "/api/health",
-        "HealthCheckIntervalSeconds", 30,
+        "HealthCheckIntervalSeconds", 10,
         "HealthCheckTimeoutSeconds", 5,
         "UnhealthyThresholdCount", 3,
         "HealthyThresholdCount", 2,
@@ -334,7 +351,7 @@ class ComputeStackTest {
               "MinimumHealthyPercent", 100, "MaximumPercent", 200,
               "DeploymentCircuitBreaker", Map.of("Enable", true, "Rollback", true),
               "Alarms", Map.of("AlarmNames", List.of(), "Enable", false, "Rollback", false)))
-          .containsEntry("HealthCheckGracePeriodSeconds", 60)
+          .containsEntry("HealthCheckGracePeriodSeconds", 30)
           .containsEntry("DeploymentController", Map.of("Type", "ECS"));
     }
   }
