@@ -64,7 +64,7 @@ class PromotionTest {
   }
 
   @Test
-  void stepRolesMayOnlyAssumeTheTwoEnvironmentsPromotionRoles() {
+  void stepRolesMayOnlyAssumeTheirEnvironmentsAndTheRegistrysPromotionRoles() {
     pipeline.hasResourceProperties("AWS::IAM::Role", Map.of(
         "RoleName", "gitops-delivery-promote-to-test",
         "AssumeRolePolicyDocument", Match.objectLike(Map.of("Statement", List.of(Match.objectLike(Map.of(
@@ -78,14 +78,39 @@ class PromotionTest {
         "RoleName", "gitops-delivery-promote-to-prod",
         "Policies", List.of(Map.of("PolicyName", "AssumePromotionRoles", "PolicyDocument", Map.of(
             "Version", "2012-10-17",
+            // test's and prod's roles, plus dev's (the registry holding the promoted digests: the
+            // step checks there that prod can pull them). CDK renders the list sorted.
             "Statement", List.of(Map.of("Effect", "Allow", "Action", "sts:AssumeRole", "Resource", List.of(
+                arn("111111111111", "gitops-delivery-dev-release-promotion"),
                 arn("222222222222", "gitops-delivery-test-release-promotion"),
                 arn("333333333333", "gitops-delivery-prod-release-promotion")))))))));
   }
 
   @Test
-  void devPromotionRoleIsReadOnlyAndTrustsOnlyThePromoteToTestStep() {
-    assertPromotionRole("dev", List.of(stepRole("test")), false);
+  void theStepsKnowWhereTheDigestsLiveAndWhichAccountPullsThem() {
+    for (String target : List.of("test", "prod")) {
+      assertThat(environment("Promote-" + target))
+          .containsEntry("TARGET_ACCOUNT", app.stage(target).config().target().account())
+          .containsEntry("REGISTRY_ENV", "dev")
+          .containsEntry("REGISTRY_ACCOUNT", "111111111111")
+          .containsEntry("REGISTRY_REGION", "us-east-1");
+      assertThat(environment("Promote-" + target).get("REGISTRY_ROLE_ARN"))
+          .contains(":iam::111111111111:role/gitops-delivery-dev-release-promotion");
+    }
+  }
+
+  @Test
+  void devPromotionRoleOnlyReadsAndTrustsTheStepsPromotingItsImages() {
+    assertPromotionRole("dev", List.of(stepRole("prod"), stepRole("test")), false);
+    // It may inspect (not pull, not change) its three repositories: digests and policies.
+    Template storage = SynthesizedApp.template(app.stage("dev").stacks().storage());
+    Object inspect = Map.of("Sid", "InspectPromotedImages", "Effect", "Allow",
+        "Action", List.of("ecr:DescribeImages", "ecr:GetRepositoryPolicy"),
+        "Resource", List.of(repositoryArn("agentcore"), repositoryArn("bff"), repositoryArn("graphql")));
+    Object document = Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(inspect))));
+    storage.hasResourceProperties("AWS::IAM::Role", Map.of(
+        "RoleName", "gitops-delivery-dev-release-promotion",
+        "Policies", List.of(Map.of("PolicyName", "ReleaseParameters", "PolicyDocument", document))));
   }
 
   @Test
@@ -110,6 +135,8 @@ class PromotionTest {
     if (writes) {
       statements.add(Map.of("Sid", "WritePromotedReleases", "Effect", "Allow", "Action", "ssm:PutParameter",
           "Resource", parameters));
+    } else {
+      statements.add(Match.objectLike(Map.of("Sid", "InspectPromotedImages")));
     }
     storage.hasResourceProperties("AWS::IAM::Role", Map.of(
         "RoleName", "gitops-delivery-" + env + "-release-promotion",
@@ -121,6 +148,10 @@ class PromotionTest {
             "Version", "2012-10-17", "Statement", statements)))));
     // No other policy is attached to the role.
     assertThat(storage.findResources("AWS::IAM::Policy").toString()).doesNotContain("ReleasePromotionRole");
+  }
+
+  private static Object repositoryArn(String service) {
+    return Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp(service + "Repository.*"), "Arn"));
   }
 
   private static Object stepRole(String target) {
