@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 
 /**
  * Resolves the CloudFormation intrinsic functions CDK emits: Ref, Fn::GetAtt, Fn::Join, Fn::Sub,
- * Fn::Select, Fn::Split, Fn::ImportValue, Fn::GetStackOutput and the pseudo parameters AWS::Region, AWS::AccountId,
+ * Fn::Select, Fn::Split, Fn::ImportValue, Fn::GetStackOutput, Fn::If (with the stack's Conditions:
+ * Fn::Equals, Fn::Not, Fn::And, Fn::Or) and the pseudo parameters AWS::Region, AWS::AccountId,
  * AWS::Partition, AWS::URLSuffix, AWS::StackName and AWS::NoValue. Anything else fails with a message
  * naming the function and where it was found.
  */
@@ -33,6 +34,11 @@ public final class Intrinsics {
 
     /** Fn::GetStackOutput: an output of a stack of the stage, by stack name (no export needed). */
     JsonNode stackOutput(String stackName, String outputName);
+
+    /** The expression of the condition {@code name} in {@code stack}'s Conditions section (for Fn::If). */
+    default JsonNode condition(String stack, String name) {
+      throw new SandboxException(stack + ": no condition " + name);
+    }
   }
 
   private final Scope scope;
@@ -168,7 +174,46 @@ public final class Intrinsics {
       case "Fn::ImportValue" -> {
         return scope.importValue(scalar(resolve(stack, arg, at), at));
       }
+      case "Fn::If" -> {
+        if (!arg.isArray() || arg.size() != 3) throw new SandboxException(at + ": malformed Fn::If " + arg);
+        return resolve(stack, holds(stack, text(arg.get(0), at), at) ? arg.get(1) : arg.get(2), at);
+      }
       default -> throw new SandboxException(at + ": the sandbox does not support " + name);
+    }
+  }
+
+  /** Evaluates the named condition of {@code stack}: Fn::Equals, Fn::Not, Fn::And, Fn::Or and Condition. */
+  private boolean holds(String stack, String condition, String where) {
+    return evaluate(stack, scope.condition(stack, condition), where + " [condition " + condition + "]");
+  }
+
+  private boolean evaluate(String stack, JsonNode expression, String at) {
+    if (expression == null || !expression.isObject() || expression.size() != 1) {
+      throw new SandboxException(at + ": malformed condition " + expression);
+    }
+    String fn = expression.fieldNames().next();
+    JsonNode arg = expression.get(fn);
+    switch (fn) {
+      case "Condition" -> {
+        return holds(stack, text(arg, at), at);
+      }
+      case "Fn::Equals" -> {
+        if (!arg.isArray() || arg.size() != 2) throw new SandboxException(at + ": malformed Fn::Equals " + arg);
+        return scalar(resolve(stack, arg.get(0), at), at).equals(scalar(resolve(stack, arg.get(1), at), at));
+      }
+      case "Fn::Not" -> {
+        if (!arg.isArray() || arg.size() != 1) throw new SandboxException(at + ": malformed Fn::Not " + arg);
+        return !evaluate(stack, arg.get(0), at);
+      }
+      case "Fn::And", "Fn::Or" -> {
+        if (!arg.isArray() || arg.isEmpty()) throw new SandboxException(at + ": malformed " + fn + " " + arg);
+        boolean and = fn.equals("Fn::And");
+        for (JsonNode c : arg) {
+          if (evaluate(stack, c, at) != and) return !and;
+        }
+        return and;
+      }
+      default -> throw new SandboxException(at + ": the sandbox does not support the condition function " + fn);
     }
   }
 

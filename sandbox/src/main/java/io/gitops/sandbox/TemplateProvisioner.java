@@ -162,6 +162,13 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
     return intrinsics.resolve(s.name(), o.get("Value"), s.name() + ".Outputs." + outputName);
   }
 
+  @Override
+  public JsonNode condition(String stack, String name) {
+    JsonNode c = assembly.stack(stack).section("Conditions").get(name);
+    if (c == null) throw new SandboxException(stack + ": Fn::If names the condition " + name + ", which the template does not define");
+    return c;
+  }
+
   private JsonNode parameter(Stack s, String name, JsonNode param) {
     String type = param.path("Type").asText();
     if (type.startsWith("AWS::SSM::Parameter::Value<")) {

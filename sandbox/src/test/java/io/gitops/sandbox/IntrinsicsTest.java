@@ -28,6 +28,22 @@ class IntrinsicsTest {
     public JsonNode stackOutput(String stackName, String outputName) {
       return TextNode.valueOf(stackName + "#" + outputName);
     }
+
+    @Override
+    public JsonNode condition(String stack, String name) {
+      try {
+        return switch (name) {
+          // Ref resolves to "<stack>:<logicalId>" in this scope.
+          case "RunsPlaceholder" -> CloudAssembly.JSON.readTree("{\"Fn::Equals\":[{\"Ref\":\"Image\"},\"dev-Compute:Image\"]}");
+          case "OtherImage" -> CloudAssembly.JSON.readTree("{\"Fn::Not\":[{\"Condition\":\"RunsPlaceholder\"}]}");
+          case "Both" -> CloudAssembly.JSON.readTree("{\"Fn::And\":[{\"Condition\":\"RunsPlaceholder\"},{\"Condition\":\"OtherImage\"}]}");
+          case "Either" -> CloudAssembly.JSON.readTree("{\"Fn::Or\":[{\"Condition\":\"OtherImage\"},{\"Condition\":\"RunsPlaceholder\"}]}");
+          default -> throw new SandboxException(stack + ": no condition " + name);
+        };
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
   }, "us-east-1", "123456789012");
 
   private JsonNode resolve(String json) throws Exception {
@@ -76,10 +92,26 @@ class IntrinsicsTest {
   }
 
   @Test
+  void ifPicksTheBranchOfItsConditionAndNoValueDropsTheMember() throws Exception {
+    assertThat(resolve("{\"Command\":{\"Fn::If\":[\"RunsPlaceholder\",[\"sh\",\"-c\",\"x\"],{\"Ref\":\"AWS::NoValue\"}]},\"Name\":\"bff\"}"))
+        .hasToString("{\"Command\":[\"sh\",\"-c\",\"x\"],\"Name\":\"bff\"}");
+    assertThat(resolve("{\"Command\":{\"Fn::If\":[\"OtherImage\",[\"sh\"],{\"Ref\":\"AWS::NoValue\"}]},\"Name\":\"bff\"}"))
+        .hasToString("{\"Name\":\"bff\"}");
+    assertThat(resolve("{\"Fn::If\":[\"Both\",\"yes\",\"no\"]}").asText()).isEqualTo("no");
+    assertThat(resolve("{\"Fn::If\":[\"Either\",\"yes\",\"no\"]}").asText()).isEqualTo("yes");
+  }
+
+  @Test
+  void anUnknownConditionFailsNamingIt() {
+    assertThatThrownBy(() -> resolve("{\"X\":{\"Fn::If\":[\"Nope\",1,2]}}"))
+        .isInstanceOf(SandboxException.class).hasMessageContaining("Nope");
+  }
+
+  @Test
   void anUnsupportedFunctionFailsNamingItAndWhereItWas() {
-    assertThatThrownBy(() -> resolve("{\"Props\":{\"X\":{\"Fn::If\":[\"Cond\",1,2]}}}"))
+    assertThatThrownBy(() -> resolve("{\"Props\":{\"X\":{\"Fn::Cidr\":[\"10.0.0.0/16\",1,8]}}}"))
         .isInstanceOf(SandboxException.class)
-        .hasMessageContaining("Fn::If")
+        .hasMessageContaining("Fn::Cidr")
         .hasMessageContaining("test.Props.X");
   }
 }

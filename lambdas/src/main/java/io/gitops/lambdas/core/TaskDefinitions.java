@@ -39,7 +39,7 @@ public final class TaskDefinitions {
     imageOf(td, container); // fails clearly if the container is missing
     List<ContainerDefinition> containers = new ArrayList<>();
     for (ContainerDefinition c : td.containerDefinitions()) {
-      containers.add(container.equals(c.name()) ? c.toBuilder().image(image).build() : c);
+      containers.add(container.equals(c.name()) ? withoutPlaceholderCommand(c).image(image).build() : c);
     }
     RegisterTaskDefinitionRequest.Builder b = RegisterTaskDefinitionRequest.builder()
         .family(td.family())
@@ -61,6 +61,29 @@ public final class TaskDefinitions {
     if (td.hasInferenceAccelerators()) b.inferenceAccelerators(td.inferenceAccelerators());
     if (described.hasTags() && !described.tags().isEmpty()) b.tags(described.tags());
     return b.build();
+  }
+
+  /**
+   * Docker label the compute stack puts on a container while it runs the placeholder image, together
+   * with the placeholder's command (stacks' {@code Placeholders.COMMAND_LABEL}; a pipeline test pins
+   * that the two are equal).
+   */
+  public static final String PLACEHOLDER_COMMAND_LABEL = "io.gitops-delivery.placeholder-command";
+
+  /**
+   * The container's builder without the placeholder's command, if the container runs it (it carries
+   * {@link #PLACEHOLDER_COMMAND_LABEL}): a real image must start with its own command, never with the
+   * placeholder's. Any other container is copied unchanged.
+   */
+  private static ContainerDefinition.Builder withoutPlaceholderCommand(ContainerDefinition c) {
+    if (!c.hasDockerLabels() || !c.dockerLabels().containsKey(PLACEHOLDER_COMMAND_LABEL)) {
+      return c.toBuilder();
+    }
+    java.util.Map<String, String> labels = new java.util.LinkedHashMap<>(c.dockerLabels());
+    labels.remove(PLACEHOLDER_COMMAND_LABEL);
+    return c.toBuilder()
+        .command((java.util.Collection<String>) null)
+        .dockerLabels(labels.isEmpty() ? null : labels);
   }
 
   /** Tag on a revision the image deployer registered: the digest it rolls out. */

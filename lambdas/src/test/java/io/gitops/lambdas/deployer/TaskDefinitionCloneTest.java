@@ -118,6 +118,35 @@ class TaskDefinitionCloneTest {
   }
 
   @Test
+  void aRealImageNeverInheritsThePlaceholdersCommand() {
+    ContainerDefinition placeholder = ContainerDefinition.builder().name("app").image(AwsFixture.PLACEHOLDER_IMAGE)
+        .command("sh", "-c", "exec nginx -c /tmp/placeholder/nginx.conf")
+        .dockerLabels(java.util.Map.of(TaskDefinitions.PLACEHOLDER_COMMAND_LABEL, "true", "team", "platform"))
+        .environment(KeyValuePair.builder().name("PORT").value("8080").build()).build();
+    ContainerDefinition sidecar = ContainerDefinition.builder().name("sidecar").image("sidecar:1")
+        .command("run").dockerLabels(java.util.Map.of(TaskDefinitions.PLACEHOLDER_COMMAND_LABEL, "true")).build();
+    TaskDefinition td = TaskDefinition.builder().family("bff")
+        .taskDefinitionArn("arn:aws:ecs:us-east-1:123456789012:task-definition/bff:1")
+        .containerDefinitions(placeholder, sidecar).build();
+
+    RegisterTaskDefinitionRequest clone = TaskDefinitions.cloneWithImage(
+        DescribeTaskDefinitionResponse.builder().taskDefinition(td).build(), "app", "repo@sha256:abc");
+
+    ContainerDefinition app = clone.containerDefinitions().get(0);
+    assertThat(app.image()).isEqualTo("repo@sha256:abc");
+    assertThat(app.hasCommand()).isFalse();
+    assertThat(app.dockerLabels()).containsExactly(java.util.Map.entry("team", "platform"));
+    assertThat(app.environment()).isEqualTo(placeholder.environment());
+    // Only the container whose image is replaced changes.
+    assertThat(clone.containerDefinitions().get(1)).isEqualTo(sidecar);
+    // The only label gone: no labels at all (not an empty map).
+    TaskDefinition only = td.toBuilder().containerDefinitions(placeholder.toBuilder()
+        .dockerLabels(java.util.Map.of(TaskDefinitions.PLACEHOLDER_COMMAND_LABEL, "true")).build()).build();
+    assertThat(TaskDefinitions.cloneWithImage(DescribeTaskDefinitionResponse.builder().taskDefinition(only).build(),
+        "app", "repo@sha256:abc").containerDefinitions().get(0).hasDockerLabels()).isFalse();
+  }
+
+  @Test
   void theRegisteredRevisionEqualsTheCurrentOneFieldForFieldExceptTheImage(MotoServer moto) {
     AwsFixture fx = AwsFixture.builder(moto.endpoint()).service("bff")
         .taskDefinition(TaskDefinitionCloneTest::everyOptionalField).provision();

@@ -4,11 +4,15 @@ import io.gitops.stacks.nag.Nag;
 
 import io.gitops.stacks.config.CapacitySplit;
 import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.config.Placeholders;
 import io.gitops.stacks.config.ServiceConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import software.amazon.awscdk.Aws;
+import software.amazon.awscdk.CfnCondition;
 import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.Fn;
 import software.amazon.awscdk.RemovalPolicy;
 import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.services.applicationautoscaling.EnableScalingProps;
@@ -22,6 +26,7 @@ import software.amazon.awscdk.services.ec2.SubnetType;
 import software.amazon.awscdk.services.ecs.AwsLogDriverMode;
 import software.amazon.awscdk.services.ecs.AwsLogDriverProps;
 import software.amazon.awscdk.services.ecs.CapacityProviderStrategy;
+import software.amazon.awscdk.services.ecs.CfnTaskDefinition;
 import software.amazon.awscdk.services.ecs.CloudMapOptions;
 import software.amazon.awscdk.services.ecs.ContainerDefinition;
 import software.amazon.awscdk.services.ecs.ContainerDefinitionOptions;
@@ -175,15 +180,15 @@ public final class Microservice extends Construct {
             .maxBufferSize(software.amazon.awscdk.Size.mebibytes(25))
             .build()))
         .healthCheck(HealthCheck.builder()
-            // Images must ship curl or (busybox) wget; the placeholder image has wget.
+            // Images must ship curl or (busybox) wget; the placeholder image has busybox wget.
             .command(List.of("CMD-SHELL", healthCommand(service)))
             .interval(HEALTH_CHECK_INTERVAL)
             .timeout(HEALTH_CHECK_TIMEOUT)
             .retries(HEALTH_CHECK_RETRIES)
             .startPeriod(HEALTH_CHECK_START_PERIOD)
             .build())
-        // The one plain environment value: the port, which the placeholder image and the services
-        // read to bind. Everything else arrives as a secret or through the settings parameter.
+        // The one plain environment value: the port, which the placeholder's command and the
+        // services read to bind. Everything else arrives as a secret or through the settings parameter.
         .environment(Map.of("PORT", Integer.toString(service.port())))
         .secrets(Map.of("SERVICE_SETTINGS", Secret.fromSsmParameter(settingsParameter)))
         .build());
@@ -198,6 +203,7 @@ public final class Microservice extends Construct {
     }
 
     keepReplacedRevisions(taskDefinition);
+    commandWhileRunningThePlaceholder(props.image());
 
     securityGroup = SecurityGroup.Builder.create(this, "SecurityGroup")
         .vpc(props.vpc())
@@ -259,6 +265,24 @@ public final class Microservice extends Construct {
    */
   private static void keepReplacedRevisions(FargateTaskDefinition taskDefinition) {
     taskDefinition.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  }
+
+  /**
+   * While the image parameter still holds {@link Placeholders#IMAGE}, the container gets the
+   * placeholder's command (answer this service's health path, nothing else) and the label that
+   * marks it. Both are conditional on the parameter's value at deploy time, so a stack deployed
+   * with a real release has neither; the image deployer removes both when it clones a placeholder
+   * revision for a real image (lambdas' TaskDefinitions.cloneWithImage).
+   */
+  private void commandWhileRunningThePlaceholder(String image) {
+    CfnCondition runsPlaceholder = CfnCondition.Builder.create(this, "RunsPlaceholder")
+        .expression(Fn.conditionEquals(image, Placeholders.IMAGE))
+        .build();
+    CfnTaskDefinition cfn = (CfnTaskDefinition) taskDefinition.getNode().getDefaultChild();
+    cfn.addPropertyOverride("ContainerDefinitions.0.Command", Fn.conditionIf(runsPlaceholder.getLogicalId(),
+        Placeholders.command(service.healthPath()), Aws.NO_VALUE));
+    cfn.addPropertyOverride("ContainerDefinitions.0.DockerLabels", Fn.conditionIf(runsPlaceholder.getLogicalId(),
+        Map.of(Placeholders.COMMAND_LABEL, "true"), Aws.NO_VALUE));
   }
 
   /**

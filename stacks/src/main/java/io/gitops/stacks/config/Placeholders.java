@@ -1,27 +1,106 @@
 package io.gitops.stacks.config;
 
+import java.util.List;
 import java.util.regex.Pattern;
 
-/** The image a fresh environment starts from, before any service team has pushed one. */
+/**
+ * The image a fresh environment starts from, before any service team has pushed one, and what it
+ * is told to do.
+ *
+ * <p><b>What it is.</b> NGINX's own unprivileged nginx build, {@code nginx-unprivileged}, Alpine
+ * variant, from Amazon ECR Public (no Docker Hub rate limit on anonymous pulls from AWS), pinned by
+ * digest. Per its documentation (github.com/nginxinc/docker-nginx-unprivileged): it runs as user
+ * {@code nginx}, uid 101, never as root; it keeps its pid file and temporary files under
+ * {@code /tmp}; Alpine's busybox provides {@code sh} and {@code wget}, which the container health
+ * check needs. Its entrypoint runs any command other than {@code nginx} as given.
+ *
+ * <p><b>What it does here.</b> It does not run its default site (which answers only {@code /}).
+ * While a service runs this image, the task definition gives it {@link #command(String)}: a
+ * shell line that writes a one-server nginx configuration into {@code /tmp/placeholder} (a task
+ * volume, so the root filesystem stays read-only) and runs nginx with it. That server listens on
+ * {@code $PORT} (set by the task definition) and answers exactly one location, the service's health
+ * path (GET and HEAD only), with 200 and the fixed text {@code placeholder}; everything else is
+ * 404, other methods 403. It has no root directory, no proxying, no variables, no autoindex and
+ * {@code server_tokens off}: nothing of the environment, the task or the filesystem can reach a
+ * response. The command is attached through a CloudFormation condition (the image parameter equals
+ * {@link #IMAGE}), marked with {@link #COMMAND_LABEL}, and the image deployer drops both when it
+ * clones such a revision for a real image, so no real release ever inherits it.
+ *
+ * <p><b>How that was checked.</b> The configuration {@link #command(String)} writes was run with
+ * nginx 1.22.1 (Debian bookworm) on 127.0.0.1, from a read-only directory with {@code /tmp}
+ * writable: the health paths of the three services answered 200, {@code /}, {@code /env},
+ * {@code /../etc/passwd}, {@code /api/health/../../etc/passwd} and a POST to the health path did not
+ * (see docs/release-parameters.md, "The placeholder", for the commands). <b>Not verified offline:</b>
+ * this machine cannot reach a registry, so the digest below is the one that several public
+ * projects pin for {@code nginx-unprivileged:1.29-alpine} (on Docker Hub and on ECR Public, where
+ * NGINX publishes the same image), and the image's user, paths and tools are from its
+ * documentation. README "Check the placeholder image" has the check to run before the first
+ * deployment. The promotion step recognises the placeholder by this exact value and refuses to
+ * promote it.
+ */
 public final class Placeholders {
 
-  /**
-   * A public echo server pinned by digest. It answers HTTP 200 on every path and listens on the port
-   * given in its {@code PORT} environment variable, so each service's health check passes with the
-   * placeholder, whatever its port and health path.
-   *
-   * <p>NOT VERIFIED OFFLINE: this machine cannot reach a registry. The digest is the one that
-   * public deployment logs report for {@code ealen/echo-server}; confirm it with
-   * {@code docker buildx imagetools inspect docker.io/ealen/echo-server@sha256:...} before the
-   * first real deployment (or mirror the image into a private ECR repository and pin that digest).
-   * The promotion step recognises the placeholder by this exact value and refuses to promote it.
-   */
-  public static final String IMAGE =
-      "docker.io/ealen/echo-server@sha256:ec8a6e95890df937a1eb5fafca033a32172d4f43c1fea1f302931d5f230a137f";
+  public static final String IMAGE = "public.ecr.aws/nginx/nginx-unprivileged@sha256:"
+      + "0c79d56aee561a1d81c63f00eee5fb5fe29279560cdc55e91425133104c7fbe6";
 
-  /** What a real release looks like: an image reference pinned by a sha256 digest. */
+  /** The tag this image was pinned from (documentation only; the digest is what is pulled). */
+  public static final String PINNED_FROM_TAG = "public.ecr.aws/nginx/nginx-unprivileged:1.29-alpine";
+
+  /**
+   * Docker label on a container while it runs the placeholder with {@link #command(String)}. The
+   * image deployer removes the label and the command when it puts a real image into the container.
+   */
+  public static final String COMMAND_LABEL = "io.gitops-delivery.placeholder-command";
+
+  /** Where the placeholder writes its configuration: a task volume, the root filesystem stays read-only. */
+  public static final String WORK_DIR = "/tmp/placeholder";
+
+  /** What a release looks like: an image reference pinned by a sha256 digest. */
   public static final Pattern RELEASE =
       Pattern.compile("[a-z0-9][a-z0-9.-]*(:[0-9]+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}");
 
+  private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._~/-]*");
+
   private Placeholders() {}
+
+  /**
+   * The container command while the placeholder runs: answer {@code healthPath} (its path part;
+   * a query string is ignored by nginx's location match) and nothing else, on {@code $PORT}.
+   */
+  public static List<String> command(String healthPath) {
+    String path = healthPath.contains("?") ? healthPath.substring(0, healthPath.indexOf('?')) : healthPath;
+    if (!SAFE_PATH.matcher(path).matches() || path.contains("..")) {
+      throw new IllegalArgumentException("health path '" + healthPath + "' cannot be served by the placeholder");
+    }
+    String config = String.join("\n",
+        "worker_processes 1;",
+        "pid " + WORK_DIR + "/nginx.pid;",
+        "error_log stderr warn;",
+        "events { worker_connections 64; }",
+        "http {",
+        "  server_tokens off;",
+        "  access_log off;",
+        "  client_body_temp_path " + WORK_DIR + "/client_body;",
+        "  proxy_temp_path " + WORK_DIR + "/proxy;",
+        "  fastcgi_temp_path " + WORK_DIR + "/fastcgi;",
+        "  uwsgi_temp_path " + WORK_DIR + "/uwsgi;",
+        "  scgi_temp_path " + WORK_DIR + "/scgi;",
+        "  default_type text/plain;",
+        "  server {",
+        "    listen ${PORT};",
+        "    ${LISTEN6}",
+        "    location = " + path + " {",
+        "      limit_except GET { deny all; }",
+        "      return 200 \"placeholder\\n\";",
+        "    }",
+        "    location / { return 404; }",
+        "  }",
+        "}");
+    String script = "set -eu; mkdir -p " + WORK_DIR + "; "
+        // IPv6 only where the task has it, as nginx's own entrypoint decides.
+        + "LISTEN6=''; if [ -e /proc/net/if_inet6 ]; then LISTEN6=\"listen [::]:${PORT};\"; fi; "
+        + "cat > " + WORK_DIR + "/nginx.conf <<EOF\n" + config + "\nEOF\n"
+        + "exec nginx -e stderr -c " + WORK_DIR + "/nginx.conf -g 'daemon off;'";
+    return List.of("sh", "-c", script);
+  }
 }

@@ -6,6 +6,7 @@ import static io.gitops.stacks.compute.ComputeFixture.statementsOfRole;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.stacks.PlatformStacks;
+import io.gitops.stacks.config.Placeholders;
 import io.gitops.stacks.storage.StorageStack;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,6 +129,35 @@ class ComputeStackTest {
         .contains("'http://localhost:8080/graphql?query=%7B__typename%7D'");
     assertThat(String.valueOf(container(devTemplate, dev, "agentcore").get("HealthCheck")))
         .contains("'http://localhost:8080/health'");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void thePlaceholderAnswersOnlyTheHealthPathAndOnlyWhileTheImageIsThePlaceholder() {
+    Map<String, Object> conditions = (Map<String, Object>) devTemplate.toJSON().get("Conditions");
+    for (String name : List.of("bff", "graphql", "agentcore")) {
+      Map<String, Object> c = container(devTemplate, dev, name);
+      Map<String, Object> command = (Map<String, Object>) c.get("Command");
+      List<Object> branches = (List<Object>) command.get("Fn::If");
+      String condition = (String) branches.get(0);
+      // Only while the image parameter's value is the placeholder; otherwise no command at all.
+      assertThat(conditions.get(condition)).as(name).isEqualTo(Map.of("Fn::Equals", List.of(c.get("Image"), Placeholders.IMAGE)));
+      assertThat(branches.get(2)).isEqualTo(Map.of("Ref", "AWS::NoValue"));
+      assertThat(c.get("DockerLabels")).isEqualTo(Map.of("Fn::If", List.of(condition,
+          Map.of(Placeholders.COMMAND_LABEL, "true"), Map.of("Ref", "AWS::NoValue"))));
+      List<String> placeholder = (List<String>) branches.get(1);
+      String path = dev.config().service(name).healthPath().replaceFirst("\\?.*", "");
+      assertThat(placeholder).isEqualTo(Placeholders.command(dev.config().service(name).healthPath()));
+      assertThat(placeholder.get(2))
+          .contains("location = " + path + " {").contains("listen ${PORT};").contains("location / { return 404; }")
+          .contains("server_tokens off;").contains("limit_except GET { deny all; }")
+          .doesNotContain("root ").doesNotContain("proxy_pass").doesNotContain("autoindex").doesNotContain("alias ")
+          .doesNotContain("$uri").doesNotContain("$http");
+    }
+    // Where it writes is task storage, not the (read-only) root filesystem.
+    assertThat(container(devTemplate, dev, "bff").get("MountPoints"))
+        .isEqualTo(List.of(Map.of("ContainerPath", "/tmp", "ReadOnly", false, "SourceVolume", "tmp")));
+    assertThat(Placeholders.WORK_DIR).startsWith("/tmp/");
   }
 
   @Test
