@@ -63,6 +63,20 @@ public final class Placeholders {
 
   private Placeholders() {}
 
+  /** Prints the placeholder's shell script for a health path (README, "Check the placeholder image"). */
+  public static void main(String[] args) {
+    if (args.length != 1) {
+      System.err.println("usage: Placeholders HEALTH_PATH   (e.g. /api/health)");
+      System.exit(2);
+    }
+    try {
+      System.out.println(command(args[0]).get(2));
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+    }
+  }
+
   /**
    * The container command while the placeholder runs: answer {@code healthPath} (its path part;
    * a query string is ignored by nginx's location match) and nothing else, on {@code $PORT}.
