@@ -23,6 +23,8 @@
 # principal tag the repository policy's condition asks for; the compute template provides both and
 # CrossAccountPullTest pins them), the policy's conditions (not evaluated here), the KMS side (ECR
 # decrypts under its own grants), the network path, and the image's CPU architecture.
+# Once every check passes, each digest is tagged promoted-<target>-<hex> in the registry (which
+# keeps such images, see protect_release), and only then is anything written to the target.
 set -euo pipefail
 
 # Prints why VALUE cannot be promoted, or nothing when it can.
@@ -56,11 +58,14 @@ read_parameter() { # region name
   aws ssm get-parameter --region "$1" --name "$2" --query Parameter.Value --output text
 }
 
+# An image of a private ECR registry, by digest: account, region, repository, digest.
+ECR_IMAGE='^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9._/-]+)@(sha256:[0-9a-f]{64})$'
+
 # Prints why the target account cannot pull VALUE (a release that passed release_problem), or
 # nothing when it can. Runs with the registry's credentials.
 pull_problem() {
-  local value="$1" ecr='^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9._/-]+)@(sha256:[0-9a-f]{64})$'
-  if [[ ! "$value" =~ $ecr ]]; then
+  local value="$1"
+  if [[ ! "$value" =~ $ECR_IMAGE ]]; then
     echo "is not an image in a private ECR registry: $TARGET_ENV pulls only from $REGISTRY_ENV's repositories ($REGISTRY_ACCOUNT, $REGISTRY_REGION)"
     return 0
   fi
@@ -109,6 +114,28 @@ PY
   return 0
 }
 
+# Tags the digest of VALUE (checked by pull_problem) in the registry with promoted-<target>-<hex>,
+# which the registry's lifecycle rules keep: without it, dev's "keep the last 30 images" rule would
+# eventually expire an image test or prod still runs (and pull on every task start). Adding a tag to
+# an existing digest is ECR's documented retag (BatchGetImage, then PutImage of the same manifest);
+# the tag names the digest, so a repeated promotion finds it already there.
+protect_release() {
+  local value="$1"
+  [[ "$value" =~ $ECR_IMAGE ]] || { echo "not an ECR image: $value"; return 1; }
+  local account="${BASH_REMATCH[1]}" region="${BASH_REMATCH[2]}" repo="${BASH_REMATCH[4]}" digest="${BASH_REMATCH[5]}"
+  local tag="promoted-${TARGET_ENV}-${digest#sha256:}" manifest media out
+  manifest="$(aws ecr batch-get-image --region "$region" --registry-id "$account" --repository-name "$repo" \
+    --image-ids "imageDigest=$digest" --query 'images[0].imageManifest' --output text)" || return 1
+  media="$(aws ecr batch-get-image --region "$region" --registry-id "$account" --repository-name "$repo" \
+    --image-ids "imageDigest=$digest" --query 'images[0].imageManifestMediaType' --output text)" || return 1
+  if ! out="$(aws ecr put-image --region "$region" --registry-id "$account" --repository-name "$repo" \
+      --image-manifest "$manifest" --image-manifest-media-type "$media" --image-digest "$digest" \
+      --image-tag "$tag" 2>&1)"; then
+    [[ "$out" == *ImageAlreadyExistsException* ]] || { echo "$out"; return 1; }
+  fi
+  return 0
+}
+
 main() {
   local var
   for var in SOURCE_ENV TARGET_ENV SOURCE_ROLE_ARN TARGET_ROLE_ARN SOURCE_REGION TARGET_REGION \
@@ -152,6 +179,15 @@ main() {
     printf '  - %s\n' "${problems[@]}" >&2
     exit 1
   fi
+
+  for service in $SERVICES; do
+    local out
+    if ! out="$(with_creds "$registry_creds" protect_release "${release[$service]}" 2>&1)"; then
+      echo "PROMOTION BLOCKED: nothing was written to $TARGET_ENV." >&2
+      echo "  - $service: cannot tag ${release[$service]} in $REGISTRY_ENV as promoted (its lifecycle rules would expire it): ${out//$'\n'/ }" >&2
+      exit 1
+    fi
+  done
 
   for service in $SERVICES; do
     local name="${TARGET_PATH}${service}" current

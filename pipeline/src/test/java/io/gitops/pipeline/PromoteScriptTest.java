@@ -143,6 +143,14 @@ class PromoteScriptTest {
     assertThat(r.output).contains("Promoted dev -> test.");
     Map<String, String> target = ssmGet(SERVICES.stream().map(s -> "/gitops/test/release/" + s).toList());
     SERVICES.forEach(s -> assertThat(target).containsEntry("/gitops/test/release/" + s, release(s, digest)));
+    // Each digest is tagged in the registry, so its lifecycle rules keep what test runs.
+    String tag = "promoted-test-" + digest.substring("sha256:".length());
+    SERVICES.forEach(s -> assertThat(registryTags(s)).as(s).contains("v1", tag));
+
+    // Promoting the same digests again finds the tags and the values in place.
+    Result again = promote();
+    assertThat(again.exit).as(again.output).isZero();
+    assertThat(again.output).contains("bff: already at " + release("bff", digest));
   }
 
   @Test
@@ -256,6 +264,20 @@ class PromoteScriptTest {
         .contains("bff: /gitops/dev/release/bff is in registry 999999999999/us-east-1, not in dev's (" + REGISTRY + "/us-east-1)")
         .contains("graphql: /gitops/dev/release/graphql is not an image in a private ECR registry");
     assertNothingWritten();
+  }
+
+  /** The tags of the image in the registry's repository {@code service}. */
+  private static List<String> registryTags(String service) {
+    try {
+      String code = "import boto3,sys\n"
+          + "c=boto3.client('ecr',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n"
+          + "print(' '.join(t for i in c.describe_images(repositoryName=sys.argv[2])['imageDetails'] for t in i.get('imageTags',[])))\n";
+      Result r = bash(List.of("python3", "-c", code, endpoint, service), Map.of("PATH", System.getenv("PATH")));
+      assertThat(r.exit).as(r.output).isZero();
+      return List.of(r.output.strip().split(" "));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static void assertNothingWritten() throws Exception {

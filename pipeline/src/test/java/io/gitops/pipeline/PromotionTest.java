@@ -102,12 +102,15 @@ class PromotionTest {
   @Test
   void devPromotionRoleOnlyReadsAndTrustsTheStepsPromotingItsImages() {
     assertPromotionRole("dev", List.of(stepRole("prod"), stepRole("test")), false);
-    // It may inspect (not pull, not change) its three repositories: digests and policies.
+    // It may inspect its three repositories (digests and policies) and retag a promoted digest.
     Template storage = SynthesizedApp.template(app.stage("dev").stacks().storage());
     Object inspect = Map.of("Sid", "InspectPromotedImages", "Effect", "Allow",
         "Action", List.of("ecr:DescribeImages", "ecr:GetRepositoryPolicy"),
         "Resource", List.of(repositoryArn("agentcore"), repositoryArn("bff"), repositoryArn("graphql")));
-    Object document = Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(inspect))));
+    Object tag = Map.of("Sid", "TagPromotedImages", "Effect", "Allow",
+        "Action", List.of("ecr:BatchGetImage", "ecr:PutImage"),
+        "Resource", List.of(repositoryArn("agentcore"), repositoryArn("bff"), repositoryArn("graphql")));
+    Object document = Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(inspect, tag))));
     storage.hasResourceProperties("AWS::IAM::Role", Map.of(
         "RoleName", "gitops-delivery-dev-release-promotion",
         "Policies", List.of(Map.of("PolicyName", "ReleaseParameters", "PolicyDocument", document))));
@@ -137,6 +140,7 @@ class PromotionTest {
           "Resource", parameters));
     } else {
       statements.add(Match.objectLike(Map.of("Sid", "InspectPromotedImages")));
+      statements.add(Match.objectLike(Map.of("Sid", "TagPromotedImages")));
     }
     storage.hasResourceProperties("AWS::IAM::Role", Map.of(
         "RoleName", "gitops-delivery-" + env + "-release-promotion",

@@ -77,6 +77,26 @@ class CrossAccountPullTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void whatTestAndProdRunIsNeverExpiredByDevsLifecycleRules() throws Exception {
+    for (Map<String, Object> repository : resources(devStorage, "AWS::ECR::Repository")) {
+      Map<?, ?> lifecycle = (Map<?, ?>) properties(repository).get("LifecyclePolicy");
+      Map<?, ?> policy = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+          String.valueOf(lifecycle.get("LifecyclePolicyText")), Map.class);
+      List<?> rules = (List<?>) policy.get("rules");
+      // Priority 1 claims the promoted images (the promotion step tags them promoted-<env>-<hex>),
+      // so the later "keep the last 30" rule can never expire them.
+      assertThat(rules).hasSize(3);
+      Map<String, Object> first = (Map<String, Object>) rules.stream()
+          .filter(r -> Integer.valueOf(1).equals(((Map<?, ?>) r).get("rulePriority"))).findFirst().orElseThrow();
+      assertThat(first).containsEntry("selection", Map.of("tagStatus", "tagged", "tagPrefixList", List.of("promoted-"),
+          "countType", "imageCountMoreThan", "countNumber", 100));
+      assertThat(rules.stream().map(r -> (Object) ((Map<?, ?>) r).get("rulePriority")).toList())
+          .containsExactlyInAnyOrder(1, 2, 3);
+    }
+  }
+
+  @Test
   void theRepositoriesKeyLetsThePullersDecryptThroughEcrOnly() {
     List<Map<String, Object>> keyPolicy = statements(properties(resources(devSecurity, "AWS::KMS::Key").get(0)).get("KeyPolicy"));
     for (Template compute : List.of(testCompute, prodCompute)) {

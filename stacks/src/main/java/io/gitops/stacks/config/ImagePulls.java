@@ -30,6 +30,9 @@ public final class ImagePulls {
   /** What the promotion step reads to check, before writing anything, that a target can pull a digest. */
   public static final List<String> INSPECT_ACTIONS = List.of("ecr:DescribeImages", "ecr:GetRepositoryPolicy");
 
+  /** ECR's retag: read the manifest, put it again with one more tag (ECR user guide, "Retagging an image"). */
+  public static final List<String> RETAG_ACTIONS = List.of("ecr:BatchGetImage", "ecr:PutImage");
+
   private ImagePulls() {}
 
   /** ECR's regional endpoint name, the value of {@code kms:ViaService} for calls made through ECR. */

@@ -48,6 +48,10 @@ public class StorageStack extends PlatformStack {
   public static final int KEEP_TAGGED_IMAGES = 30;
   /** Untagged images (superseded manifests, failed pushes) expire after this many days. */
   public static final int UNTAGGED_EXPIRY_DAYS = 7;
+  /** Images promoted out of the registry environment (tagged promoted-*) kept per repository. */
+  public static final int KEEP_PROMOTED_IMAGES = 100;
+  /** Tag prefix the promotion step gives a digest it promotes (buildspecs/promote.sh). */
+  public static final String PROMOTED_TAG_PREFIX = "promoted-";
 
   private final Map<String, Repository> repositories = new LinkedHashMap<>();
   private final Map<String, IStringParameter> releaseParameters = new LinkedHashMap<>();
@@ -72,13 +76,14 @@ public class StorageStack extends PlatformStack {
           .removalPolicy(removal)
           .lifecycleRules(List.of(
               LifecycleRule.builder()
-                  .rulePriority(1)
+                  // Priority 1 is left to the promoted images' rule (shareImagesWithPullers).
+                  .rulePriority(2)
                   .description("Expire untagged images after " + UNTAGGED_EXPIRY_DAYS + " days")
                   .tagStatus(TagStatus.UNTAGGED)
                   .maxImageAge(Duration.days(UNTAGGED_EXPIRY_DAYS))
                   .build(),
               LifecycleRule.builder()
-                  .rulePriority(2)
+                  .rulePriority(3)
                   .description("Keep the last " + KEEP_TAGGED_IMAGES + " images")
                   .tagStatus(TagStatus.ANY)
                   .maxImageCount(KEEP_TAGGED_IMAGES)
@@ -189,10 +194,18 @@ public class StorageStack extends PlatformStack {
           .build());
     }
     if (!promotion.imagePullers().isEmpty()) {
+      List<String> repositoryArns = repositories.values().stream().map(Repository::getRepositoryArn).toList();
       statements.add(PolicyStatement.Builder.create()
           .sid("InspectPromotedImages")
           .actions(ImagePulls.INSPECT_ACTIONS)
-          .resources(repositories.values().stream().map(Repository::getRepositoryArn).toList())
+          .resources(repositoryArns)
+          .build());
+      // Retagging a promoted digest (promoted-<target>-<hex>) so the lifecycle rules keep it. PutImage
+      // can only add manifests over layers already in the repository: the role cannot upload layers.
+      statements.add(PolicyStatement.Builder.create()
+          .sid("TagPromotedImages")
+          .actions(ImagePulls.RETAG_ACTIONS)
+          .resources(repositoryArns)
           .build());
     }
     return Role.Builder.create(this, "ReleasePromotionRole")
@@ -230,6 +243,16 @@ public class StorageStack extends PlatformStack {
     Map<String, Object> taggedPullers = Map.of("StringEquals", Map.of(
         "aws:PrincipalTag/" + ImagePulls.PRINCIPAL_TAG, config.name()));
     for (Repository repository : repositories.values()) {
+      // Test and prod pull from here on every task start, so what they run must outlive the
+      // "keep the last 30" rule: an image matched by a higher-priority rule's tags is never expired
+      // by a lower-priority one (ECR user guide, "Lifecycle policy evaluation rules").
+      repository.addLifecycleRule(LifecycleRule.builder()
+          .rulePriority(1)
+          .description("Keep the last " + KEEP_PROMOTED_IMAGES + " images promoted to other environments")
+          .tagStatus(TagStatus.TAGGED)
+          .tagPrefixList(List.of(PROMOTED_TAG_PREFIX))
+          .maxImageCount(KEEP_PROMOTED_IMAGES)
+          .build());
       // The pullers' own policies select these repositories by these two tags. The stage tags
       // every resource with them anyway; set here too, so the pull never depends on that.
       software.amazon.awscdk.Tags.of(repository).add("Project", EnvironmentConfig.PROJECT);
