@@ -26,11 +26,12 @@ import java.util.regex.Pattern;
  * {@link #IMAGE}), marked with {@link #COMMAND_LABEL}, and the image deployer drops both when it
  * clones such a revision for a real image, so no real release ever inherits it.
  *
- * <p><b>How that was checked.</b> The configuration {@link #command(String)} writes was run with
- * nginx 1.22.1 (Debian bookworm) on 127.0.0.1, from a read-only directory with {@code /tmp}
- * writable: the health paths of the three services answered 200, {@code /}, {@code /env},
- * {@code /../etc/passwd}, {@code /api/health/../../etc/passwd} and a POST to the health path did not
- * (see docs/release-parameters.md, "The placeholder", for the commands). <b>Not verified offline:</b>
+ * <p><b>How that was checked.</b> The script {@link #command(String)} returns was run with nginx
+ * 1.22.1 (Debian bookworm), its listen address changed to 127.0.0.1 for the test: each service's
+ * health path answered 200, while {@code /}, {@code /env}, another service's health path,
+ * {@code /graphql/../etc/passwd} and {@code /%2e%2e/etc/passwd} answered 404 or 400 and a POST 403
+ * (docs/release-parameters.md, "The placeholder"). Every path nginx writes to is set in the
+ * configuration, under {@code /tmp/placeholder}; a read-only root filesystem was not simulated. <b>Not verified offline:</b>
  * this machine cannot reach a registry, so the digest below is the one that several public
  * projects pin for {@code nginx-unprivileged:1.29-alpine} (on Docker Hub and on ECR Public, where
  * NGINX publishes the same image), and the image's user, paths and tools are from its
