@@ -36,6 +36,8 @@ import software.amazon.awscdk.services.secretsmanager.ISecret;
  * @param searchAccess           grants a task role the domain's HTTP API (the database stack's
  *                               {@code grantSearchAccess}: identity policy plus the principal tag its
  *                               resource policy requires)
+ * @param searchRoleArn          the domain's fine-grained access control master role, which the
+ *                               services granted search access assume to sign their requests
  */
 public record ComputeStackProps(
     IVpc vpc,
@@ -51,7 +53,8 @@ public record ComputeStackProps(
     ISecret databaseCredentials,
     IDomain searchDomain,
     ISecurityGroup searchSecurityGroup,
-    Consumer<IRole> searchAccess) {
+    Consumer<IRole> searchAccess,
+    String searchRoleArn) {
 
   public ComputeStackProps {
     Objects.requireNonNull(vpc, "vpc");
@@ -68,5 +71,6 @@ public record ComputeStackProps(
     Objects.requireNonNull(searchDomain, "searchDomain");
     Objects.requireNonNull(searchSecurityGroup, "searchSecurityGroup");
     Objects.requireNonNull(searchAccess, "searchAccess");
+    Objects.requireNonNull(searchRoleArn, "searchRoleArn");
   }
 }

@@ -68,6 +68,11 @@ public final class Microservice extends Construct {
   public static final Duration SCALE_OUT_COOLDOWN = Duration.minutes(1);
   public static final Duration HEALTH_CHECK_GRACE = Duration.seconds(60);
   public static final Duration DNS_TTL = Duration.seconds(10);
+  /**
+   * The user every container runs as: a fixed unprivileged UID and GID, never root (AWS Control
+   * Tower CT.ECS.PR.3). It overrides the image's USER; images must run as any non-root UID.
+   */
+  public static final String CONTAINER_USER = "1000:1000";
 
   /**
    * What the construct needs from its stack.
@@ -158,7 +163,11 @@ public final class Microservice extends Construct {
         .image(ContainerImage.fromRegistry(props.image()))
         .essential(true)
         .portMappings(List.of(PortMapping.builder().containerPort(service.port()).build()))
-        .readonlyRootFilesystem(service.readOnlyRootFs())
+        .user(CONTAINER_USER)
+        .readonlyRootFilesystem(true)
+        // The container's hard memory limit is the task's memory: one container per task, and a
+        // container-level limit is what ECS enforces per container (CT.ECS.PR.7).
+        .memoryLimitMiB(service.sizing().memoryMiB())
         .logging(LogDrivers.awsLogs(AwsLogDriverProps.builder()
             .logGroup(logGroup)
             .streamPrefix(service.name())
@@ -182,12 +191,7 @@ public final class Microservice extends Construct {
     Nag.acknowledge(taskDefinition, "AwsSolutions-ECS2",
         "The only plain environment variable is PORT, a non-secret port number the image binds to; "
             + "secrets are injected through ecs.Secret (Secrets Manager / SSM) and settings through SSM");
-    if (service.readOnlyRootFs()) {
-      // A read-only root still needs a scratch directory; it lives in task storage, not the image.
-      taskDefinition.addVolume(Volume.builder().name("tmp").build());
-      container.addMountPoints(MountPoint.builder()
-          .sourceVolume("tmp").containerPath("/tmp").readOnly(false).build());
-    }
+    addWritableVolumes(service);
 
     securityGroup = SecurityGroup.Builder.create(this, "SecurityGroup")
         .vpc(props.vpc())
@@ -239,6 +243,19 @@ public final class Microservice extends Construct {
         .scaleInCooldown(SCALE_IN_COOLDOWN)
         .scaleOutCooldown(SCALE_OUT_COOLDOWN)
         .build());
+  }
+
+  /**
+   * The root filesystem is read-only; each writable path is an empty volume in the task's ephemeral
+   * storage (a Fargate bind mount with no host path), discarded with the task.
+   */
+  private void addWritableVolumes(ServiceConfig service) {
+    for (String path : service.writablePaths()) {
+      // "/var/cache/agentcore" → "var-cache-agentcore" (volume names allow letters, digits, - and _).
+      String name = path.substring(1).replaceAll("[^A-Za-z0-9_]", "-");
+      taskDefinition.addVolume(Volume.builder().name(name).build());
+      container.addMountPoints(MountPoint.builder().sourceVolume(name).containerPath(path).readOnly(false).build());
+    }
   }
 
   static String healthCommand(ServiceConfig service) {

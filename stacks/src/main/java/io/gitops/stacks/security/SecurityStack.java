@@ -41,6 +41,9 @@ public class SecurityStack extends PlatformStack {
         .pendingWindow(Duration.days(config.retainData() ? 30 : 7))
         .removalPolicy(removal)
         .build();
+    KeyPolicies.restrictGrants(key);
+    // The database's search logs and the storage stack's provider logs are encrypted with this key.
+    KeyPolicies.allowCloudWatchLogs(key, config.target().account(), config.target().region());
 
     userPool = UserPool.Builder.create(this, "UserPool")
         .selfSignUpEnabled(false)

@@ -128,6 +128,7 @@ public class StorageStack extends PlatformStack {
     // permissions are exactly: write its log group, and create/tag/delete these parameters.
     LogGroup providerLogs = LogGroup.Builder.create(this, "ReleaseParameterProviderLogs")
         .retention(RetentionDays.ONE_YEAR)
+        .encryptionKey(security.key())
         .removalPolicy(removal)
         .build();
     Role providerRole = Role.Builder.create(this, "ReleaseParameterProviderRole")
