@@ -51,7 +51,8 @@ public final class PlatformStacks {
         storage.documentsBucket(), security.applicationSecret(),
         database.cluster(), database.databaseSecurityGroup(), database.credentials(),
         database.searchDomain(), database.searchSecurityGroup(), database::grantSearchAccess,
-        database.searchAccessRole().getRoleArn()));
+        database.searchAccessRole().getRoleArn(), network.endpointSecurityGroup(),
+        storage.s3PrefixList().prefixListId()));
     // The release parameters are read by name (a CloudFormation parameter), which creates no
     // reference: the order has to be stated.
     compute.addStackDependency(storage);

@@ -161,6 +161,8 @@ public class ComputeStack extends PlatformStack {
           settings(config, service, props)));
       microservice.service().getNode().addDependency(capacityProviders);
       services.put(service.name(), microservice);
+      TaskEgress.restrict(microservice, microservice.securityGroup(), props.endpointSecurityGroup(),
+          props.s3PrefixListId());
       grantAccess(config, microservice, props);
     }
 

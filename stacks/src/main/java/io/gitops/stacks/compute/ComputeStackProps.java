@@ -36,6 +36,8 @@ import software.amazon.awscdk.services.secretsmanager.ISecret;
  * @param searchAccess           grants a task role the domain's HTTP API (the database stack's
  *                               {@code grantSearchAccess}: identity policy plus the principal tag its
  *                               resource policy requires)
+ * @param endpointSecurityGroup  the interface endpoints' security group; tasks reach AWS APIs only there
+ * @param s3PrefixListId         the region's S3 prefix list id (a deploy-time value), for egress to S3
  * @param searchRoleArn          the domain's fine-grained access control master role, which the
  *                               services granted search access assume to sign their requests
  */
@@ -54,7 +56,9 @@ public record ComputeStackProps(
     IDomain searchDomain,
     ISecurityGroup searchSecurityGroup,
     Consumer<IRole> searchAccess,
-    String searchRoleArn) {
+    String searchRoleArn,
+    ISecurityGroup endpointSecurityGroup,
+    String s3PrefixListId) {
 
   public ComputeStackProps {
     Objects.requireNonNull(vpc, "vpc");
@@ -72,5 +76,7 @@ public record ComputeStackProps(
     Objects.requireNonNull(searchSecurityGroup, "searchSecurityGroup");
     Objects.requireNonNull(searchAccess, "searchAccess");
     Objects.requireNonNull(searchRoleArn, "searchRoleArn");
+    Objects.requireNonNull(endpointSecurityGroup, "endpointSecurityGroup");
+    Objects.requireNonNull(s3PrefixListId, "s3PrefixListId");
   }
 }

@@ -198,9 +198,7 @@ public final class Microservice extends Construct {
         .description(service.name() + " tasks (" + env.name() + ")")
         .allowAllOutbound(false)
         .build();
-    // AWS APIs (ECR, Logs, SSM, Secrets Manager, Bedrock) through the VPC endpoints or the NAT
-    // gateway. This is egress only; nothing in this stack admits traffic from 0.0.0.0/0.
-    securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), "HTTPS to AWS APIs");
+    // Egress: the endpoints and S3 (TaskEgress, added by the stack) and the named peers; no 0.0.0.0/0.
 
     CapacitySplit split = env.capacity();
     FargateService.Builder builder = FargateService.Builder.create(this, "Service")

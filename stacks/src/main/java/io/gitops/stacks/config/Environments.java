@@ -12,11 +12,15 @@ import java.util.Set;
  */
 public final class Environments {
 
+  // Every AWS API the tasks call has an interface endpoint, so task egress names the endpoints and
+  // S3's prefix list instead of 0.0.0.0/0 (TaskEgress): image pulls (ecr.api, ecr.dkr), logs,
+  // injected settings and secrets (ssm, secretsmanager), the search role (sts), AgentCore's models
+  // (bedrock-runtime).
   private static final List<String> ALL_ENDPOINTS =
-      List.of("ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "sts");
-  // dev keeps only what the tasks cannot start without, to stay under its $500/month budget;
-  // ssm and secretsmanager are reached through the NAT gateway there.
-  private static final List<String> DEV_ENDPOINTS = List.of("ecr.api", "ecr.dkr", "logs");
+      List.of("ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "sts", "bedrock-runtime");
+  // dev also runs ECS Exec, whose sessions use SSM messages.
+  private static final List<String> DEV_ENDPOINTS = java.util.stream.Stream.concat(
+      ALL_ENDPOINTS.stream(), java.util.stream.Stream.of("ssmmessages")).toList();
   private static final List<String> BEDROCK_MODELS = List.of(
       "anthropic.claude-3-5-sonnet-20240620-v1:0", "amazon.titan-embed-text-v2:0");
 
