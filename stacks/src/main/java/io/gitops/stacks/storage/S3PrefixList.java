@@ -1,5 +1,6 @@
 package io.gitops.stacks.storage;
 
+import io.gitops.stacks.nag.Nag;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Stack;
@@ -48,6 +49,9 @@ public final class S3PrefixList extends Construct {
             .resources(List.of("*"))
             .build())))
         .build();
+    Nag.acknowledge(resource.getNode().findChild("CustomResourcePolicy"), "AwsSolutions-IAM5[Resource::*]",
+        "ec2:DescribeManagedPrefixLists supports no resource-level permissions; it is the policy's only action "
+            + "and reads public, AWS-managed prefix lists");
   }
 
   /** The prefix list id, e.g. pl-63a5400a in us-east-1; resolved at deploy time. */
