@@ -14,6 +14,7 @@ import software.amazon.awscdk.services.iam.Role;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
 import software.amazon.awscdk.services.kms.IKey;
 import software.amazon.awscdk.services.lambda.Architecture;
+import software.amazon.awscdk.services.lambda.CfnPermission;
 import software.amazon.awscdk.services.lambda.Code;
 import software.amazon.awscdk.services.lambda.Function;
 import software.amazon.awscdk.services.lambda.Runtime;
@@ -88,6 +89,13 @@ public final class GeneratedSecretRotation extends Construct {
         .rotationLambda(function)
         .automaticallyAfter(ROTATE_AFTER)
         .build());
+    // The schedule lets Secrets Manager invoke the function; only on behalf of this account
+    // (confused-deputy protection; AWS Control Tower CT.LAMBDA.PR.2).
+    for (software.constructs.IConstruct child : function.getNode().getChildren()) {
+      if (child instanceof CfnPermission permission) {
+        permission.setSourceAccount(software.amazon.awscdk.Stack.of(this).getAccount());
+      }
+    }
   }
 
   public Function function() {
