@@ -35,6 +35,16 @@ class CertificateSettingsTest {
   }
 
   @Test
+  void eachHttpOnlyEnvironmentIsWarnedAboutOnceAndProdNever() {
+    PipelineSettings settings = settings(SynthesizedApp.cdkJsonContext());
+    assertThat(GitOpsApp.httpOnlyWarnings(settings.environments()))
+        .hasSize(2)
+        .anySatisfy(line -> assertThat(line).startsWith("gitops: warning: environment 'dev' has no certificate"))
+        .anySatisfy(line -> assertThat(line).contains("'test'").contains("test.gitops.example.com"))
+        .noneSatisfy(line -> assertThat(line).contains("'prod'"));
+  }
+
+  @Test
   void aCertificateMustBeAnAcmArnOfThatEnvironmentsAccountAndRegion() {
     Map<String, Object> context = new HashMap<>(Map.of("gitops:prodCertificateArn", PROD_CERTIFICATE));
     context.put("gitops:devCertificateArn", PROD_CERTIFICATE);

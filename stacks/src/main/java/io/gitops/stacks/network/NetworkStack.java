@@ -6,7 +6,6 @@ import io.gitops.stacks.nag.Nag;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import software.amazon.awscdk.Annotations;
 import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.RemovalPolicy;
@@ -210,11 +209,8 @@ public class NetworkStack extends PlatformStack {
           .defaultAction(notFound)
           .build());
       httpListener = listener;
-      // EnvironmentConfig already refuses a production environment without a certificate.
-      Annotations.of(this).addWarningV2("gitops:alb-http-only", "Environment '" + config.name()
-          + "' has no certificate ARN (context gitops:" + config.name() + "CertificateArn): its ALB "
-          + "serves plain HTTP only. Set a certificate for " + config.domainName()
-          + " before real traffic reaches it.");
+      // EnvironmentConfig refuses a production environment without a certificate; the app's main
+      // prints one warning per HTTP-only environment (GitOpsApp.httpOnlyWarnings).
     }
 
     webAcl = config.isProduction() ? webAcl(config) : null;
