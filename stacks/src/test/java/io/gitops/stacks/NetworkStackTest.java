@@ -3,6 +3,7 @@ package io.gitops.stacks;
 import static io.gitops.stacks.TestEnvironments.properties;
 import static io.gitops.stacks.TestEnvironments.resources;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -110,14 +111,15 @@ class NetworkStackTest {
   }
 
   @Test
-  void withoutACertificateTheAlbServesHttpOnlyAndSynthWarns() {
+  void withoutACertificateANonProdAlbServesHttpOnlyAndProdDoesNotSynthesize() {
     devNetwork.resourceCountIs("AWS::ElasticLoadBalancingV2::Listener", 1);
     devNetwork.hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", Map.of(
         "Protocol", "HTTP", "Port", 80));
-    // Read the warning from the construct metadata: Annotations.fromStack would synthesize the app
-    // a second time, which ECS's capacity-provider aspect does not survive.
-    assertThat(warnings(dev.network())).anyMatch(w -> w.matches("(?s).*no certificate ARN.*plain HTTP.*"));
-    assertThat(warnings(prod.network())).noneMatch(w -> w.contains("no certificate ARN"));
+    // The warning is printed once by the app (GitOpsApp.httpOnlyWarnings, CertificateSettingsTest).
+    assertThatThrownBy(() -> io.gitops.stacks.config.Environments.prod(
+            new io.gitops.stacks.config.DeployTarget("333333333333", "us-east-1"), java.util.Optional.empty()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("a production environment needs an ACM certificate for prod.gitops.example.com");
   }
 
   @Test
@@ -208,13 +210,5 @@ class NetworkStackTest {
       attributes.put((String) attribute.get("Key"), String.valueOf(attribute.get("Value")));
     }
     return attributes;
-  }
-
-  private static java.util.List<String> warnings(software.constructs.IConstruct scope) {
-    return scope.getNode().findAll().stream()
-        .flatMap(c -> c.getNode().getMetadata().stream())
-        .filter(m -> m.getType().equals("aws:cdk:warning"))
-        .map(m -> String.valueOf(m.getData()))
-        .toList();
   }
 }
