@@ -142,6 +142,7 @@ public class PipelineStack extends Stack {
     // CDK Pipelines adds the same generated CodeBuild grants as to its own step roles.
     promotionRoles.values().forEach(GeneratedPolicyAcknowledgements::apply);
     hardenArtifactBucket();
+    software.amazon.awscdk.Aspects.of(this).add(new io.gitops.stacks.storage.BucketEvents());
   }
 
   /**

@@ -154,6 +154,8 @@ class PipelineStackTest {
             "LogFilePrefix", "artifacts/"),
         "LifecycleConfiguration", Map.of("Rules", List.of(Match.objectLike(Map.of(
             "Status", "Enabled", "ExpirationInDays", 30)))))));
+    template.allResourcesProperties("AWS::S3::Bucket", Match.objectLike(Map.of("NotificationConfiguration",
+        Map.of("EventBridgeConfiguration", Map.of("EventBridgeEnabled", true)))));
   }
 
   private static String logicalIdStartingWith(String type, String prefix) {

@@ -75,6 +75,11 @@ class MonitoringStackTest {
             "ServerSideEncryptionByDefault", Map.of("SSEAlgorithm", "aws:kms",
                 "KMSMasterKeyID", Map.of("Fn::GetAtt", List.of(key, "Arn"))))))),
         "LoggingConfiguration", Match.objectLike(Map.of("LogFilePrefix", "trail/")))));
+    // Every bucket (here, and in every stack through PlatformStack's BucketEvents aspect) sends its
+    // object events to EventBridge, natively, without a notification custom resource.
+    template.allResourcesProperties("AWS::S3::Bucket", Match.objectLike(Map.of("NotificationConfiguration",
+        Map.of("EventBridgeConfiguration", Map.of("EventBridgeEnabled", true)))));
+    template.resourceCountIs("Custom::S3BucketNotifications", 0);
   }
 
   @Test
