@@ -23,6 +23,11 @@ class ControlTowerGateTest {
 
   private static final Path ROOT = SynthesizedApp.ROOT;
   private static final Path PACKAGE = ROOT.resolve("node_modules/@cdklabs/cdk-validator-cfnguard");
+  /** The binary for this machine, chosen as bin/lib/common.sh chooses it. */
+  private static final Path CFN_GUARD = PACKAGE.resolve("bin")
+      .resolve(System.getProperty("os.name").toLowerCase().contains("mac") ? "macos" : "ubuntu")
+      .resolve(System.getProperty("os.arch").matches("aarch64|arm64") ? "aarch64" : "x86_64")
+      .resolve("cfn-guard");
 
   /** A log group without a KMS key: fails CT.CLOUDWATCH.PR.3, and nothing else. */
   private static final String UNENCRYPTED_LOG_GROUP = """
@@ -36,7 +41,7 @@ class ControlTowerGateTest {
 
   @BeforeAll
   static void binaryInstalled() {
-    assertThat(PACKAGE.resolve("bin/ubuntu/x86_64/cfn-guard"))
+    assertThat(CFN_GUARD)
         .as("cfn-guard from @cdklabs/cdk-validator-cfnguard; run npm ci (bin/gitops test does)")
         .isExecutable();
   }
@@ -179,7 +184,7 @@ class ControlTowerGateTest {
 
   private Result gate(String exceptions, Path... templates) throws Exception {
     List<String> command = new ArrayList<>(List.of("python3", ROOT.resolve("bin/lib/control_tower_gate.py").toString(),
-        "--cfn-guard", PACKAGE.resolve("bin/ubuntu/x86_64/cfn-guard").toString(),
+        "--cfn-guard", CFN_GUARD.toString(),
         "--rules", PACKAGE.resolve("rules/control-tower").toString(),
         "--exceptions", exceptions));
     for (Path template : templates) {
