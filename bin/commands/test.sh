@@ -1,4 +1,4 @@
-# summary: the full test suite: unit and emulator tests, synth, cdk-nag and cfn-lint on every template
+# summary: the full test suite: unit and emulator tests, synth, cdk-nag, cfn-lint and the Control Tower controls on every template
 started=$SECONDS
 gitops::ensure_python_tools
 gitops::ensure_node_modules
@@ -34,5 +34,12 @@ mapfile -t templates < <(find "$GITOPS_ROOT/cdk.out" -name '*.template.json' | s
 ((${#templates[@]} > 3)) || gitops::die "expected the pipeline and stage templates in cdk.out, found ${#templates[@]}"
 (cd "$GITOPS_ROOT" && cfn-lint --non-zero-exit-code error -- "${templates[@]}")
 gitops::log "cfn-lint: ${#templates[@]} templates, no errors"
+
+# 4. AWS Control Tower's proactive controls (cfn-guard) on every template; exceptions are reviewed
+#    in .cfn-guard-exceptions.yaml.
+gitops::log "Control Tower controls on every template"
+gate_started=$SECONDS
+gitops::control_tower_gate
+gitops::log "Control Tower gate passed in $((SECONDS - gate_started)) s"
 
 gitops::log "all checks passed in $((SECONDS - started)) s"

@@ -12,6 +12,8 @@ export AWS_EC2_METADATA_DISABLED=true
 GITOPS_MVN=(mvn -B -q -Dstyle.color=never)
 GITOPS_MOTO_VERSION=5.2.1
 GITOPS_CFNLINT_VERSION=1.51.0
+# The Control Tower proactive controls and the cfn-guard binary that runs them (package.json).
+GITOPS_CFNGUARD_PACKAGE=node_modules/@cdklabs/cdk-validator-cfnguard
 
 gitops::die() { echo "gitops: $*" >&2; exit 1; }
 gitops::log() { echo "gitops: $*" >&2; }
@@ -25,8 +27,9 @@ gitops::require() {
 # Node packages (the aws-cdk CLI) come from the lockfile, never from a global install.
 gitops::ensure_node_modules() {
   gitops::require node npm
-  if [[ ! -x "$GITOPS_ROOT/node_modules/.bin/cdk" || "$GITOPS_ROOT/package-lock.json" -nt "$GITOPS_ROOT/node_modules/.package-lock.json" ]]; then
-    gitops::log "installing the aws-cdk CLI from package-lock.json (npm ci)"
+  if [[ ! -x "$GITOPS_ROOT/node_modules/.bin/cdk" || ! -d "$GITOPS_ROOT/$GITOPS_CFNGUARD_PACKAGE" \
+      || "$GITOPS_ROOT/package-lock.json" -nt "$GITOPS_ROOT/node_modules/.package-lock.json" ]]; then
+    gitops::log "installing the aws-cdk CLI and the Control Tower rules from package-lock.json (npm ci)"
     (cd "$GITOPS_ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }
@@ -62,4 +65,16 @@ gitops::synth() {
   (cd "$GITOPS_ROOT" && rm -rf cdk.out && env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
       -u AWS_SESSION_TOKEN node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting \
       --no-validation "$@")
+}
+
+# AWS Control Tower's proactive controls on every template in cdk.out; failures not accepted in
+# .cfn-guard-exceptions.yaml fail the command (bin/lib/control_tower_gate.py).
+gitops::control_tower_gate() {
+  local os arch
+  case "$(uname -s)" in Darwin) os=macos ;; *) os=ubuntu ;; esac
+  case "$(uname -m)" in arm64|aarch64) arch=aarch64 ;; *) arch=x86_64 ;; esac
+  python3 "$GITOPS_ROOT/bin/lib/control_tower_gate.py" \
+    --cfn-guard "$GITOPS_ROOT/$GITOPS_CFNGUARD_PACKAGE/bin/$os/$arch/cfn-guard" \
+    --rules "$GITOPS_ROOT/$GITOPS_CFNGUARD_PACKAGE/rules/control-tower" \
+    --exceptions "$GITOPS_ROOT/.cfn-guard-exceptions.yaml" "$@" "$GITOPS_ROOT/cdk.out"
 }

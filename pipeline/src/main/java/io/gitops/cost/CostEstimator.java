@@ -40,7 +40,7 @@ public final class CostEstimator {
       "AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy",
       "AWS::ECR::Repository", "AWS::EC2::FlowLog", "AWS::S3::BucketPolicy", "AWS::IAM::InstanceProfile",
       "AWS::CloudFormation::WaitConditionHandle", "AWS::EC2::NetworkAcl", "AWS::EC2::NetworkAclEntry",
-      "AWS::EC2::SubnetNetworkAclAssociation", "AWS::Logs::ResourcePolicy", "AWS::Logs::MetricFilter");
+      "AWS::EC2::SubnetNetworkAclAssociation", "AWS::Logs::ResourcePolicy", "AWS::Logs::MetricFilter", "AWS::WAFv2::WebACLAssociation");
 
   private final PriceTable prices;
 
@@ -132,6 +132,14 @@ public final class CostEstimator {
             }
           }
           case "AWS::Lambda::Function" -> lambdas.add(lambda(s, id, p));
+          case "AWS::WAFv2::WebACL" -> {
+            int rules = p.path("Rules").size();
+            double millions = prices.usage("wafRequestsMillionsPerMonth", environment);
+            lines.add(new CostLine(s, id, "WAF", prices.price("wafWebAclMonth") + rules * prices.price("wafRuleMonth")
+                + millions * prices.price("wafRequestsMillion"), String.format(java.util.Locale.ROOT,
+                "1 web ACL + %d rule group(s) + assumed %.0f M requests x $%.2f/M", rules, millions,
+                prices.price("wafRequestsMillion"))));
+          }
           case "AWS::SQS::Queue" -> lines.add(new CostLine(s, id, "SQS", 0.0,
               "standard queue; pay per request, near zero at this volume"));
           default -> {

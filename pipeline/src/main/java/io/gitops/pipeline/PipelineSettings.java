@@ -36,6 +36,8 @@ public record PipelineSettings(
   public static final String PLACEHOLDER_PROD_ACCOUNT = "333333333333";
 
   private static final Pattern REPOSITORY = Pattern.compile("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+");
+  private static final Pattern CERTIFICATE =
+      Pattern.compile("arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}");
   private static final Pattern CONNECTION =
       Pattern.compile("arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\\d{12}:connection/[A-Za-z0-9-]+");
 
@@ -74,9 +76,9 @@ public record PipelineSettings(
     DeployTarget test = new DeployTarget(read(context, "gitops:testAccount", PLACEHOLDER_TEST_ACCOUNT), region);
     DeployTarget prod = new DeployTarget(read(context, "gitops:prodAccount", PLACEHOLDER_PROD_ACCOUNT), region);
     Environments.Certificates certificates = new Environments.Certificates(
-        optional(context, "gitops:devCertificateArn"),
-        optional(context, "gitops:testCertificateArn"),
-        optional(context, "gitops:prodCertificateArn"));
+        certificate(context, "dev", dev),
+        certificate(context, "test", test),
+        certificate(context, "prod", prod));
     return new PipelineSettings(
         toolchain,
         read(context, "gitops:repository", "example-org/gitops-delivery"),
@@ -84,7 +86,10 @@ public record PipelineSettings(
         read(context, "gitops:connectionArn",
             "arn:aws:codeconnections:" + region + ":" + toolchain.account()
                 + ":connection/replace-with-your-connection-id"),
-        Environments.all(toolchain.account(), dev, test, prod, certificates),
+        Environments.all(toolchain.account(), dev, test, prod, certificates).stream()
+            .map(env -> env.withDomainName(read(context, "gitops:" + env.name() + "DomainName",
+                EnvironmentConfig.placeholderDomainName(env.name()))))
+            .toList(),
         buildspecs);
   }
 
@@ -99,14 +104,26 @@ public record PipelineSettings(
     return text.trim();
   }
 
-  private static Optional<String> optional(Function<String, Object> context, String key) {
+  /**
+   * The ALB certificate of one environment: an ACM certificate ARN in that environment's account and
+   * region (an ALB can only use a certificate of its own region).
+   */
+  private static Optional<String> certificate(Function<String, Object> context, String env, DeployTarget target) {
+    String key = "gitops:" + env + "CertificateArn";
     Object value = context.apply(key);
     if (value == null || (value instanceof String s && s.isBlank())) {
       return Optional.empty();
     }
-    if (!(value instanceof String text) || !text.startsWith("arn:aws")) {
-      throw new IllegalArgumentException("context " + key + " must be an ACM certificate ARN, got: " + value);
+    String text = value instanceof String v ? v.trim() : "";
+    if (!CERTIFICATE.matcher(text).matches()) {
+      throw new IllegalArgumentException("context " + key + " must be an ACM certificate ARN "
+          + "(arn:aws:acm:REGION:ACCOUNT:certificate/UUID), got: " + value);
     }
-    return Optional.of(text.trim());
+    String[] parts = text.split(":");
+    if (!parts[3].equals(target.region()) || !parts[4].equals(target.account())) {
+      throw new IllegalArgumentException("context " + key + " names a certificate in " + parts[4] + "/" + parts[3]
+          + ", but " + env + "'s ALB is in " + target.account() + "/" + target.region());
+    }
+    return Optional.of(text);
   }
 }

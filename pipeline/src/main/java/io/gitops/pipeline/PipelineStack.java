@@ -23,7 +23,22 @@ import software.amazon.awscdk.pipelines.CodePipelineSource;
 import software.amazon.awscdk.pipelines.ConnectionSourceOptions;
 import software.amazon.awscdk.pipelines.ManualApprovalStep;
 import software.amazon.awscdk.pipelines.Step;
+import io.gitops.stacks.security.KeyPolicies;
+import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.pipelines.CodeBuildOptions;
 import software.amazon.awscdk.services.codebuild.BuildEnvironment;
+import software.amazon.awscdk.services.codebuild.CloudWatchLoggingOptions;
+import software.amazon.awscdk.services.codebuild.LoggingOptions;
+import software.amazon.awscdk.services.kms.Key;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
+import software.amazon.awscdk.services.s3.BlockPublicAccess;
+import software.amazon.awscdk.services.s3.Bucket;
+import software.amazon.awscdk.services.s3.BucketEncryption;
+import software.amazon.awscdk.services.s3.CfnBucket;
+import software.amazon.awscdk.services.s3.IBucket;
+import software.amazon.awscdk.services.s3.LifecycleRule;
+import software.amazon.awscdk.services.s3.ObjectOwnership;
 import software.amazon.awscdk.services.codebuild.ComputeType;
 import software.amazon.awscdk.services.codebuild.LinuxBuildImage;
 import software.amazon.awscdk.services.codepipeline.PipelineType;
@@ -45,6 +60,7 @@ public class PipelineStack extends Stack {
   private final List<AppStage> stages = new ArrayList<>();
   private final Map<String, CodeBuildStep> promotionSteps = new LinkedHashMap<>();
   private final Map<String, Role> promotionRoles = new LinkedHashMap<>();
+  private final LogGroup buildLogs;
 
   public PipelineStack(Construct scope, String id, PipelineSettings settings) {
     super(scope, id, StackProps.builder()
@@ -62,8 +78,16 @@ public class PipelineStack extends Stack {
             .build());
 
     Buildspec synthSpec = Buildspec.load(settings.buildspecs(), "synth.yml");
+    buildLogs = buildLogs();
     pipeline = CodePipeline.Builder.create(this, "Pipeline")
         .pipelineType(PipelineType.V2)
+        // Every CodeBuild project of the pipeline (synth, self-mutation, asset publishing, smoke
+        // tests, promotions) logs to one encrypted log group (CT.CODEBUILD.PR.3).
+        .codeBuildDefaults(CodeBuildOptions.builder()
+            .logging(LoggingOptions.builder()
+                .cloudWatch(CloudWatchLoggingOptions.builder().logGroup(buildLogs).build())
+                .build())
+            .build())
         .crossAccountKeys(true)
         .enableKeyRotation(true)
         .selfMutation(true)
@@ -118,9 +142,77 @@ public class PipelineStack extends Stack {
     // The promotion steps run as roles of this stack (not below the pipeline construct), to which
     // CDK Pipelines adds the same generated CodeBuild grants as to its own step roles.
     promotionRoles.values().forEach(GeneratedPolicyAcknowledgements::apply);
-    Nag.acknowledge(pipeline.getPipeline().getArtifactBucket(), "AwsSolutions-S1", "Holds only transient pipeline artifacts, encrypted with the pipeline's KMS key and "
-            + "readable only by the pipeline's own roles; every execution that reads or writes it is "
-            + "recorded in the pipeline's execution history");
+    hardenArtifactBucket();
+    software.amazon.awscdk.Aspects.of(this).add(new io.gitops.stacks.storage.BucketEvents());
+  }
+
+  /**
+   * The log group of every CodeBuild project, encrypted with a key of its own (the pipeline's
+   * artifact key does not exist yet when the projects' defaults are given).
+   */
+  private LogGroup buildLogs() {
+    Key key = Key.Builder.create(this, "BuildLogsKey")
+        .description("Pipeline CodeBuild logs")
+        .enableKeyRotation(true)
+        .build();
+    KeyPolicies.restrictGrants(key);
+    KeyPolicies.allowCloudWatchLogs(key, getAccount(), getRegion());
+    return LogGroup.Builder.create(this, "BuildLogs")
+        .encryptionKey(key)
+        .retention(RetentionDays.ONE_YEAR)
+        .build();
+  }
+
+  /**
+   * CDK Pipelines creates the artifact bucket and its key; this adds what AWS Control Tower asks of
+   * every bucket and key, through the L1: versioning, a lifecycle (artifacts are transient),
+   * server access logs to a bucket of their own, and the grant restriction on the key.
+   */
+  private void hardenArtifactBucket() {
+    IBucket artifacts = pipeline.getPipeline().getArtifactBucket();
+    KeyPolicies.restrictGrants(artifacts.getEncryptionKey());
+    Bucket accessLogs = Bucket.Builder.create(this, "ArtifactsAccessLogs")
+        // S3 server access logging delivers only to SSE-S3 buckets.
+        .encryption(BucketEncryption.S3_MANAGED)
+        .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
+        .enforceSsl(true)
+        .versioned(true)
+        .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
+        .lifecycleRules(List.of(LifecycleRule.builder()
+            .id("expire-logs")
+            .expiration(software.amazon.awscdk.Duration.days(365))
+            .noncurrentVersionExpiration(software.amazon.awscdk.Duration.days(7))
+            .abortIncompleteMultipartUploadAfter(software.amazon.awscdk.Duration.days(1))
+            .build()))
+        .removalPolicy(RemovalPolicy.RETAIN)
+        .build();
+    Nag.acknowledge(accessLogs, "AwsSolutions-S1",
+        "This bucket is the destination of the artifact bucket's server access logs; logging it would log its own deliveries");
+    accessLogs.addToResourcePolicy(PolicyStatement.Builder.create()
+        .sid("S3ServerAccessLogs")
+        .principals(List.of(new ServicePrincipal("logging.s3.amazonaws.com")))
+        .actions(List.of("s3:PutObject"))
+        .resources(List.of(accessLogs.arnForObjects("artifacts/*")))
+        .conditions(Map.of(
+            "ArnLike", Map.of("aws:SourceArn", artifacts.getBucketArn()),
+            "StringEquals", Map.of("aws:SourceAccount", getAccount())))
+        .build());
+    CfnBucket bucket = (CfnBucket) artifacts.getNode().getDefaultChild();
+    bucket.setVersioningConfiguration(CfnBucket.VersioningConfigurationProperty.builder().status("Enabled").build());
+    bucket.setLifecycleConfiguration(CfnBucket.LifecycleConfigurationProperty.builder()
+        .rules(List.of(CfnBucket.RuleProperty.builder()
+            .id("expire-artifacts")
+            .status("Enabled")
+            // An execution reads its artifacts within hours; a month keeps them for inspection.
+            .expirationInDays(30)
+            .noncurrentVersionExpiration(CfnBucket.NoncurrentVersionExpirationProperty.builder().noncurrentDays(7).build())
+            .abortIncompleteMultipartUpload(CfnBucket.AbortIncompleteMultipartUploadProperty.builder().daysAfterInitiation(1).build())
+            .build()))
+        .build());
+    bucket.setLoggingConfiguration(CfnBucket.LoggingConfigurationProperty.builder()
+        .destinationBucketName(accessLogs.getBucketName())
+        .logFilePrefix("artifacts/")
+        .build());
   }
 
   /**
@@ -196,7 +288,9 @@ public class PipelineStack extends Stack {
         .envFromCfnOutputs(Map.of("ALB_DNS_NAME", stage.stacks().compute().albDnsNameOutput()))
         .env(Map.of(
             "HEALTH_PATH", config.publicService().healthPath(),
-            "HEALTH_SCHEME", config.certificateArn().isPresent() ? "https" : "http"))
+            "HEALTH_SCHEME", config.certificateArn().isPresent() ? "https" : "http",
+            // The certificate's name: the test connects to the ALB under it and checks the chain.
+            "DOMAIN_NAME", config.domainName()))
         .build();
   }
 

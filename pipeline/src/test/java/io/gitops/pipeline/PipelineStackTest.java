@@ -107,6 +107,64 @@ class PipelineStackTest {
             Map.of("SSEAlgorithm", "aws:kms", "KMSMasterKeyID", Match.anyValue()))))));
   }
 
+  @Test
+  void theSmokeTestChecksTlsUnderEachEnvironmentsDomainNameAndNeverSkipsCertificateChecks() {
+    for (String stage : List.of("dev", "test", "prod")) {
+      Map<?, ?> config = (Map<?, ?>) actions(stage).stream()
+          .filter(a -> ("SmokeTest-" + stage).equals(a.get("Name")))
+          .findFirst().orElseThrow().get("Configuration");
+      String project = (String) ((Map<?, ?>) config.get("ProjectName")).get("Ref");
+      Map<?, ?> properties = (Map<?, ?>) template.findResources("AWS::CodeBuild::Project").get(project).get("Properties");
+      String env = ((Map<?, ?>) properties.get("Environment")).get("EnvironmentVariables").toString();
+      assertThat(env).contains("Name=DOMAIN_NAME, Type=PLAINTEXT, Value=" + stage + ".gitops.example.com");
+      // Only prod has a certificate in cdk.json's placeholder configuration.
+      assertThat(env).contains("Name=HEALTH_SCHEME, Type=PLAINTEXT, Value=" + ("prod".equals(stage) ? "https" : "http") + "}");
+    }
+    Buildspec smoke = Buildspec.load(SynthesizedApp.ROOT.resolve("buildspecs"), "smoke-test.yml");
+    String commands = String.join("\n", smoke.commands());
+    assertThat(commands).contains("--connect-to \"${DOMAIN_NAME}:443:${ALB_DNS_NAME}:443\" \"https://${DOMAIN_NAME}${HEALTH_PATH}\"");
+    assertThat(commands).doesNotContain("--insecure").doesNotContainPattern("curl[^;]* -k\\b").doesNotContain("-k ");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void everyCodeBuildProjectLogsToTheEncryptedBuildLogGroup() {
+    Map<String, Map<String, Object>> projects = template.findResources("AWS::CodeBuild::Project");
+    assertThat(projects).hasSizeGreaterThanOrEqualTo(9);
+    for (Map<String, Object> project : projects.values()) {
+      Map<String, Object> logs = (Map<String, Object>) ((Map<String, Object>) project.get("Properties")).get("LogsConfig");
+      assertThat(logs).as("LogsConfig of %s", project).isNotNull();
+      assertThat((Map<String, Object>) logs.get("CloudWatchLogs"))
+          .containsEntry("Status", "ENABLED")
+          .containsEntry("GroupName", Map.of("Ref", logicalIdStartingWith("AWS::Logs::LogGroup", "BuildLogs")));
+    }
+    template.hasResourceProperties("AWS::Logs::LogGroup", Map.of(
+        "KmsKeyId", Map.of("Fn::GetAtt", List.of(logicalIdStartingWith("AWS::KMS::Key", "BuildLogsKey"), "Arn")),
+        "RetentionInDays", 365));
+  }
+
+  @Test
+  void theArtifactBucketIsVersionedAccessLoggedAndExpires() {
+    template.hasResourceProperties("AWS::S3::Bucket", Match.objectLike(Map.of(
+        "BucketEncryption", Match.objectLike(Map.of("ServerSideEncryptionConfiguration", List.of(Match.objectLike(Map.of(
+            "ServerSideEncryptionByDefault", Match.objectLike(Map.of("SSEAlgorithm", "aws:kms"))))))),
+        "VersioningConfiguration", Map.of("Status", "Enabled"),
+        "LoggingConfiguration", Map.of(
+            "DestinationBucketName", Map.of("Ref", logicalIdStartingWith("AWS::S3::Bucket", "ArtifactsAccessLogs")),
+            "LogFilePrefix", "artifacts/"),
+        "LifecycleConfiguration", Map.of("Rules", List.of(Match.objectLike(Map.of(
+            "Status", "Enabled", "ExpirationInDays", 30)))))));
+    template.allResourcesProperties("AWS::S3::Bucket", Match.objectLike(Map.of("NotificationConfiguration",
+        Map.of("EventBridgeConfiguration", Map.of("EventBridgeEnabled", true)))));
+  }
+
+  private static String logicalIdStartingWith(String type, String prefix) {
+    return template.findResources(type).keySet().stream()
+        .filter(id -> id.startsWith(prefix))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + type + " named " + prefix + "*"));
+  }
+
   @SuppressWarnings("unchecked")
   private static List<Map<String, Object>> actions(String stage) {
     return stages.stream()

@@ -25,6 +25,7 @@ public abstract class PlatformStack extends Stack {
         .terminationProtection(config.terminationProtection())
         .build());
     this.config = config;
+    software.amazon.awscdk.Aspects.of(this).add(new io.gitops.stacks.storage.BucketEvents());
   }
 
   public EnvironmentConfig config() {

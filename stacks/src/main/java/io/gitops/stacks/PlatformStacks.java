@@ -50,7 +50,9 @@ public final class PlatformStacks {
         StorageStack::releaseParameterName,
         storage.documentsBucket(), security.applicationSecret(),
         database.cluster(), database.databaseSecurityGroup(), database.credentials(),
-        database.searchDomain(), database.searchSecurityGroup(), database::grantSearchAccess));
+        database.searchDomain(), database.searchSecurityGroup(), database::grantSearchAccess,
+        database.searchAccessRole().getRoleArn(), network.endpointSecurityGroup(),
+        storage.s3PrefixList().prefixListId()));
     // The release parameters are read by name (a CloudFormation parameter), which creates no
     // reference: the order has to be stated.
     compute.addStackDependency(storage);
@@ -73,7 +75,9 @@ public final class PlatformStacks {
     });
     deployment = new DeploymentStack(scope, "Deployment", config, new DeploymentStackProps(
         lambdaJar, compute.cluster(), deployed, compute.executionRole(),
-        monitoring.alarmTopic(), monitoring.key(), network.alb().getLoadBalancerDnsName(),
+        monitoring.alarmTopic(), monitoring.key(),
+        // Over HTTPS the guard's probe must use the certificate's name (DNS points it at the ALB).
+        config.certificateArn().isPresent() ? config.domainName() : network.alb().getLoadBalancerDnsName(),
         config.certificateArn().isPresent() ? "https" : "http"));
   }
 

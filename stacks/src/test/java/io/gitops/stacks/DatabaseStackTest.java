@@ -1,5 +1,7 @@
 package io.gitops.stacks;
 
+import io.gitops.stacks.database.DatabaseStack;
+
 import static io.gitops.stacks.TestEnvironments.properties;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -103,8 +105,9 @@ class DatabaseStackTest {
   @Test
   void searchIsSizedPerEnvironment() {
     prod.hasResourceProperties("AWS::OpenSearchService::Domain", Map.of(
-        "ClusterConfig", Match.objectLike(Map.of("InstanceType", "r6g.large.search", "InstanceCount", 2,
-            "DedicatedMasterEnabled", true, "DedicatedMasterCount", 3, "ZoneAwarenessEnabled", true)),
+        "ClusterConfig", Match.objectLike(Map.of("InstanceType", "r6g.large.search", "InstanceCount", 4,
+            "DedicatedMasterEnabled", true, "DedicatedMasterCount", 3, "ZoneAwarenessEnabled", true,
+            "ZoneAwarenessConfig", Map.of("AvailabilityZoneCount", 2))),
         "EBSOptions", Map.of("EBSEnabled", true, "VolumeSize", 100, "VolumeType", "gp3")));
     dev.hasResourceProperties("AWS::OpenSearchService::Domain", Map.of(
         "ClusterConfig", Match.objectLike(Map.of("InstanceType", "t3.small.search", "InstanceCount", 2,
@@ -120,7 +123,30 @@ class DatabaseStackTest {
     assertThat(subnets.asArray()).hasSize(2).allMatch(s -> String.valueOf(s).contains("isolatedSubnet"));
     Capture logs = new Capture();
     prod.hasResourceProperties("AWS::OpenSearchService::Domain", Map.of("LogPublishingOptions", logs));
-    assertThat(logs.asObject()).containsOnlyKeys("ES_APPLICATION_LOGS", "SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS");
+    assertThat(logs.asObject()).containsOnlyKeys("ES_APPLICATION_LOGS", "SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "AUDIT_LOGS");
+  }
+
+  @Test
+  void searchUsesFineGrainedAccessControlWithAnIamMasterRoleNeverAPassword() {
+    Capture master = new Capture();
+    prod.hasResourceProperties("AWS::OpenSearchService::Domain", Map.of("AdvancedSecurityOptions", Map.of(
+        "Enabled", true, "InternalUserDatabaseEnabled", false,
+        "MasterUserOptions", Map.of("MasterUserARN", master))));
+    assertThat(master.asObject()).containsOnlyKeys("Fn::GetAtt");
+    assertThat(master.asObject().get("Fn::GetAtt").toString()).contains("SearchAccessRole");
+    // Only this account's roles tagged for this environment's search access may assume it.
+    prod.hasResourceProperties("AWS::IAM::Role", Match.objectLike(Map.of("AssumeRolePolicyDocument", Map.of(
+        "Version", "2012-10-17",
+        "Statement", List.of(Match.objectLike(Map.of(
+            "Action", "sts:AssumeRole",
+            "Condition", Map.of("StringEquals", Map.of("aws:PrincipalTag/" + DatabaseStack.SEARCH_ACCESS_TAG, "prod")))))))));
+  }
+
+  @Test
+  void prodHasEnhancedMonitoringAndDeletionProtection() {
+    prod.hasResourceProperties("AWS::RDS::DBCluster", Match.objectLike(Map.of("DeletionProtection", true)));
+    prod.allResourcesProperties("AWS::RDS::DBInstance", Match.objectLike(Map.of("MonitoringInterval", 60)));
+    dev.hasResourceProperties("AWS::RDS::DBInstance", Match.objectLike(Map.of("MonitoringInterval", Match.absent())));
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.gitops.stacks;
 import static io.gitops.stacks.TestEnvironments.properties;
 import static io.gitops.stacks.TestEnvironments.resources;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,12 +39,34 @@ class NetworkStackTest {
   }
 
   @Test
-  void interfaceEndpointsAreExactlyTheConfiguredServices() {
-    assertThat(interfaceEndpoints(devNetwork)).containsExactlyInAnyOrder(
-        "com.amazonaws.us-east-1.ecr.api", "com.amazonaws.us-east-1.ecr.dkr", "com.amazonaws.us-east-1.logs");
-    assertThat(interfaceEndpoints(prodNetwork)).containsExactlyInAnyOrder(
-        "com.amazonaws.us-east-1.ecr.api", "com.amazonaws.us-east-1.ecr.dkr", "com.amazonaws.us-east-1.logs",
-        "com.amazonaws.us-east-1.ssm", "com.amazonaws.us-east-1.secretsmanager", "com.amazonaws.us-east-1.sts");
+  void interfaceEndpointsAreEveryAwsApiTheTasksCall() {
+    // Task egress names these endpoints instead of 0.0.0.0/0, so every API a task calls needs one.
+    List<String> all = List.of("com.amazonaws.us-east-1.ecr.api", "com.amazonaws.us-east-1.ecr.dkr",
+        "com.amazonaws.us-east-1.logs", "com.amazonaws.us-east-1.ssm", "com.amazonaws.us-east-1.secretsmanager",
+        "com.amazonaws.us-east-1.sts", "com.amazonaws.us-east-1.bedrock-runtime");
+    assertThat(interfaceEndpoints(prodNetwork)).containsExactlyInAnyOrderElementsOf(all);
+    // Dev adds SSM messages for ECS Exec sessions.
+    assertThat(interfaceEndpoints(devNetwork)).containsAll(all).contains("com.amazonaws.us-east-1.ssmmessages")
+        .hasSize(all.size() + 1);
+  }
+
+  @Test
+  void prodRedirectsHttpToHttpsBehindTheManagedCommonRuleSet() {
+    prodNetwork.hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", Map.of(
+        "Protocol", "HTTP", "Port", 80,
+        "DefaultActions", List.of(Match.objectLike(Map.of("Type", "redirect",
+            "RedirectConfig", Match.objectLike(Map.of("Protocol", "HTTPS", "Port", "443", "StatusCode", "HTTP_301"))))),
+        "LoadBalancerArn", Match.anyValue()));
+    prodNetwork.hasResourceProperties("AWS::WAFv2::WebACL", Match.objectLike(Map.of(
+        "Scope", "REGIONAL",
+        "DefaultAction", Map.of("Allow", Map.of()),
+        "Rules", List.of(Match.objectLike(Map.of(
+            "Statement", Map.of("ManagedRuleGroupStatement", Map.of("VendorName", "AWS", "Name", "AWSManagedRulesCommonRuleSet")),
+            "OverrideAction", Map.of("None", Map.of())))))));
+    prodNetwork.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
+    devNetwork.resourceCountIs("AWS::WAFv2::WebACL", 0);
+    // No subnet hands out public IPs on launch.
+    prodNetwork.allResourcesProperties("AWS::EC2::Subnet", Match.objectLike(Map.of("MapPublicIpOnLaunch", false)));
   }
 
   @Test
@@ -88,14 +111,15 @@ class NetworkStackTest {
   }
 
   @Test
-  void withoutACertificateTheAlbServesHttpOnlyAndSynthWarns() {
+  void withoutACertificateANonProdAlbServesHttpOnlyAndProdDoesNotSynthesize() {
     devNetwork.resourceCountIs("AWS::ElasticLoadBalancingV2::Listener", 1);
     devNetwork.hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", Map.of(
         "Protocol", "HTTP", "Port", 80));
-    // Read the warning from the construct metadata: Annotations.fromStack would synthesize the app
-    // a second time, which ECS's capacity-provider aspect does not survive.
-    assertThat(warnings(dev.network())).anyMatch(w -> w.matches("(?s).*no certificate ARN.*plain HTTP.*"));
-    assertThat(warnings(prod.network())).noneMatch(w -> w.contains("no certificate ARN"));
+    // The warning is printed once by the app (GitOpsApp.httpOnlyWarnings, CertificateSettingsTest).
+    assertThatThrownBy(() -> io.gitops.stacks.config.Environments.prod(
+            new io.gitops.stacks.config.DeployTarget("333333333333", "us-east-1"), java.util.Optional.empty()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("a production environment needs an ACM certificate for prod.gitops.example.com");
   }
 
   @Test
@@ -123,9 +147,12 @@ class NetworkStackTest {
             "Action", "s3:PutObject")))))));
   }
 
-  /** Across every stack of two environments: 0.0.0.0/0 (or ::/0) reaches only the ALB group, on 80/443. */
+  /**
+   * Across every stack of two environments: 0.0.0.0/0 (or ::/0) reaches only the ALB group, on 80,
+   * and on 443 only where a 443 listener exists (prod has a certificate, dev does not).
+   */
   @Test
-  void onlyTheAlbSecurityGroupIsOpenToTheInternetAndOnlyOn80And443() {
+  void onlyTheAlbSecurityGroupIsOpenToTheInternetAndOnlyOnItsListenerPorts() {
     List<String> open = new ArrayList<>();
     for (PlatformStacks env : List.of(dev, prod)) {
       for (Stack stack : TestEnvironments.stacks(env)) {
@@ -148,7 +175,9 @@ class NetworkStackTest {
     }
     assertThat(open).allMatch(rule -> rule.contains("/AlbSecurityGroup"))
         .allMatch(rule -> rule.endsWith(":80-80") || rule.endsWith(":443-443"))
-        .hasSize(4);
+        .hasSize(3);
+    assertThat(open).filteredOn(rule -> rule.endsWith(":443-443")).hasSize(1)
+        .allMatch(rule -> rule.startsWith(prod.network().getStackName()));
   }
 
   @SuppressWarnings("unchecked")
@@ -181,13 +210,5 @@ class NetworkStackTest {
       attributes.put((String) attribute.get("Key"), String.valueOf(attribute.get("Value")));
     }
     return attributes;
-  }
-
-  private static java.util.List<String> warnings(software.constructs.IConstruct scope) {
-    return scope.getNode().findAll().stream()
-        .flatMap(c -> c.getNode().getMetadata().stream())
-        .filter(m -> m.getType().equals("aws:cdk:warning"))
-        .map(m -> String.valueOf(m.getData()))
-        .toList();
   }
 }

@@ -23,6 +23,8 @@ import software.amazon.awscdk.services.lambda.Function;
 import software.amazon.awscdk.services.lambda.Runtime;
 import software.amazon.awscdk.services.lambda.SnapStartConf;
 import software.amazon.awscdk.services.lambda.destinations.SqsDestination;
+import software.amazon.awscdk.services.kms.IKey;
+import software.amazon.awscdk.services.logs.CfnLogGroup;
 import software.amazon.awscdk.services.logs.LogGroup;
 import software.amazon.awscdk.services.logs.RetentionDays;
 import software.amazon.awscdk.services.sns.ITopic;
@@ -68,6 +70,7 @@ public final class DeployerFunction extends Construct {
   private final Function function;
   private final Alias alias;
   private final Queue onFailureQueue;
+  private final LogGroup logGroup;
   private final Alarm onFailureAlarm;
 
   public DeployerFunction(Construct scope, String id, Props props) {
@@ -77,8 +80,9 @@ public final class DeployerFunction extends Construct {
           + ": build it first (bin/gitops synth does, or `mvn -pl lambdas package`)");
     }
 
-    LogGroup logGroup = LogGroup.Builder.create(this, "Logs")
-        .retention(RetentionDays.ONE_MONTH)
+    // A year: these logs are the audit record of every automated rollout and rollback (CT.CLOUDWATCH.PR.2).
+    logGroup = LogGroup.Builder.create(this, "Logs")
+        .retention(RetentionDays.ONE_YEAR)
         .removalPolicy(props.removal())
         .build();
 
@@ -161,6 +165,14 @@ public final class DeployerFunction extends Construct {
   /** What EventBridge invokes: the published, SnapStart-enabled version. */
   public Alias alias() {
     return alias;
+  }
+
+  /**
+   * Encrypts the function's log group with {@code key}, whose policy must admit CloudWatch Logs
+   * (see {@code KeyPolicies.allowCloudWatchLogs}) (CT.CLOUDWATCH.PR.3).
+   */
+  public void encryptLogs(IKey key) {
+    ((CfnLogGroup) logGroup.getNode().getDefaultChild()).setKmsKeyId(key.getKeyArn());
   }
 
   public Queue onFailureQueue() {

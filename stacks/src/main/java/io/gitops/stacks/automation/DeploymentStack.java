@@ -75,6 +75,7 @@ public class DeploymentStack extends PlatformStack {
           props.lambdaJar(), IMAGE_DEPLOYER_HANDLER,
           "Image deployer (" + config.name() + "): ECR push -> task definition revision -> rolling update",
           common, props.alarmTopic(), removal));
+      deployer.encryptLogs(props.alarmTopicKey());
       grantImageDeployer(deployer, props);
       Rule rule = Rule.Builder.create(this, "ImagePushRule")
           .description("Successful image pushes to this environment's repositories")
@@ -112,6 +113,7 @@ public class DeploymentStack extends PlatformStack {
         props.lambdaJar(), GUARD_HANDLER,
         "Deployment guard (" + config.name() + "): ECS task/deployment events -> health checks -> rollback",
         guardEnv, props.alarmTopic(), removal));
+    guard.encryptLogs(props.alarmTopicKey());
     grantGuard(guard, props);
 
     taskRule = Rule.Builder.create(this, "TaskStateRule")

@@ -7,6 +7,7 @@ import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.config.EnvironmentRef;
 import io.gitops.stacks.config.ImagePulls;
 import io.gitops.stacks.config.ServiceConfig;
+import io.gitops.stacks.security.KeyPolicies;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,6 +85,7 @@ public class ComputeStack extends PlatformStack {
         .enableKeyRotation(true)
         .removalPolicy(removal)
         .build();
+    KeyPolicies.restrictGrants(key);
     // CloudWatch Logs encrypts the log groups of this account and region with the key. In a key
     // policy, the resource "*" means this key.
     key.addToResourcePolicy(PolicyStatement.Builder.create()
@@ -164,6 +166,8 @@ public class ComputeStack extends PlatformStack {
           settings(config, service, props)));
       microservice.service().getNode().addDependency(capacityProviders);
       services.put(service.name(), microservice);
+      TaskEgress.restrict(microservice, microservice.securityGroup(), props.endpointSecurityGroup(),
+          props.s3PrefixListId());
       grantAccess(config, microservice, props);
     }
 
@@ -241,6 +245,8 @@ public class ComputeStack extends PlatformStack {
     settings.put("environment", config.name());
     settings.put("service", service.name());
     settings.put("port", service.port());
+    // The root filesystem is read-only; these are the only directories the service may write.
+    settings.put("writablePaths", service.writablePaths());
     if (service.publicFacing()) {
       Map<String, String> upstreams = new TreeMap<>();
       for (ServiceConfig other : config.services()) {
@@ -258,6 +264,7 @@ public class ComputeStack extends PlatformStack {
     }
     if (service.needs(Access.SEARCH)) {
       settings.put("searchEndpoint", "https://" + props.searchDomain().getDomainEndpoint());
+      settings.put("searchRoleArn", props.searchRoleArn());
     }
     if (service.needs(Access.DOCUMENTS)) {
       settings.put("documentsBucket", props.documentsBucket().getBucketName());

@@ -36,6 +36,10 @@ import software.amazon.awscdk.services.secretsmanager.ISecret;
  * @param searchAccess           grants a task role the domain's HTTP API (the database stack's
  *                               {@code grantSearchAccess}: identity policy plus the principal tag its
  *                               resource policy requires)
+ * @param endpointSecurityGroup  the interface endpoints' security group; tasks reach AWS APIs only there
+ * @param s3PrefixListId         the region's S3 prefix list id (a deploy-time value), for egress to S3
+ * @param searchRoleArn          the domain's fine-grained access control master role, which the
+ *                               services granted search access assume to sign their requests
  */
 public record ComputeStackProps(
     IVpc vpc,
@@ -51,7 +55,10 @@ public record ComputeStackProps(
     ISecret databaseCredentials,
     IDomain searchDomain,
     ISecurityGroup searchSecurityGroup,
-    Consumer<IRole> searchAccess) {
+    Consumer<IRole> searchAccess,
+    String searchRoleArn,
+    ISecurityGroup endpointSecurityGroup,
+    String s3PrefixListId) {
 
   public ComputeStackProps {
     Objects.requireNonNull(vpc, "vpc");
@@ -68,5 +75,8 @@ public record ComputeStackProps(
     Objects.requireNonNull(searchDomain, "searchDomain");
     Objects.requireNonNull(searchSecurityGroup, "searchSecurityGroup");
     Objects.requireNonNull(searchAccess, "searchAccess");
+    Objects.requireNonNull(searchRoleArn, "searchRoleArn");
+    Objects.requireNonNull(endpointSecurityGroup, "endpointSecurityGroup");
+    Objects.requireNonNull(s3PrefixListId, "s3PrefixListId");
   }
 }

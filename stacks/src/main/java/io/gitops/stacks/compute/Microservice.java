@@ -81,6 +81,11 @@ public final class Microservice extends Construct {
   public static final Duration HEALTH_CHECK_START_PERIOD = Duration.seconds(30);
   public static final Duration HEALTH_CHECK_GRACE = HEALTH_CHECK_START_PERIOD;
   public static final Duration DNS_TTL = Duration.seconds(10);
+  /**
+   * The user every container runs as: a fixed unprivileged UID and GID, never root (AWS Control
+   * Tower CT.ECS.PR.3). It overrides the image's USER; images must run as any non-root UID.
+   */
+  public static final String CONTAINER_USER = "1000:1000";
 
   /**
    * What the construct needs from its stack.
@@ -171,7 +176,11 @@ public final class Microservice extends Construct {
         .image(ContainerImage.fromRegistry(props.image()))
         .essential(true)
         .portMappings(List.of(PortMapping.builder().containerPort(service.port()).build()))
-        .readonlyRootFilesystem(service.readOnlyRootFs())
+        .user(CONTAINER_USER)
+        .readonlyRootFilesystem(true)
+        // The container's hard memory limit is the task's memory: one container per task, and a
+        // container-level limit is what ECS enforces per container (CT.ECS.PR.7).
+        .memoryLimitMiB(service.sizing().memoryMiB())
         .logging(LogDrivers.awsLogs(AwsLogDriverProps.builder()
             .logGroup(logGroup)
             .streamPrefix(service.name())
@@ -195,12 +204,7 @@ public final class Microservice extends Construct {
     Nag.acknowledge(taskDefinition, "AwsSolutions-ECS2",
         "The only plain environment variable is PORT, a non-secret port number the image binds to; "
             + "secrets are injected through ecs.Secret (Secrets Manager / SSM) and settings through SSM");
-    if (service.readOnlyRootFs()) {
-      // A read-only root still needs a scratch directory; it lives in task storage, not the image.
-      taskDefinition.addVolume(Volume.builder().name("tmp").build());
-      container.addMountPoints(MountPoint.builder()
-          .sourceVolume("tmp").containerPath("/tmp").readOnly(false).build());
-    }
+    addWritableVolumes(service);
 
     keepReplacedRevisions(taskDefinition);
     commandWhileRunningThePlaceholder(props.image());
@@ -210,9 +214,7 @@ public final class Microservice extends Construct {
         .description(service.name() + " tasks (" + env.name() + ")")
         .allowAllOutbound(false)
         .build();
-    // AWS APIs (ECR, Logs, SSM, Secrets Manager, Bedrock) through the VPC endpoints or the NAT
-    // gateway. This is egress only; nothing in this stack admits traffic from 0.0.0.0/0.
-    securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), "HTTPS to AWS APIs");
+    // Egress: the endpoints and S3 (TaskEgress, added by the stack) and the named peers; no 0.0.0.0/0.
 
     CapacitySplit split = env.capacity();
     FargateService.Builder builder = FargateService.Builder.create(this, "Service")
@@ -283,6 +285,19 @@ public final class Microservice extends Construct {
         Placeholders.command(service.healthPath()), Aws.NO_VALUE));
     cfn.addPropertyOverride("ContainerDefinitions.0.DockerLabels", Fn.conditionIf(runsPlaceholder.getLogicalId(),
         Map.of(Placeholders.COMMAND_LABEL, "true"), Aws.NO_VALUE));
+  }
+
+  /**
+   * The root filesystem is read-only; each writable path is an empty volume in the task's ephemeral
+   * storage (a Fargate bind mount with no host path), discarded with the task.
+   */
+  private void addWritableVolumes(ServiceConfig service) {
+    for (String path : service.writablePaths()) {
+      // "/var/cache/agentcore" → "var-cache-agentcore" (volume names allow letters, digits, - and _).
+      String name = path.substring(1).replaceAll("[^A-Za-z0-9_]", "-");
+      taskDefinition.addVolume(Volume.builder().name(name).build());
+      container.addMountPoints(MountPoint.builder().sourceVolume(name).containerPath(path).readOnly(false).build());
+    }
   }
 
   /**

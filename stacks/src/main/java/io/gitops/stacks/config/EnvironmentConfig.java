@@ -16,7 +16,9 @@ import java.util.TreeMap;
  * @param vpcCidr            VPC address range
  * @param natGateways        NAT gateways (1 in dev, one per AZ in prod)
  * @param interfaceEndpoints interface VPC endpoint service names (e.g. "ecr.api"); each costs money per AZ
- * @param certificateArn     ACM certificate for the ALB's HTTPS listener; empty means HTTP only
+ * @param certificateArn     ACM certificate for the ALB's HTTPS listener; empty means HTTP only,
+ *                           which a production environment refuses
+ * @param domainName         the name clients (and the smoke test) use for the ALB; the certificate's name
  * @param autoDeployImages   deploy ECR pushes directly (dev); otherwise images arrive by promotion
  * @param ecsExec            allow ECS Exec into tasks (dev only)
  * @param capacity           Fargate / Fargate Spot split
@@ -38,6 +40,7 @@ public record EnvironmentConfig(
     int natGateways,
     List<String> interfaceEndpoints,
     Optional<String> certificateArn,
+    String domainName,
     boolean autoDeployImages,
     boolean ecsExec,
     CapacitySplit capacity,
@@ -51,6 +54,13 @@ public record EnvironmentConfig(
     Promotion promotion) {
 
   public static final String PROJECT = "gitops-delivery";
+  private static final java.util.regex.Pattern DOMAIN_NAME =
+      java.util.regex.Pattern.compile("(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}");
+
+  /** The placeholder domain of an environment until context names a real one. */
+  public static String placeholderDomainName(String environment) {
+    return environment + ".gitops.example.com";
+  }
 
   public EnvironmentConfig {
     Objects.requireNonNull(name, "name");
@@ -60,6 +70,14 @@ public record EnvironmentConfig(
     services = List.copyOf(services);
     bedrockModelIds = List.copyOf(bedrockModelIds);
     Objects.requireNonNull(certificateArn, "certificateArn");
+    if (domainName == null || !DOMAIN_NAME.matcher(domainName).matches()) {
+      throw new IllegalArgumentException(name + ": domain name '" + domainName + "' is not a DNS name");
+    }
+    // Production never serves plain HTTP: without a certificate, synth stops here.
+    if ("prod".equals(name) && certificateArn.isEmpty()) {
+      throw new IllegalArgumentException(name + ": a production environment needs an ACM certificate for "
+          + domainName + " (context gitops:" + name + "CertificateArn); it never serves plain HTTP");
+    }
     Objects.requireNonNull(promotion, "promotion");
     if (promotion.from().filter(name::equals).isPresent() || promotion.to().filter(name::equals).isPresent()) {
       throw new IllegalArgumentException(name + ": an environment cannot promote to or from itself");
@@ -111,15 +129,22 @@ public record EnvironmentConfig(
   /** The same environment, promoted by the pipeline in {@code account} (the toolchain account). */
   public EnvironmentConfig withToolchainAccount(String account) {
     return new EnvironmentConfig(name, target, availabilityZones, vpcCidr, natGateways, interfaceEndpoints,
-        certificateArn, autoDeployImages, ecsExec, capacity, services, database, bedrockModelIds, owner,
+        certificateArn, domainName, autoDeployImages, ecsExec, capacity, services, database, bedrockModelIds, owner,
         costCenter, retainData, terminationProtection, promotion.withToolchainAccount(account));
   }
 
   /** The same environment with another promotion (cross-account image pulls are set on it). */
   public EnvironmentConfig withPromotion(Promotion newPromotion) {
     return new EnvironmentConfig(name, target, availabilityZones, vpcCidr, natGateways, interfaceEndpoints,
-        certificateArn, autoDeployImages, ecsExec, capacity, services, database, bedrockModelIds, owner,
+        certificateArn, domainName, autoDeployImages, ecsExec, capacity, services, database, bedrockModelIds, owner,
         costCenter, retainData, terminationProtection, newPromotion);
+  }
+
+  /** The same environment, served under {@code name} (context gitops:ENVDomainName). */
+  public EnvironmentConfig withDomainName(String newDomainName) {
+    return new EnvironmentConfig(name, target, availabilityZones, vpcCidr, natGateways, interfaceEndpoints,
+        certificateArn, newDomainName, autoDeployImages, ecsExec, capacity, services, database, bedrockModelIds,
+        owner, costCenter, retainData, terminationProtection, promotion);
   }
 
   public boolean isProduction() {

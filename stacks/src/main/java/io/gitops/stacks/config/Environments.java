@@ -12,11 +12,15 @@ import java.util.Set;
  */
 public final class Environments {
 
+  // Every AWS API the tasks call has an interface endpoint, so task egress names the endpoints and
+  // S3's prefix list instead of 0.0.0.0/0 (TaskEgress): image pulls (ecr.api, ecr.dkr), logs,
+  // injected settings and secrets (ssm, secretsmanager), the search role (sts), AgentCore's models
+  // (bedrock-runtime).
   private static final List<String> ALL_ENDPOINTS =
-      List.of("ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "sts");
-  // dev keeps only what the tasks cannot start without, to stay under its $500/month budget;
-  // ssm and secretsmanager are reached through the NAT gateway there.
-  private static final List<String> DEV_ENDPOINTS = List.of("ecr.api", "ecr.dkr", "logs");
+      List.of("ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "sts", "bedrock-runtime");
+  // dev also runs ECS Exec, whose sessions use SSM messages.
+  private static final List<String> DEV_ENDPOINTS = java.util.stream.Stream.concat(
+      ALL_ENDPOINTS.stream(), java.util.stream.Stream.of("ssmmessages")).toList();
   private static final List<String> BEDROCK_MODELS = List.of(
       "anthropic.claude-3-5-sonnet-20240620-v1:0", "amazon.titan-embed-text-v2:0");
 
@@ -68,7 +72,7 @@ public final class Environments {
 
   public static EnvironmentConfig dev(DeployTarget target, Optional<String> certificateArn) {
     return new EnvironmentConfig("dev", target, azs(target), "10.10.0.0/16", 1, DEV_ENDPOINTS,
-        certificateArn, true, true, new CapacitySplit(1, 7, 3),
+        certificateArn, EnvironmentConfig.placeholderDomainName("dev"), true, true, new CapacitySplit(1, 7, 3),
         services(TaskSizing.of(512, 1024), TaskCounts.of(2, 2, 4)),
         new DatabaseSizing(0.5, 2, 0, 1, "t3.small.search", 2, 10, 0, null),
         BEDROCK_MODELS, "platform-team", "cc-dev-1001", false, false,
@@ -77,18 +81,22 @@ public final class Environments {
 
   public static EnvironmentConfig test(DeployTarget target, Optional<String> certificateArn) {
     return new EnvironmentConfig("test", target, azs(target), "10.20.0.0/16", 1, ALL_ENDPOINTS,
-        certificateArn, false, false, new CapacitySplit(1, 7, 3),
+        certificateArn, EnvironmentConfig.placeholderDomainName("test"), false, false, new CapacitySplit(1, 7, 3),
         services(TaskSizing.of(1024, 2048), TaskCounts.of(2, 2, 6)),
         new DatabaseSizing(0.5, 4, 0, 3, "t3.medium.search", 2, 20, 0, null),
         BEDROCK_MODELS, "platform-team", "cc-test-1002", false, false,
         new Promotion(target.account(), Optional.of("dev"), Optional.of("prod")));
   }
 
+  /**
+   * Four OpenSearch data nodes: at least three with zone awareness (AWS Control Tower
+   * CT.OPENSEARCH.PR.14), and an even count, which a two-AZ domain requires.
+   */
   public static EnvironmentConfig prod(DeployTarget target, Optional<String> certificateArn) {
     return new EnvironmentConfig("prod", target, azs(target), "10.30.0.0/16", 2, ALL_ENDPOINTS,
-        certificateArn, false, false, new CapacitySplit(2, 7, 3),
+        certificateArn, EnvironmentConfig.placeholderDomainName("prod"), false, false, new CapacitySplit(2, 7, 3),
         services(TaskSizing.of(2048, 4096), TaskCounts.of(3, 3, 10)),
-        new DatabaseSizing(1, 16, 1, 14, "r6g.large.search", 2, 100, 3, "m6g.large.search"),
+        new DatabaseSizing(1, 16, 1, 14, "r6g.large.search", 4, 100, 3, "m6g.large.search"),
         BEDROCK_MODELS, "platform-team", "cc-prod-1003", true, true,
         new Promotion(target.account(), Optional.of("test"), Optional.empty()));
   }
@@ -96,14 +104,15 @@ public final class Environments {
   /** BFF is public behind the ALB; GraphQL and AgentCore are private, found through Cloud Map. */
   private static List<ServiceConfig> services(TaskSizing sizing, TaskCounts counts) {
     return List.of(
-        new ServiceConfig("bff", 3000, "/api/health", true, true, sizing, counts,
+        new ServiceConfig("bff", 3000, "/api/health", true, List.of("/tmp"), sizing, counts,
             Set.of(Access.APPLICATION_SECRET)),
         // A query-less GET /graphql is answered 400 by many GraphQL servers; a GET carrying the
         // smallest valid query ({__typename}, the GraphQL-over-HTTP GET form) is answered 200.
-        new ServiceConfig("graphql", 8080, GRAPHQL_HEALTH_PATH, false, true, sizing, counts,
+        new ServiceConfig("graphql", 8080, GRAPHQL_HEALTH_PATH, false, List.of("/tmp"), sizing, counts,
             Set.of(Access.DATABASE, Access.SEARCH)),
-        // AgentCore writes model caches to its root filesystem at runtime.
-        new ServiceConfig("agentcore", 8080, "/health", false, false, sizing, counts,
+        // AgentCore writes model caches at runtime: to /var/cache/agentcore, a task-storage volume
+        // (the path is in its settings as writablePaths), never to its read-only root filesystem.
+        new ServiceConfig("agentcore", 8080, "/health", false, List.of("/tmp", "/var/cache/agentcore"), sizing, counts,
             Set.of(Access.DOCUMENTS, Access.BEDROCK)));
   }
 

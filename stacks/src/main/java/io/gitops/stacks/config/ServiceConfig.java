@@ -1,5 +1,6 @@
 package io.gitops.stacks.config;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -12,7 +13,8 @@ import java.util.regex.Pattern;
  * @param port            container port the service listens on
  * @param healthPath      HTTP path answering 2xx when the service is healthy
  * @param publicFacing    true only for the service behind the public ALB
- * @param readOnlyRootFs  whether the container tolerates a read-only root filesystem
+ * @param writablePaths   the only paths the container may write: each is an empty task-storage volume,
+ *                        and the root filesystem is read-only (AWS Control Tower CT.ECS.PR.6)
  * @param sizing          Fargate task CPU and memory
  * @param counts          task counts for the service and its auto scaling
  * @param access          what the service may reach beyond its own logs and settings
@@ -22,7 +24,7 @@ public record ServiceConfig(
     int port,
     String healthPath,
     boolean publicFacing,
-    boolean readOnlyRootFs,
+    List<String> writablePaths,
     TaskSizing sizing,
     TaskCounts counts,
     Set<Access> access) {
@@ -35,6 +37,13 @@ public record ServiceConfig(
     Objects.requireNonNull(sizing, "sizing");
     Objects.requireNonNull(counts, "counts");
     access = Set.copyOf(Objects.requireNonNull(access, "access"));
+    writablePaths = List.copyOf(Objects.requireNonNull(writablePaths, "writablePaths"));
+    for (String path : writablePaths) {
+      if (!path.startsWith("/") || path.equals("/") || path.contains("..")) {
+        throw new IllegalArgumentException("service " + name + ": writable path '" + path
+            + "' must be an absolute directory below /");
+      }
+    }
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
           "service name '" + name + "' must match " + NAME.pattern() + " (it becomes a DNS label)");
@@ -51,7 +60,7 @@ public record ServiceConfig(
   /** Same service, other sizing: environments share the service list and differ in size only. */
   public ServiceConfig withSizing(TaskSizing newSizing, TaskCounts newCounts) {
     return new ServiceConfig(
-        name, port, healthPath, publicFacing, readOnlyRootFs, newSizing, newCounts, access);
+        name, port, healthPath, publicFacing, writablePaths, newSizing, newCounts, access);
   }
 
   public boolean needs(Access what) {

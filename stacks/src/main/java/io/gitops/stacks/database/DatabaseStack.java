@@ -26,7 +26,10 @@ import software.amazon.awscdk.services.ec2.SecurityGroup;
 import software.amazon.awscdk.services.ec2.SubnetSelection;
 import software.amazon.awscdk.services.ec2.SubnetType;
 import software.amazon.awscdk.services.iam.IGrantable;
+import software.amazon.awscdk.services.iam.AccountPrincipal;
 import software.amazon.awscdk.services.iam.IRole;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.opensearchservice.AdvancedSecurityOptions;
 import software.amazon.awscdk.services.opensearchservice.CapacityConfig;
 import software.amazon.awscdk.services.opensearchservice.CfnDomain;
 import software.amazon.awscdk.services.opensearchservice.Domain;
@@ -60,11 +63,13 @@ public class DatabaseStack extends PlatformStack {
   public static final String SEARCH_ACCESS_TAG = "gitops:search-access";
   public static final String DATABASE_NAME = "app";
   public static final String MASTER_USERNAME = "gitops_admin";
+  public static final Duration ENHANCED_MONITORING_INTERVAL = Duration.seconds(60);
 
   private final DatabaseCluster cluster;
   private final SecurityGroup databaseSecurityGroup;
   private final Domain searchDomain;
   private final SecurityGroup searchSecurityGroup;
+  private final Role searchAccessRole;
 
   public DatabaseStack(Construct scope, String id, EnvironmentConfig config, NetworkStack network,
       SecurityStack security) {
@@ -112,7 +117,14 @@ public class DatabaseStack extends PlatformStack {
         .removalPolicy(config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT)
         .copyTagsToSnapshot(true)
         .cloudwatchLogsExports(List.of("postgresql"))
+        // Enhanced Monitoring (OS metrics every 60 s) in prod; CDK creates the monitoring role.
+        .monitoringInterval(config.isProduction() ? ENHANCED_MONITORING_INTERVAL : null)
         .build();
+    if (config.isProduction()) {
+      Nag.acknowledge(cluster, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]",
+          "The Enhanced Monitoring role uses the AWS managed policy AmazonRDSEnhancedMonitoringRole, the "
+              + "one RDS documents for it: it only writes the RDSOSMetrics log group");
+    }
     if (!config.isProduction()) {
       Nag.acknowledge(cluster, "AwsSolutions-RDS10",
         "Deletion protection is on in prod only (pinned by a test); " + config.name()
@@ -143,9 +155,10 @@ public class DatabaseStack extends PlatformStack {
     boolean multiAz = sizing.searchInstances() > 1;
     RetentionDays logRetention = config.isProduction() ? RetentionDays.ONE_YEAR : RetentionDays.ONE_MONTH;
     Map<String, LogGroup> searchLogs = new LinkedHashMap<>();
-    for (String kind : List.of("App", "SlowSearch", "SlowIndex")) {
+    for (String kind : List.of("App", "SlowSearch", "SlowIndex", "Audit")) {
       searchLogs.put(kind, LogGroup.Builder.create(this, "Search" + kind + "Logs")
           .retention(logRetention)
+          .encryptionKey(security.key())
           .removalPolicy(config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY)
           .build());
     }
@@ -163,6 +176,7 @@ public class DatabaseStack extends PlatformStack {
                 "Condition", Map.of("StringEquals", Map.of("aws:SourceAccount", getAccount())))))))
         .build();
 
+    searchAccessRole = searchAccessRole(config);
     searchDomain = Domain.Builder.create(this, "Search")
         .version(EngineVersion.OPENSEARCH_2_19)
         .vpc(network.vpc())
@@ -183,7 +197,7 @@ public class DatabaseStack extends PlatformStack {
             .build())
         .zoneAwareness(ZoneAwarenessConfig.builder()
             .enabled(multiAz)
-            .availabilityZoneCount(multiAz ? 2 : null)
+            .availabilityZoneCount(multiAz ? config.availabilityZones().size() : null)
             .build())
         .encryptionAtRest(EncryptionAtRestOptions.builder().enabled(true).kmsKey(security.key()).build())
         .nodeToNodeEncryption(true)
@@ -193,6 +207,12 @@ public class DatabaseStack extends PlatformStack {
             .appLogEnabled(true).appLogGroup(searchLogs.get("App"))
             .slowSearchLogEnabled(true).slowSearchLogGroup(searchLogs.get("SlowSearch"))
             .slowIndexLogEnabled(true).slowIndexLogGroup(searchLogs.get("SlowIndex"))
+            .auditLogEnabled(true).auditLogGroup(searchLogs.get("Audit"))
+            .build())
+        // Fine-grained access control with an IAM master user, never an internal password: the
+        // master is searchAccessRole, which the task roles granted search access assume.
+        .fineGrainedAccessControl(AdvancedSecurityOptions.builder()
+            .masterUserArn(searchAccessRole.getRoleArn())
             .build())
         .suppressLogsResourcePolicy(true)
         .enableAutoSoftwareUpdate(true)
@@ -230,6 +250,25 @@ public class DatabaseStack extends PlatformStack {
   }
 
   /**
+   * The domain's fine-grained access control master user (AWS OpenSearch Service Developer Guide,
+   * "Fine-grained access control", IAM ARN as master user). A role, not a password: its trust policy
+   * admits only this account's principals that carry the search-access tag of this environment (the
+   * task roles {@link #grantSearchAccess} tags), so no stack cycle arises and no role ARN of the
+   * compute stack is named here.
+   */
+  private Role searchAccessRole(EnvironmentConfig config) {
+    Role role = Role.Builder.create(this, "SearchAccessRole")
+        .description("OpenSearch fine-grained access control master user (" + config.name()
+            + "); assumed by the task roles granted search access")
+        .assumedBy(new AccountPrincipal(getAccount()).withConditions(Map.of("StringEquals",
+            Map.of("aws:PrincipalTag/" + SEARCH_ACCESS_TAG, config.name()))))
+        .maxSessionDuration(Duration.hours(1))
+        .build();
+    Tags.of(role).add(SEARCH_ACCESS_TAG, config.name());
+    return role;
+  }
+
+  /**
    * Lets {@code grantee} (a task role of the compute stack) call the search domain's HTTP API: an
    * identity policy on the grantee's side (so the grantee's stack depends on this one, never the
    * reverse), plus the principal tag the domain's resource policy requires. The compute stack still
@@ -237,6 +276,9 @@ public class DatabaseStack extends PlatformStack {
    */
   public void grantSearchAccess(IGrantable grantee) {
     searchDomain.grantReadWrite(grantee);
+    // Under fine-grained access control only the master user is mapped to a security role; the
+    // services sign their requests as searchAccessRole (settings: searchRoleArn).
+    searchAccessRole.grantAssumeRole(grantee.getGrantPrincipal());
     if (grantee.getGrantPrincipal() instanceof IRole role) {
       Tags.of(role).add(SEARCH_ACCESS_TAG, config().name());
     } else {
@@ -261,6 +303,11 @@ public class DatabaseStack extends PlatformStack {
   /** Generated master credentials (JSON with username, password, host, port, dbname), KMS-encrypted. */
   public ISecret credentials() {
     return cluster.getSecret();
+  }
+
+  /** The FGAC master user role that the services assume to call the domain. */
+  public Role searchAccessRole() {
+    return searchAccessRole;
   }
 
   public Domain searchDomain() {

@@ -27,6 +27,10 @@ import software.amazon.awscdk.services.elasticloadbalancingv2.HttpCodeTarget;
 import software.amazon.awscdk.services.iam.PolicyStatement;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
 import software.amazon.awscdk.services.kms.Key;
+import io.gitops.stacks.security.KeyPolicies;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
+import software.amazon.awscdk.services.s3.ObjectLockRetention;
 import software.amazon.awscdk.services.s3.BlockPublicAccess;
 import software.amazon.awscdk.services.s3.Bucket;
 import software.amazon.awscdk.services.s3.BucketEncryption;
@@ -65,10 +69,31 @@ public class MonitoringStack extends PlatformStack {
     getNode().setContext("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", true);
 
     key = Key.Builder.create(this, "Key")
-        .description("Alarm topic (" + config.name() + ")")
+        .description("Alarm topic, CloudTrail and the deployers' logs (" + config.name() + ")")
         .enableKeyRotation(true)
         .removalPolicy(removal)
         .build();
+    KeyPolicies.restrictGrants(key);
+    // The trail's log group and the deployment stack's function logs are encrypted with this key.
+    KeyPolicies.allowCloudWatchLogs(key, config.target().account(), config.target().region());
+    // CloudTrail encrypts log files with the key, for trails of this account only (AWS CloudTrail
+    // User Guide, "Configure AWS KMS key policies for CloudTrail").
+    key.addToResourcePolicy(PolicyStatement.Builder.create()
+        .sid("AllowCloudTrailEncrypt")
+        .principals(List.of(new ServicePrincipal("cloudtrail.amazonaws.com")))
+        .actions(List.of("kms:GenerateDataKey*"))
+        .resources(List.of("*"))
+        .conditions(Map.of(
+            "StringLike", Map.of("kms:EncryptionContext:aws:cloudtrail:arn",
+                "arn:" + software.amazon.awscdk.Aws.PARTITION + ":cloudtrail:*:" + config.target().account() + ":trail/*"),
+            "StringEquals", Map.of("aws:SourceAccount", config.target().account())))
+        .build());
+    key.addToResourcePolicy(PolicyStatement.Builder.create()
+        .sid("AllowCloudTrailDescribeKey")
+        .principals(List.of(new ServicePrincipal("cloudtrail.amazonaws.com")))
+        .actions(List.of("kms:DescribeKey"))
+        .resources(List.of("*"))
+        .build());
     // CloudWatch alarms publish to an encrypted topic only if CloudWatch may use its key. In a key
     // policy, the resource "*" means this key.
     key.addToResourcePolicy(PolicyStatement.Builder.create()
@@ -95,18 +120,34 @@ public class MonitoringStack extends PlatformStack {
         .removalPolicy(removal)
         .autoDeleteObjects(false)
         .build();
-    Bucket trailBucket = Bucket.Builder.create(this, "TrailBucket")
-        .encryption(BucketEncryption.S3_MANAGED)
+    Bucket.Builder trailBucketBuilder = Bucket.Builder.create(this, "TrailBucket")
+        .encryption(BucketEncryption.KMS)
+        .encryptionKey(key)
+        .bucketKeyEnabled(true)
         .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
         .enforceSsl(true)
         .versioned(true)
         .serverAccessLogsBucket(accessLogs)
         .serverAccessLogsPrefix("trail/")
         .lifecycleRules(List.of(LifecycleRule.builder().expiration(Duration.days(365)).build()))
+        .removalPolicy(removal);
+    if (config.isProduction()) {
+      // Prod's audit log files cannot be overwritten or deleted for a year, not even by an
+      // administrator without the governance bypass permission (CT.S3.PR.9).
+      trailBucketBuilder.objectLockEnabled(true)
+          .objectLockDefaultRetention(ObjectLockRetention.governance(Duration.days(365)));
+    }
+    Bucket trailBucket = trailBucketBuilder.build();
+    LogGroup trailLogs = LogGroup.Builder.create(this, "TrailLogs")
+        .encryptionKey(key)
+        .retention(RetentionDays.ONE_YEAR)
         .removalPolicy(removal)
         .build();
     trail = Trail.Builder.create(this, "Trail")
         .bucket(trailBucket)
+        .encryptionKey(key)
+        .sendToCloudWatchLogs(true)
+        .cloudWatchLogGroup(trailLogs)
         .enableFileValidation(true)
         .includeGlobalServiceEvents(true)
         .isMultiRegionTrail(true)

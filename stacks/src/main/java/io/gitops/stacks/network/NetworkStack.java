@@ -6,7 +6,6 @@ import io.gitops.stacks.nag.Nag;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import software.amazon.awscdk.Annotations;
 import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.RemovalPolicy;
@@ -39,6 +38,8 @@ import software.amazon.awscdk.services.elasticloadbalancingv2.SslPolicy;
 import software.amazon.awscdk.services.iam.PolicyStatement;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
 import software.amazon.awscdk.services.s3.BlockPublicAccess;
+import software.amazon.awscdk.services.wafv2.CfnWebACL;
+import software.amazon.awscdk.services.wafv2.CfnWebACLAssociation;
 import software.amazon.awscdk.services.s3.Bucket;
 import software.amazon.awscdk.services.s3.BucketEncryption;
 import software.amazon.awscdk.services.s3.LifecycleRule;
@@ -68,6 +69,7 @@ public class NetworkStack extends PlatformStack {
   private final ApplicationListener listener;
   private final ApplicationListener httpListener;
   private final CfnOutput albDnsNameOutput;
+  private final CfnWebACL webAcl;
 
   public NetworkStack(Construct scope, String id, EnvironmentConfig config) {
     super(scope, id, config, "VPC, subnets, endpoints and the public load balancer");
@@ -80,7 +82,10 @@ public class NetworkStack extends PlatformStack {
         // restricting it costs a custom-resource Lambda; pinned so a feature flag cannot flip it.
         .restrictDefaultSecurityGroup(false)
         .subnetConfiguration(List.of(
-            SubnetConfiguration.builder().name("public").subnetType(SubnetType.PUBLIC).cidrMask(24).build(),
+            // Nothing launched in the public subnets needs a public IP of its own (the ALB and the NAT
+            // gateways get theirs from AWS), so none is assigned on launch (CT.EC2.PR.11).
+            SubnetConfiguration.builder().name("public").subnetType(SubnetType.PUBLIC).cidrMask(24)
+                .mapPublicIpOnLaunch(false).build(),
             SubnetConfiguration.builder().name("private").subnetType(SubnetType.PRIVATE_WITH_EGRESS).cidrMask(22).build(),
             SubnetConfiguration.builder().name("isolated").subnetType(SubnetType.PRIVATE_ISOLATED).cidrMask(24).build()))
         .build();
@@ -89,6 +94,7 @@ public class NetworkStack extends PlatformStack {
     // deliver to SSE-S3 buckets (not SSE-KMS with a customer key), hence S3-managed encryption.
     logsBucket = Bucket.Builder.create(this, "NetworkLogsBucket")
         .encryption(BucketEncryption.S3_MANAGED)
+        .versioned(true)
         .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
         .enforceSsl(true)
         .minimumTlsVersion(1.2)
@@ -96,6 +102,7 @@ public class NetworkStack extends PlatformStack {
         .lifecycleRules(List.of(LifecycleRule.builder()
             .id("expire-logs")
             .expiration(Duration.days(config.isProduction() ? 365 : 90))
+            .noncurrentVersionExpiration(Duration.days(7))
             .abortIncompleteMultipartUploadAfter(Duration.days(1))
             .build()))
         .removalPolicy(config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY)
@@ -137,13 +144,18 @@ public class NetworkStack extends PlatformStack {
 
     albSecurityGroup = SecurityGroup.Builder.create(this, "AlbSecurityGroup")
         .vpc(vpc)
-        .description("Public ALB: the only resource open to the internet, on 80 and 443")
+        .description(config.certificateArn().isPresent()
+            ? "Public ALB: the only resource open to the internet, on 80 (redirect) and 443"
+            : "Public ALB: the only resource open to the internet, on 80")
         .allowAllOutbound(false)
         .build();
     albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(80), "HTTP from the internet");
-    albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(443), "HTTPS from the internet");
+    // 443 is open only where a 443 listener exists.
+    if (config.certificateArn().isPresent()) {
+      albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(443), "HTTPS from the internet");
+    }
     Nag.acknowledge(albSecurityGroup, "AwsSolutions-EC23",
-        "The public ALB must accept internet traffic; only ports 80 and 443 are open, and this is the only such group");
+        "The public ALB must accept internet traffic; only its listener ports are open, and this is the only such group");
 
     alb = ApplicationLoadBalancer.Builder.create(this, "Alb")
         .vpc(vpc)
@@ -197,15 +209,64 @@ public class NetworkStack extends PlatformStack {
           .defaultAction(notFound)
           .build());
       httpListener = listener;
-      Annotations.of(this).addWarningV2("gitops:alb-http-only", "Environment '" + config.name()
-          + "' has no certificate ARN (context gitops:" + config.name() + "CertificateArn): its ALB "
-          + "serves plain HTTP only. Set a certificate before real traffic reaches it.");
+      // EnvironmentConfig refuses a production environment without a certificate; the app's main
+      // prints one warning per HTTP-only environment (GitOpsApp.httpOnlyWarnings).
     }
+
+    webAcl = config.isProduction() ? webAcl(config) : null;
 
     albDnsNameOutput = CfnOutput.Builder.create(this, "AlbDnsName")
         .description("Public DNS name of the ALB; the pipeline's smoke test calls its health endpoint")
         .value(alb.getLoadBalancerDnsName())
         .build();
+  }
+
+  /**
+   * AWS WAF in front of the production ALB: the AWS managed common rule set (OWASP-style request
+   * inspection), blocking; metrics and sampled requests on. Non-production ALBs go without (cost).
+   */
+  private CfnWebACL webAcl(EnvironmentConfig config) {
+    CfnWebACL acl = CfnWebACL.Builder.create(this, "WebAcl")
+        .scope("REGIONAL")
+        .description("Public ALB of " + config.name() + ": AWS managed common rule set")
+        .defaultAction(CfnWebACL.DefaultActionProperty.builder()
+            .allow(CfnWebACL.AllowActionProperty.builder().build())
+            .build())
+        .visibilityConfig(visibility("gitops-" + config.name() + "-alb"))
+        .rules(List.of(CfnWebACL.RuleProperty.builder()
+            .name("AWSManagedRulesCommonRuleSet")
+            .priority(0)
+            .statement(CfnWebACL.StatementProperty.builder()
+                .managedRuleGroupStatement(CfnWebACL.ManagedRuleGroupStatementProperty.builder()
+                    .vendorName("AWS")
+                    .name("AWSManagedRulesCommonRuleSet")
+                    .build())
+                .build())
+            // A managed rule group takes its rules' own actions (block); "none" keeps them.
+            .overrideAction(CfnWebACL.OverrideActionProperty.builder()
+                .none(Map.of())
+                .build())
+            .visibilityConfig(visibility("gitops-" + config.name() + "-common"))
+            .build()))
+        .build();
+    CfnWebACLAssociation.Builder.create(this, "WebAclAssociation")
+        .resourceArn(alb.getLoadBalancerArn())
+        .webAclArn(acl.getAttrArn())
+        .build();
+    return acl;
+  }
+
+  private static CfnWebACL.VisibilityConfigProperty visibility(String metricName) {
+    return CfnWebACL.VisibilityConfigProperty.builder()
+        .cloudWatchMetricsEnabled(true)
+        .sampledRequestsEnabled(true)
+        .metricName(metricName)
+        .build();
+  }
+
+  /** The production ALB's web ACL; empty outside production. */
+  public java.util.Optional<CfnWebACL> webAcl() {
+    return java.util.Optional.ofNullable(webAcl);
   }
 
   /** Construct ID of an interface endpoint, e.g. "ecr.api" → "EcrApiEndpoint". */

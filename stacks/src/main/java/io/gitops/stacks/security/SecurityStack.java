@@ -30,6 +30,7 @@ public class SecurityStack extends PlatformStack {
   private final UserPool userPool;
   private final UserPoolClient userPoolClient;
   private final Secret applicationSecret;
+  private final GeneratedSecretRotation rotation;
 
   public SecurityStack(Construct scope, String id, EnvironmentConfig config) {
     super(scope, id, config, "KMS key, Cognito user pool and application secrets");
@@ -41,6 +42,9 @@ public class SecurityStack extends PlatformStack {
         .pendingWindow(Duration.days(config.retainData() ? 30 : 7))
         .removalPolicy(removal)
         .build();
+    KeyPolicies.restrictGrants(key);
+    // The database's search logs and the storage stack's provider logs are encrypted with this key.
+    KeyPolicies.allowCloudWatchLogs(key, config.target().account(), config.target().region());
 
     userPool = UserPool.Builder.create(this, "UserPool")
         .selfSignUpEnabled(false)
@@ -82,10 +86,12 @@ public class SecurityStack extends PlatformStack {
             .build())
         .removalPolicy(removal)
         .build();
-    Nag.acknowledge(applicationSecret, "AwsSolutions-SMG4",
-        "An application signing secret has no external system to rotate against: a rotation "
-            + "needs the services to accept old and new values during a grace period, which they do not yet. "
-            + "It is generated (never typed), KMS-encrypted, and readable only by the task execution role");
+    // Rotated every 30 days by a small function of this stack (see GeneratedSecretRotation).
+    rotation = new GeneratedSecretRotation(this, "ApplicationSecretRotation", applicationSecret, key, removal);
+  }
+
+  public GeneratedSecretRotation applicationSecretRotation() {
+    return rotation;
   }
 
   /** Customer-managed key for application data (Aurora, OpenSearch, secrets, logs); rotation on. */

@@ -58,6 +58,7 @@ public class StorageStack extends PlatformStack {
   private final Bucket accessLogsBucket;
   private final Bucket documentsBucket;
   private final Role promotionRole;
+  private final S3PrefixList s3PrefixList;
 
   public StorageStack(Construct scope, String id, EnvironmentConfig config, SecurityStack security) {
     super(scope, id, config, "ECR repositories, S3 buckets and release parameters");
@@ -138,6 +139,7 @@ public class StorageStack extends PlatformStack {
     // permissions are exactly: write its log group, and create/tag/delete these parameters.
     LogGroup providerLogs = LogGroup.Builder.create(this, "ReleaseParameterProviderLogs")
         .retention(RetentionDays.ONE_YEAR)
+        .encryptionKey(security.key())
         .removalPolicy(removal)
         .build();
     Role providerRole = Role.Builder.create(this, "ReleaseParameterProviderRole")
@@ -153,6 +155,12 @@ public class StorageStack extends PlatformStack {
       parameterArns.add(parameter.parameterArn());
     }
     promotionRole = promotionRole(config, parameterArns);
+    s3PrefixList = new S3PrefixList(this, "S3PrefixList", providerRole, providerLogs);
+  }
+
+  /** The region's S3 prefix list (the S3 gateway endpoint's destinations), for task egress rules. */
+  public S3PrefixList s3PrefixList() {
+    return s3PrefixList;
   }
 
   /**

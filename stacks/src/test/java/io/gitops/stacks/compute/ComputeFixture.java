@@ -32,7 +32,7 @@ public final class ComputeFixture {
   }
 
   public static PlatformStacks prod() {
-    return PlatformStacks.create(new App(), Environments.prod(TARGET, Optional.empty()));
+    return PlatformStacks.create(new App(), Environments.prod(TARGET, Optional.of("arn:aws:acm:us-east-1:333333333333:certificate/c0ffee00-0000-4000-8000-00000000c0de")));
   }
 
   public static PlatformStacks of(EnvironmentConfig config) {

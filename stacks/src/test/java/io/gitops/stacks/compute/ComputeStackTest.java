@@ -172,10 +172,49 @@ class ComputeStackTest {
   }
 
   @Test
-  void rootFilesystemIsReadOnlyWhereTheConfigAllowsIt() {
-    assertThat(container(devTemplate, dev, "bff")).containsEntry("ReadonlyRootFilesystem", true);
-    assertThat(container(devTemplate, dev, "graphql")).containsEntry("ReadonlyRootFilesystem", true);
-    assertThat(container(devTemplate, dev, "agentcore")).containsEntry("ReadonlyRootFilesystem", false);
+  @SuppressWarnings("unchecked")
+  void taskEgressNamesTheEndpointsAndS3AndNeverTheInternet() {
+    for (Map<String, Object> sg : prodTemplate.findResources("AWS::EC2::SecurityGroup").values()) {
+      Object egress = ((Map<String, Object>) sg.get("Properties")).get("SecurityGroupEgress");
+      if (egress instanceof List<?> rules) {
+        assertThat(rules).noneMatch(r -> "0.0.0.0/0".equals(((Map<String, Object>) r).get("CidrIp")));
+      }
+    }
+    for (String service : List.of("bff", "graphql", "agentcore")) {
+      String group = logicalId(prod.compute().services().get(service).securityGroup());
+      prodTemplate.hasResourceProperties("AWS::EC2::SecurityGroupEgress", Map.of(
+          "GroupId", Map.of("Fn::GetAtt", List.of(group, "GroupId")),
+          "IpProtocol", "tcp", "FromPort", 443, "ToPort", 443,
+          "DestinationSecurityGroupId", Match.objectLike(Map.of("Fn::ImportValue",
+              Match.stringLikeRegexp(".*EndpointSecurityGroup.*"))),
+          "Description", Match.anyValue()));
+      prodTemplate.hasResourceProperties("AWS::EC2::SecurityGroupEgress", Map.of(
+          "GroupId", Map.of("Fn::GetAtt", List.of(group, "GroupId")),
+          "IpProtocol", "tcp", "FromPort", 443, "ToPort", 443,
+          // Resolved at deploy time by the storage stack's S3PrefixList custom resource.
+          "DestinationPrefixListId", Match.objectLike(Map.of("Fn::ImportValue",
+              Match.stringLikeRegexp(".*S3PrefixList.*"))),
+          "Description", Match.anyValue()));
+    }
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void everyContainerRunsAsNonRootWithAReadOnlyRootAndItsMemoryLimit() {
+    for (String service : List.of("bff", "graphql", "agentcore")) {
+      Map<String, Object> container = container(devTemplate, dev, service);
+      assertThat(container)
+          .containsEntry("User", Microservice.CONTAINER_USER)
+          .containsEntry("ReadonlyRootFilesystem", true)
+          .containsEntry("Memory", 1024);
+      assertThat(Microservice.CONTAINER_USER).doesNotStartWith("0").doesNotStartWith("root");
+      // Each writable path is an empty task-storage volume mounted read-write.
+      List<Map<String, Object>> mounts = (List<Map<String, Object>>) container.get("MountPoints");
+      assertThat(mounts).extracting(m -> m.get("ContainerPath"))
+          .containsExactlyElementsOf(dev.config().service(service).writablePaths());
+      assertThat(mounts).allSatisfy(m -> assertThat(m).containsEntry("ReadOnly", false));
+    }
+    assertThat(dev.config().service("agentcore").writablePaths()).containsExactly("/tmp", "/var/cache/agentcore");
   }
 
   @Test
@@ -240,7 +279,9 @@ class ComputeStackTest {
             "rds-db:connect on arn:<AWS::Partition>:rds-db:us-east-1:111111111111:dbuser:"
                 + "import(Database:ExportsOutputFnGetAttAuroraDBClusterResourceId)/graphql",
             "es:ESHttpDelete,es:ESHttpGet,es:ESHttpHead,es:ESHttpPatch,es:ESHttpPost,es:ESHttpPut on "
-                + search + "," + search + "/*");
+                + search + "," + search + "/*",
+            // Under fine-grained access control the service signs as the domain's master role.
+            "sts:AssumeRole on import(Database:ExportsOutputFnGetAttSearchAccessRoleArn)");
   }
 
   @Test

@@ -54,18 +54,32 @@ class MonitoringStackTest {
 
   @Test
   void cloudTrailWritesValidatedLogsToAnEncryptedPrivateBucket() {
+    String key = logicalId(dev.monitoring().key());
     template.hasResourceProperties("AWS::CloudTrail::Trail", Match.objectLike(Map.of(
         "IsLogging", true,
         "EnableLogFileValidation", true,
         "IsMultiRegionTrail", true,
         "IncludeGlobalServiceEvents", true,
-        "S3BucketName", Map.of("Ref", Match.stringLikeRegexp("TrailBucket.*")))));
+        "S3BucketName", Map.of("Ref", Match.stringLikeRegexp("TrailBucket.*")),
+        // Encrypted with the stack's key, and delivered to an encrypted CloudWatch Logs group too.
+        "KMSKeyId", Map.of("Fn::GetAtt", List.of(key, "Arn")),
+        "CloudWatchLogsLogGroupArn", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("TrailLogs.*"), "Arn")))));
+    template.hasResourceProperties("AWS::Logs::LogGroup", Map.of(
+        "KmsKeyId", Map.of("Fn::GetAtt", List.of(key, "Arn")), "RetentionInDays", 365));
     template.allResourcesProperties("AWS::S3::Bucket", Match.objectLike(Map.of(
-        "BucketEncryption", Map.of("ServerSideEncryptionConfiguration", List.of(Map.of(
-            "ServerSideEncryptionByDefault", Map.of("SSEAlgorithm", "AES256")))),
         "PublicAccessBlockConfiguration", Map.of("BlockPublicAcls", true, "BlockPublicPolicy", true,
             "IgnorePublicAcls", true, "RestrictPublicBuckets", true),
         "VersioningConfiguration", Map.of("Status", "Enabled"))));
+    template.hasResourceProperties("AWS::S3::Bucket", Match.objectLike(Map.of(
+        "BucketEncryption", Map.of("ServerSideEncryptionConfiguration", List.of(Match.objectLike(Map.of(
+            "ServerSideEncryptionByDefault", Map.of("SSEAlgorithm", "aws:kms",
+                "KMSMasterKeyID", Map.of("Fn::GetAtt", List.of(key, "Arn"))))))),
+        "LoggingConfiguration", Match.objectLike(Map.of("LogFilePrefix", "trail/")))));
+    // Every bucket (here, and in every stack through PlatformStack's BucketEvents aspect) sends its
+    // object events to EventBridge, natively, without a notification custom resource.
+    template.allResourcesProperties("AWS::S3::Bucket", Match.objectLike(Map.of("NotificationConfiguration",
+        Map.of("EventBridgeConfiguration", Map.of("EventBridgeEnabled", true)))));
+    template.resourceCountIs("Custom::S3BucketNotifications", 0);
   }
 
   @Test
