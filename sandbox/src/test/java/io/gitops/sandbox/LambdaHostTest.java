@@ -7,6 +7,7 @@ import io.gitops.sandbox.host.FunctionSpec;
 import io.gitops.sandbox.host.HostOptions;
 import io.gitops.sandbox.host.LambdaHost;
 import io.gitops.sandbox.host.functions.Hanging;
+import io.gitops.sandbox.host.functions.Hooked;
 import io.gitops.sandbox.host.functions.Sleeping;
 import io.gitops.sandbox.host.functions.Throwing;
 import java.net.URI;
@@ -158,5 +159,36 @@ class LambdaHostTest {
     // the heap is sized from the function's memory (85% of 256 MB), not from this machine's RAM
     assertThat(seen.path("maxHeapMb").asInt()).isBetween(150, 230);
     assertThat(drain()).isEmpty();
+  }
+
+  @Test
+  void underSnapStartTheCracHooksRunAroundTheSnapshotAndOnlyAContainerCredentialsEndpointIsGiven() throws Exception {
+    // A task root as Lambda lays one out: the classes at its top, their dependencies (org.crac) in lib/.
+    Path root = dir.resolve("task");
+    Path classes = Path.of(Hooked.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    for (Class<?> c : List.of(Hooked.class, Class.forName(Hooked.class.getName() + "$1"))) {
+      Path rel = Path.of(c.getName().replace('.', '/') + ".class");
+      Files.createDirectories(root.resolve(rel).getParent());
+      Files.copy(classes.resolve(rel), root.resolve(rel));
+    }
+    Files.createDirectories(root.resolve("lib"));
+    Files.createSymbolicLink(root.resolve("lib/crac.jar"),
+        Path.of(org.crac.Core.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+    FunctionSpec spec = new FunctionSpec("test-fn", "dev-test-fn", Hooked.class.getName() + "::handleRequest", "java21",
+        256, Duration.ofSeconds(10), Map.of("ATTEMPTS_FILE", dir.resolve("attempts.txt").toString()), true,
+        Optional.of(5), "live", "1", 2, Duration.ofHours(6), Optional.empty(), root, "/aws/lambda/dev-test-fn");
+    host(spec);
+
+    LambdaHost.AsyncOutcome first = host.invokeAsync("test-fn", "{}".getBytes(StandardCharsets.UTF_8)).join();
+    host.invokeAsync("test-fn", "{}".getBytes(StandardCharsets.UTF_8)).join();
+
+    assertThat(first.succeeded()).as(first.errorMessage()).isTrue();
+    // beforeCheckpoint after init, afterRestore before the first invocation, and neither again when warm
+    assertThat(attempts()).containsExactly("init", "beforeCheckpoint", "afterRestore", "invoke", "invoke");
+    JsonNode seen = CloudAssembly.JSON.readTree(first.responsePayload());
+    assertThat(seen.path("accessKey").asBoolean()).isFalse();
+    assertThat(seen.path("containerUri").asText()).matches("http://127\\.0\\.0\\.1:\\d+/credentials");
+    assertThat(seen.path("token").asBoolean()).isTrue();
+    assertThat(seen.path("initType").asText()).isEqualTo("snap-start");
   }
 }

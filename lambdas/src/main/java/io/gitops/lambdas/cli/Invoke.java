@@ -88,7 +88,7 @@ public final class Invoke {
     System.exit(run(args, System.getenv(), System.out, System.err));
   }
 
-  static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
+  public static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
     try {
       return runOrThrow(args, environment, out, err);
     } catch (UsageException | InvalidInputException e) {
