@@ -130,8 +130,8 @@ public final class SandboxCli {
     out.println("provisioned the dev stage: " + state.provisioned().size() + " resources");
     state.fallbacks().forEach(f -> out.println("fallback: " + f));
     out.println();
-    out.println("# environment for 'bin/gitops invoke FUNCTION --event FILE' against the sandbox"
-        + " (the functions' variables from the stack, merged):");
+    out.println("# 'bin/gitops invoke FUNCTION --event FILE' now runs a function of this sandbox through the local"
+        + " Lambda host; for 'bin/gitops invoke --in-process ...' export these (the functions' variables, merged):");
     Map<String, String> merged = new java.util.LinkedHashMap<>();
     state.environments().values().forEach(merged::putAll);
     Map<String, String> env = Sandbox.functionEnv(merged, endpoint);

@@ -172,8 +172,9 @@ class LambdaHostTest {
       Files.copy(classes.resolve(rel), root.resolve(rel));
     }
     Files.createDirectories(root.resolve("lib"));
-    Files.createSymbolicLink(root.resolve("lib/crac.jar"),
-        Path.of(org.crac.Core.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+    Path crac = java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .map(Path::of).filter(p -> p.getFileName().toString().matches("crac-[0-9.]+\\.jar")).findFirst().orElseThrow();
+    Files.copy(crac, root.resolve("lib/crac.jar"));
     FunctionSpec spec = new FunctionSpec("test-fn", "dev-test-fn", Hooked.class.getName() + "::handleRequest", "java21",
         256, Duration.ofSeconds(10), Map.of("ATTEMPTS_FILE", dir.resolve("attempts.txt").toString()), true,
         Optional.of(5), "live", "1", 2, Duration.ofHours(6), Optional.empty(), root, "/aws/lambda/dev-test-fn");

@@ -348,7 +348,7 @@ public final class LambdaHost implements AutoCloseable {
     }
 
     synchronized void closeAll() {
-      for (ExecutionEnvironment e : all) e.close();
+      for (ExecutionEnvironment e : all) e.shutdown();
       all.clear();
       idle.clear();
     }
