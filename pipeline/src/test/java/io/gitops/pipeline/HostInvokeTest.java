@@ -92,7 +92,7 @@ class HostInvokeTest {
 
   @Test
   void aHandlerClassThatDoesNotExistOrAMissingVariableFailsWithOneLineNamingIt() throws Exception {
-    Path cdkOut = StageCopy.of(SynthesizedApp.get().outdir, "dev", t -> StageCopy.functions(t).forEach(f -> {
+    Path cdkOut = StageCopy.of(Files.createDirectories(dir.resolve("copy")), SynthesizedApp.get().outdir, "dev", t -> StageCopy.functions(t).forEach(f -> {
       ObjectNode props = (ObjectNode) f.path("Properties");
       String handler = props.path("Handler").asText();
       if (handler.contains("ImageDeployerHandler")) {

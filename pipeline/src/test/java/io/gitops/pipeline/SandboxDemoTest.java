@@ -33,6 +33,7 @@ import software.amazon.awscdk.services.events.CfnRule;
 class SandboxDemoTest {
   private static MotoServer moto;
   private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+  @org.junit.jupiter.api.io.TempDir Path copies;
 
   /** A fresh emulator state. */
   static java.net.URI reset() throws Exception {
@@ -77,7 +78,7 @@ class SandboxDemoTest {
   @ParameterizedTest(name = "SnapStart {0}")
   @ValueSource(booleans = {true, false})
   void bothFunctionsRollOutAndRollBackThroughTheLambdaHost(boolean snapStart) throws Exception {
-    Path cdkOut = snapStart ? SynthesizedApp.get().outdir : StageCopy.of(SynthesizedApp.get().outdir, "dev", t ->
+    Path cdkOut = snapStart ? SynthesizedApp.get().outdir : StageCopy.of(copies, SynthesizedApp.get().outdir, "dev", t ->
         StageCopy.functions(t).forEach(f -> ((ObjectNode) f.path("Properties")).remove("SnapStart")));
     List<String> checks = new ArrayList<>();
     Demo.Result r = demo(cdkOut, sandbox -> {

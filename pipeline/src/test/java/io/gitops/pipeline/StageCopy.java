@@ -14,18 +14,17 @@ import java.util.stream.Stream;
 
 /**
  * A copy of one stage's cloud assembly with its templates changed, for tests that need a template the app
- * would not synthesize (a renamed handler, a missing variable, SnapStart off). The assets stay where they
- * are: the copy links them.
+ * would not synthesize (a renamed handler, a missing variable, SnapStart off). File assets (the functions'
+ * jar) are copied beside it, where the templates' metadata expects them.
  */
 final class StageCopy {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private StageCopy() {}
 
-  /** Returns a cdk.out-like directory holding the changed copy of {@code assembly-*-stage}. */
-  static Path of(Path outdir, String stage, Consumer<ObjectNode> mutateTemplate) {
+  /** Writes under {@code root} a cdk.out-like directory holding the changed copy of {@code assembly-*-stage}. */
+  static Path of(Path root, Path outdir, String stage, Consumer<ObjectNode> mutateTemplate) {
     try {
-      Path root = Files.createTempDirectory("gitops-stage-copy");
       Path source;
       try (Stream<Path> s = Files.list(outdir)) {
         source = s.filter(p -> p.getFileName().toString().startsWith("assembly-")
@@ -33,7 +32,7 @@ final class StageCopy {
       }
       try (Stream<Path> s = Files.list(outdir)) {
         for (Path p : s.filter(p -> p.getFileName().toString().startsWith("asset.")).toList()) {
-          Files.createSymbolicLink(root.resolve(p.getFileName()), p.toAbsolutePath());
+          if (!Files.isDirectory(p)) Files.copy(p, root.resolve(p.getFileName())); // the jar asset the functions run
         }
       }
       Path target = Files.createDirectories(root.resolve(source.getFileName()));

@@ -7,9 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * How the host runs functions on this machine.
@@ -39,8 +37,6 @@ public record HostOptions(
   static final Duration ON_DEMAND_INIT = Duration.ofSeconds(30);
   static final Duration SNAPSTART_INIT = Duration.ofSeconds(60);
 
-  private static final Map<Path, Path> TASK_ROOTS = new ConcurrentHashMap<>();
-
   public HostOptions {
     runtimeClasspath = List.copyOf(runtimeClasspath);
     extraJvmOptions = List.copyOf(extraJvmOptions);
@@ -50,7 +46,6 @@ public record HostOptions(
   public static HostOptions defaults(Optional<URI> endpoint, Path functionLog) {
     try {
       Path work = Files.createTempDirectory("gitops-host");
-      work.toFile().deleteOnExit();
       return new HostOptions("us-east-1", endpoint, 1.0, runtimeClientClasspath(), functionLog, 85, List.of(), work);
     } catch (IOException e) {
       throw new HostException("cannot create the host's work directory: " + e.getMessage());
@@ -83,17 +78,29 @@ public record HostOptions(
    */
   Path taskRoot(FunctionSpec spec) {
     if (Files.isDirectory(spec.code())) return spec.code().toAbsolutePath();
-    return TASK_ROOTS.computeIfAbsent(spec.code().toAbsolutePath(), jar -> {
+    Path jar = spec.code().toAbsolutePath();
+    Path root = workDir.resolve("task-" + Integer.toHexString(jar.toString().hashCode()));
+    synchronized (HostOptions.class) {
       try {
-        Path root = Files.createTempDirectory(workDir, "task-");
-        Path lib = Files.createDirectories(root.resolve("lib"));
-        Path link = lib.resolve(jar.getFileName().toString().endsWith(".jar") ? jar.getFileName().toString() : "code.jar");
-        Files.createSymbolicLink(link, jar);
+        if (!Files.isDirectory(root)) {
+          Path lib = Files.createDirectories(root.resolve("lib"));
+          String file = jar.getFileName().toString();
+          Files.createSymbolicLink(lib.resolve(file.endsWith(".jar") ? file : "code.jar"), jar);
+        }
         return root;
       } catch (IOException e) {
         throw new HostException("cannot lay out the task root for " + jar + ": " + e.getMessage());
       }
-    });
+    }
+  }
+
+  /** Removes the work directory (task roots hold links to the code, never the code itself). */
+  void deleteWorkDir() {
+    try (var files = Files.walk(workDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory left behind is harmless
+    }
   }
 
   /**

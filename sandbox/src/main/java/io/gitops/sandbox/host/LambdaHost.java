@@ -360,5 +360,6 @@ public final class LambdaHost implements AutoCloseable {
     workers.shutdownNow();
     pools.values().forEach(Pool::closeAll);
     if (proxy != null) proxy.close();
+    options.deleteWorkDir();
   }
 }
