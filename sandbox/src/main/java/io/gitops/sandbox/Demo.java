@@ -94,6 +94,11 @@ public final class Demo {
                 spec.maximumRetryAttempts(), spec.onFailureQueueArn().map(q -> ", on-failure queue").orElse(""),
                 functionLog);
           }
+          List<String> published = sandbox.publishSnapStartVersions();
+          if (!published.isEmpty()) {
+            out.printf("%s published the SnapStart versions of %s: each initialised once, beforeCheckpoint (priming)"
+                + " run%n", stamp(t0), String.join(" and ", published));
+          }
           r = new Demo(sandbox, out, t0).run();
         }
         out.printf("%s shutting the emulator down%n", stamp(t0));

@@ -130,6 +130,26 @@ public final class Sandbox implements AutoCloseable {
     emulator.sqs().sendMessage(b -> b.queueUrl(url).messageBody(body));
   }
 
+  /**
+   * What publishing a SnapStart version does on Lambda: one environment per such function initialises (its
+   * beforeCheckpoint hook, the priming, runs) before any event arrives. In parallel; returns their names.
+   */
+  public List<String> publishSnapStartVersions() {
+    List<String> names = new ArrayList<>();
+    List<java.util.concurrent.CompletableFuture<Void>> starts = new ArrayList<>();
+    for (String f : host.functions()) {
+      if (!host.spec(f).snapStart()) continue;
+      names.add(f);
+      starts.add(java.util.concurrent.CompletableFuture.runAsync(() -> host.warm(f)));
+    }
+    try {
+      starts.forEach(java.util.concurrent.CompletableFuture::join);
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+    return names;
+  }
+
   /** The local Lambda host that runs this stage's functions. */
   public LambdaHost host() {
     return host;

@@ -112,6 +112,26 @@ class LambdaHostTest {
   }
 
   @Test
+  void anEventOlderThanTheMaximumEventAgeIsNotRetriedAndIsRecordedAsEventAgeExceeded() throws Exception {
+    // 60 s, Lambda's minimum, is 60 ms at this time scale: the first attempt alone (a JVM start) outlives it.
+    FunctionSpec s = spec(Throwing.class, Duration.ofSeconds(10), 2, Optional.of(5));
+    host(new FunctionSpec(s.name(), s.physicalName(), s.handler(), s.runtime(), s.memoryMb(), s.timeout(),
+        s.environment(), false, s.reservedConcurrency(), s.qualifier(), s.executedVersion(), 2, Duration.ofSeconds(60),
+        s.onFailureQueueArn(), s.code(), s.logGroupName()));
+
+    LambdaHost.AsyncOutcome r = host.invokeAsync("test-fn", "{\"id\":\"old\"}".getBytes(StandardCharsets.UTF_8)).join();
+
+    assertThat(r.succeeded()).isFalse();
+    assertThat(attempts()).hasSize(1);
+    List<Message> messages = drain();
+    assertThat(messages).hasSize(1);
+    JsonNode record = CloudAssembly.JSON.readTree(messages.get(0).body());
+    assertThat(record.path("requestContext").path("condition").asText()).isEqualTo("EventAgeExceeded");
+    assertThat(record.path("requestContext").path("approximateInvokeCount").asInt()).isEqualTo(1);
+    assertThat(record.path("requestPayload").path("id").asText()).isEqualTo("old");
+  }
+
+  @Test
   void aFunctionThatHangsPastItsTimeoutIsKilledRetriedInANewEnvironmentAndEndsInTheQueue() throws Exception {
     host(spec(Hanging.class, Duration.ofSeconds(1), 1, Optional.of(5)));
     String event = "{\"id\":\"evt-hang\"}";
