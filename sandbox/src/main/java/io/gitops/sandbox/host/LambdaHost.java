@@ -94,7 +94,12 @@ public final class LambdaHost implements AutoCloseable {
     this.destinations = destinations;
     this.clock = clock;
     for (FunctionSpec f : functions) pools.put(f.name(), new Pool(f));
+    Runtime.getRuntime().addShutdownHook(reaper);
   }
+
+  /** Ends the function JVMs if this JVM exits without closing the host (Ctrl-C in the demo): no orphans. */
+  private final Thread reaper = new Thread(() -> pools.values().forEach(p -> p.live().forEach(ExecutionEnvironment::close)),
+      "lambda-host-reaper");
 
   public Optional<AwsProxy> proxy() {
     return Optional.ofNullable(proxy);
@@ -356,6 +361,11 @@ public final class LambdaHost implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running or about to: it ends the JVMs
+    }
     timers.shutdownNow();
     workers.shutdownNow();
     pools.values().forEach(Pool::closeAll);
