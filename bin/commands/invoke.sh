@@ -1,20 +1,14 @@
-# summary: run a function once on an event file: invoke image-deployer|guard --event FILE [--endpoint URL] [--verbose]
-# Sourced by bin/gitops. Runs io.gitops.lambdas.cli.Invoke from the shaded lambdas jar, with the same
-# environment variables the stack sets (docs/lambda-config.md). Prints one JSON outcome on stdout.
-# Exit: 0 handled (including skips and recorded permanent failures), 1 would be retried, 2 bad input.
-
-gitops::invoke_jar() {
-  local jar="$GITOPS_ROOT/lambdas/target/gitops-lambdas.jar"
-  if [[ ! -f "$jar" ]] || [[ -n "$(find "$GITOPS_ROOT/lambdas/src/main" "$GITOPS_ROOT/lambdas/pom.xml" -newer "$jar" -print -quit)" ]]; then
-    gitops::require java mvn
-    gitops::log "building the lambdas jar (mvn -pl lambdas package -DskipTests)"
-    (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" -pl lambdas package -DskipTests >&2) \
-      || gitops::die "building the lambdas jar failed"
-  fi
-  printf '%s' "$jar"
-}
-
+# summary: run a function once through the local Lambda host: invoke image-deployer|guard --event FILE [--verbose] (--in-process for the old in-JVM call)
+# Sourced by bin/gitops. Runs io.gitops.sandbox.HostInvoke: one synchronous invocation of a function of the
+# running sandbox (bin/gitops sandbox up), in its own JVM through the runtime interface client, with the
+# environment, credentials and timeout the synthesized template gives it. Prints one JSON outcome on stdout.
+# Exit: 0 handled (including skips and recorded permanent failures), 1 would be retried, 2 bad input or a
+# function that cannot start. --in-process runs the handler in this JVM with this shell's environment.
+cd "$GITOPS_ROOT"
 gitops::require java
-jar="$(gitops::invoke_jar)"
-# The same JIT setting as Lambda's Java runtimes: faster start for a single event.
-exec java -XX:+TieredCompilation -XX:TieredStopAtLevel=1 -cp "$jar" io.gitops.lambdas.cli.Invoke "$@"
+if [[ ! -f sandbox/target/classpath.txt || ! -d sandbox/target/classes || ! -f lambdas/target/gitops-lambdas.jar ]] \
+    || [[ -n "$(find lambdas/src/main sandbox/src/main lambdas/pom.xml sandbox/pom.xml -newer sandbox/target/classpath.txt -print -quit)" ]]; then
+  gitops::build >&2 || gitops::die "the build failed"
+fi
+exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" \
+  io.gitops.sandbox.HostInvoke "$@"

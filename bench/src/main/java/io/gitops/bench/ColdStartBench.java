@@ -104,7 +104,7 @@ public final class ColdStartBench {
     String rollback = apiCallsPerRollback(fixture, env, base);
     md.append("\n### AWS API calls (ApiCallCounter execution interceptor)\n\n");
     md.append("| flow | calls | by operation |\n| --- | ---: | --- |\n");
-    md.append(String.format(Locale.ROOT, "| image push, new digest, steady state (`bin/gitops invoke image-deployer`) | %s | %s |\n",
+    md.append(String.format(Locale.ROOT, "| image push, new digest, steady state (`bin/gitops invoke --in-process image-deployer`) | %s | %s |\n",
         calls.get("pushTotal"), calls.get("push")));
     md.append(String.format(Locale.ROOT, "| the same push delivered again | %s | %s |\n",
         calls.get("dupTotal"), calls.get("dup")));

@@ -19,17 +19,31 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.AppProps;
 import software.amazon.awscdk.services.events.CfnRule;
 
 /**
  * The demo's scenario (bin/gitops demo) on the app synthesized in-process, in moto: the real dev templates,
- * the real rules and the real functions' environment.
+ * the real rules, the real functions' environment, and the functions run by the local Lambda host.
  */
 class SandboxDemoTest {
   private static MotoServer moto;
   private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+  @org.junit.jupiter.api.io.TempDir Path copies;
+
+  /** A fresh emulator state. */
+  static java.net.URI reset() throws Exception {
+    var c = (java.net.HttpURLConnection) moto.endpoint().resolve("/moto-api/reset").toURL().openConnection();
+    c.setRequestMethod("POST");
+    c.setDoOutput(true);
+    c.getOutputStream().close();
+    assertThat(c.getResponseCode()).isEqualTo(200);
+    return moto.endpoint();
+  }
 
   @BeforeAll
   static void emulator() {
@@ -42,23 +56,53 @@ class SandboxDemoTest {
   }
 
   private Demo.Result demo(Path cdkOut) throws Exception {
-    // a fresh emulator state per run
-    var c = (java.net.HttpURLConnection) moto.endpoint().resolve("/moto-api/reset").toURL().openConnection();
-    c.setRequestMethod("POST");
-    c.setDoOutput(true);
-    c.getOutputStream().close();
-    assertThat(c.getResponseCode()).isEqualTo(200);
-    SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), moto.endpoint(), 0,
+    return demo(cdkOut, sandbox -> { });
+  }
+
+  private Demo.Result demo(Path cdkOut, java.util.function.Consumer<Sandbox> after) throws Exception {
+    SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), reset(), 0,
         SynthesizedApp.ROOT.resolve("lambdas/src/test/resources/patterns"));
-    Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC());
-    return new Demo(sandbox, new PrintStream(output, true, StandardCharsets.UTF_8)).run();
+    try (Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC())) {
+      Demo.Result r = new Demo(sandbox, new PrintStream(output, true, StandardCharsets.UTF_8)).run();
+      after.accept(sandbox);
+      return r;
+    }
+  }
+
+  /**
+   * Both functions roll out, roll back and ignore a duplicate, each in its own JVM through the runtime interface
+   * client, with SnapStart as the template sets it (on, behind the live alias: container credentials only) and
+   * with SnapStart removed from a copy of the template (on-demand: environment keys). The host's proxy refuses
+   * any request not signed with the keys it handed to the function, so static emulator keys cannot pass.
+   */
+  @ParameterizedTest(name = "SnapStart {0}")
+  @ValueSource(booleans = {true, false})
+  void bothFunctionsRollOutAndRollBackThroughTheLambdaHost(boolean snapStart) throws Exception {
+    Path cdkOut = snapStart ? SynthesizedApp.get().outdir : StageCopy.of(copies, SynthesizedApp.get().outdir, "dev", t ->
+        StageCopy.functions(t).forEach(f -> ((ObjectNode) f.path("Properties")).remove("SnapStart")));
+    List<String> checks = new ArrayList<>();
+    Demo.Result r = demo(cdkOut, sandbox -> {
+      for (String fn : List.of("image-deployer", "guard")) {
+        var spec = sandbox.host().spec(fn);
+        checks.add(fn + " snapStart=" + spec.snapStart() + " qualifier=" + spec.qualifier()
+            + " environments=" + sandbox.host().environmentsStarted(fn)
+            + " containerCredentialFetches=" + (sandbox.host().credentialFetches(fn) > 0));
+      }
+      checks.add("refused=" + sandbox.apiCalls().refused());
+    });
+    assertThat(r.failures()).as(output.toString(StandardCharsets.UTF_8)).isEmpty();
+    // one warm environment per function served the whole scenario; credentials came as Lambda provides them
+    assertThat(checks).containsExactly(
+        "image-deployer snapStart=" + snapStart + " qualifier=live environments=1 containerCredentialFetches=" + snapStart,
+        "guard snapStart=" + snapStart + " qualifier=live environments=1 containerCredentialFetches=" + snapStart,
+        "refused=0");
   }
 
   @Test
-  void theScenarioPassesOnTheSynthesizedDevStage() throws Exception {
-    Demo.Result r = demo(SynthesizedApp.get().outdir);
-    assertThat(r.failures()).as(output.toString(StandardCharsets.UTF_8)).isEmpty();
-    assertThat(output.toString(StandardCharsets.UTF_8)).doesNotContain("fallback");
+  void theSynthesizedDevStageNeedsNoFallback() throws Exception {
+    SandboxState state = SandboxState.provision(CloudAssembly.load(SynthesizedApp.get().outdir, "dev"), reset(), 0,
+        SynthesizedApp.ROOT.resolve("lambdas/src/test/resources/patterns"));
+    assertThat(state.fallbacks()).isEmpty();
   }
 
   @Test

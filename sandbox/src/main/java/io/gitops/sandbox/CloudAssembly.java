@@ -35,10 +35,21 @@ public final class CloudAssembly {
 
   private final String stage;
   private final Map<String, Stack> stacks;
+  private final Path dir;
 
   public CloudAssembly(String stage, Map<String, Stack> stacks) {
+    this(stage, stacks, null);
+  }
+
+  public CloudAssembly(String stage, Map<String, Stack> stacks, Path dir) {
     this.stage = stage;
     this.stacks = stacks;
+    this.dir = dir;
+  }
+
+  /** The assembly directory (asset paths in the templates' metadata are relative to it); null if built in memory. */
+  public Path dir() {
+    return dir;
   }
 
   /** Reads the stage's nested assembly under {@code cdkOut} (e.g. {@code cdk.out}, stage {@code dev}). */
@@ -80,7 +91,7 @@ public final class CloudAssembly {
       throw new SandboxException("cannot read the cloud assembly in " + dir + ": " + e.getMessage());
     }
     if (stacks.isEmpty()) throw new SandboxException("no stacks in the cloud assembly " + dir);
-    return new CloudAssembly(stage, stacks);
+    return new CloudAssembly(stage, stacks, dir);
   }
 
   public String stage() {

@@ -78,15 +78,29 @@ public final class Demo {
     try {
       CloudAssembly assembly = CloudAssembly.load(cdkOut, "dev");
       out.printf("%s starting moto_server on 127.0.0.1%n", stamp(t0));
-      try (MotoServer moto = MotoServer.start();
-           PrintStream logs = functionLogs(functionLog)) {
+      try (MotoServer moto = MotoServer.start()) {
         out.printf("%s emulator up at %s%n", stamp(t0), moto.endpoint());
         SandboxState state = SandboxState.provision(assembly, moto.endpoint(), 0, patterns);
         out.printf("%s provisioned the dev stage from %d synthesized templates: %d resources%n", stamp(t0),
             assembly.stacks().size(), state.provisioned().size());
         state.fallbacks().forEach(f -> out.println("           fallback: " + f));
-        Sandbox sandbox = new Sandbox(state, logs, Clock.systemUTC());
-        Result r = new Demo(sandbox, out, t0).run();
+        Result r;
+        try (Sandbox sandbox = new Sandbox(state, functionLog(functionLog), Clock.systemUTC())) {
+          for (var f : sandbox.host().functions()) {
+            var spec = sandbox.host().spec(f);
+            out.printf("%s local Lambda host: %s (%s, %s, %d MB, timeout %d s, %s, retries %d%s), logs in %s%n",
+                stamp(t0), f, spec.handler(), spec.runtime(), spec.memoryMb(), spec.timeout().toSeconds(),
+                spec.snapStart() ? "SnapStart on " + spec.qualifier() : "on-demand " + spec.qualifier(),
+                spec.maximumRetryAttempts(), spec.onFailureQueueArn().map(q -> ", on-failure queue").orElse(""),
+                functionLog);
+          }
+          List<String> published = sandbox.publishSnapStartVersions();
+          if (!published.isEmpty()) {
+            out.printf("%s published the SnapStart versions of %s: each initialised once, beforeCheckpoint (priming)"
+                + " run%n", stamp(t0), String.join(" and ", published));
+          }
+          r = new Demo(sandbox, out, t0).run();
+        }
         out.printf("%s shutting the emulator down%n", stamp(t0));
         if (!r.ok()) {
           err.println("gitops demo: FAILED: " + r.failures().size() + " expectation(s) not met in the emulator:");
@@ -106,12 +120,14 @@ public final class Demo {
     }
   }
 
-  private static PrintStream functionLogs(Path file) {
+  /** A fresh log file for the functions' JVMs. */
+  private static Path functionLog(Path file) {
     try {
-      if (file.getParent() != null) java.nio.file.Files.createDirectories(file.getParent());
-      return new PrintStream(java.nio.file.Files.newOutputStream(file), true, java.nio.charset.StandardCharsets.UTF_8);
+      if (file.toAbsolutePath().getParent() != null) java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+      java.nio.file.Files.writeString(file, "");
+      return file;
     } catch (java.io.IOException e) {
-      return new PrintStream(OutputStream.nullOutputStream());
+      throw new SandboxException("cannot write the functions' log " + file + ": " + e.getMessage());
     }
   }
 

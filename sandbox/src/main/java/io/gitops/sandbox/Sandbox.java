@@ -2,10 +2,11 @@ package io.gitops.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.gitops.lambdas.cli.Invoke;
-import io.gitops.lambdas.core.ApiCallCounter;
-import io.gitops.lambdas.core.AwsClients;
 import io.gitops.lambdas.core.LambdaConfig;
+import io.gitops.sandbox.host.AwsProxy;
+import io.gitops.sandbox.host.FunctionSpec;
+import io.gitops.sandbox.host.HostOptions;
+import io.gitops.sandbox.host.LambdaHost;
 import io.gitops.lambdas.core.ServiceTarget;
 import java.io.PrintStream;
 import java.net.URI;
@@ -20,6 +21,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,11 +31,12 @@ import software.amazon.awssdk.services.ecs.model.Service;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
- * A provisioned stage in the emulator, with its functions running in-process: pushes become ECR events,
- * events reach the functions through the rules' patterns, and the {@link TaskSimulator} answers every
+ * A provisioned stage in the emulator, with its functions running in the local Lambda host ({@link LambdaHost}:
+ * their own JVMs, the runtime interface client, Lambda's asynchronous retries and destinations): pushes
+ * become ECR events, events reach the functions through the rules' patterns as asynchronous invocations, and the {@link TaskSimulator} answers every
  * rollout with task and deployment events, until nothing is left to deliver.
  */
-public final class Sandbox {
+public final class Sandbox implements AutoCloseable {
   /** A tag as Docker accepts it. */
   static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
 
@@ -54,17 +57,26 @@ public final class Sandbox {
   private final Emulator emulator;
   private final SandboxState state;
   private final EventRouter router;
-  private final ApiCallCounter counter = new ApiCallCounter();
   private final TaskSimulator simulator;
-  private final Map<String, Invoke.LocalFunction> functions = new LinkedHashMap<>();
+  private final LambdaHost host;
   private final Set<String> broken = ConcurrentHashMap.newKeySet();
   private final Clock clock;
   private HealthEndpoint health;
 
-  /**
-   * @param logs where the functions' JSON logs and metrics go
-   */
+  /** Retry delays in the sandbox: Lambda's 1 and 2 minutes become 0.6 and 1.2 s (see docs/emulator-gaps.md). */
+  public static final double TIME_SCALE = 0.01;
+
+  /** @param logs unused: the functions run in their own JVMs and write to a temporary log file */
   public Sandbox(SandboxState state, PrintStream logs, Clock clock) {
+    this(state, tempLog(), clock);
+  }
+
+  /** @param functionLog where the functions' JVMs write their output (their JSON logs and EMF metrics) */
+  public Sandbox(SandboxState state, java.nio.file.Path functionLog, Clock clock) {
+    this(state, HostOptions.defaults(Optional.empty(), functionLog).withTimeScale(TIME_SCALE), clock);
+  }
+
+  public Sandbox(SandboxState state, HostOptions options, Clock clock) {
     this.state = state;
     this.clock = clock;
     this.emulator = new Emulator(state.endpoint(), List.of());
@@ -72,21 +84,81 @@ public final class Sandbox {
     this.broken.addAll(state.brokenDigests());
     this.simulator = new TaskSimulator(broken, this::view, clock, Emulator.ACCOUNT, Emulator.REGION,
         this::registerTarget);
-    Map<String, Invoke.Factory> known = Invoke.functions();
-    for (Map.Entry<String, Map<String, String>> e : state.environments().entrySet()) {
-      Invoke.Factory f = known.get(e.getKey());
-      if (f == null) continue; // a function of the stack this build cannot run locally
-      Map<String, String> env = functionEnv(e.getValue(), state.endpoint());
+    List<FunctionSpec> specs = new ArrayList<>();
+    for (FunctionSpec f : state.functions()) {
+      Map<String, String> env = new LinkedHashMap<>(f.environment());
       String probes = env.get("HEALTH_PROBE_URLS");
       if (probes != null && !probes.isBlank() && !probes.strip().equals("{}")) {
         if (health == null) health = new HealthEndpoint(this::servicesBehindLoadBalancerHealthy);
         env.put("HEALTH_PROBE_URLS", health.rewrite(probes));
       }
-      LambdaConfig config = LambdaConfig.from(env);
-      AwsClients.Settings settings = AwsClients.Settings.forEmulator(state.endpoint(), config.sdk(),
-          List.of(counter, simulator));
-      functions.put(e.getKey(), f.create(config, env, AwsClients.create(settings), settings, logs));
+      specs.add(f.withEnvironment(env));
     }
+    this.host = new LambdaHost(specs, options, Optional.of(state.endpoint()), this::sendToQueue, clock);
+    // ECS's scheduler acts on UpdateService: so does the simulator, on each call the functions make.
+    host.proxy().orElseThrow().addListener(this::onCall);
+  }
+
+  private static java.nio.file.Path tempLog() {
+    try {
+      java.nio.file.Path f = java.nio.file.Files.createTempFile("gitops-functions", ".log");
+      f.toFile().deleteOnExit();
+      return f;
+    } catch (java.io.IOException e) {
+      throw new SandboxException("cannot create a log file for the functions: " + e.getMessage());
+    }
+  }
+
+  private void onCall(AwsProxy.Call call) {
+    if (!"UpdateService".equals(call.operation()) || call.status() != 200) return;
+    try {
+      JsonNode req = CloudAssembly.JSON.readTree(call.requestBody());
+      if (!req.hasNonNull("taskDefinition")) return;
+      JsonNode svc = CloudAssembly.JSON.readTree(call.responseBody()).path("service");
+      if (svc.isMissingNode()) return;
+      simulator.watch(svc.path("clusterArn").asText(), svc.path("serviceName").asText(),
+          svc.path("taskDefinition").asText());
+    } catch (java.io.IOException e) {
+      throw new SandboxException("cannot read an UpdateService call: " + e.getMessage());
+    }
+  }
+
+  /** Lambda's part for an SQS destination: SendMessage to the queue the ARN names. */
+  private void sendToQueue(String queueArn, String body) {
+    String name = queueArn.substring(queueArn.lastIndexOf(':') + 1);
+    String url = emulator.sqs().getQueueUrl(b -> b.queueName(name)).queueUrl();
+    emulator.sqs().sendMessage(b -> b.queueUrl(url).messageBody(body));
+  }
+
+  /**
+   * What publishing a SnapStart version does on Lambda: one environment per such function initialises (its
+   * beforeCheckpoint hook, the priming, runs) before any event arrives. In parallel; returns their names.
+   */
+  public List<String> publishSnapStartVersions() {
+    List<String> names = new ArrayList<>();
+    List<java.util.concurrent.CompletableFuture<Void>> starts = new ArrayList<>();
+    for (String f : host.functions()) {
+      if (!host.spec(f).snapStart()) continue;
+      names.add(f);
+      starts.add(java.util.concurrent.CompletableFuture.runAsync(() -> host.warm(f)));
+    }
+    try {
+      starts.forEach(java.util.concurrent.CompletableFuture::join);
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+    return names;
+  }
+
+  /** The local Lambda host that runs this stage's functions. */
+  public LambdaHost host() {
+    return host;
+  }
+
+  @Override
+  public void close() {
+    host.close();
+    if (health != null) health.close();
   }
 
   /** The variables a function sees in the sandbox: the stack's, plus the region and the emulator. */
@@ -109,13 +181,14 @@ public final class Sandbox {
     return router;
   }
 
-  public ApiCallCounter apiCalls() {
-    return counter;
+  /** The functions' AWS API calls, as the host's proxy saw them. */
+  public AwsProxy apiCalls() {
+    return host.proxy().orElseThrow();
   }
 
   /** The functions this sandbox runs (rules to other functions deliver nowhere). */
-  public Set<String> functions() {
-    return functions.keySet();
+  public java.util.Collection<String> functions() {
+    return host.functions();
   }
 
   /** The stage's services, by the container name (bff, graphql, agentcore). */
@@ -213,17 +286,21 @@ public final class Sandbox {
       }
       JsonNode e = queue.poll();
       for (String fn : router.functionsFor(e)) {
-        Invoke.LocalFunction f = functions.get(fn);
-        if (f == null) {
-          out.add(new Delivery(e, fn, null, "no function '" + fn + "' in this build (known: " + functions.keySet() + ")"));
+        if (!host.functions().contains(fn)) {
+          out.add(new Delivery(e, fn, null, "no function '" + fn + "' in the templates (known: " + host.functions() + ")"));
           continue;
         }
-        byte[] bytes = e.toString().getBytes(StandardCharsets.UTF_8);
-        try {
-          JsonNode outcome = CloudAssembly.JSON.readTree(f.handle(bytes).toString());
-          out.add(new Delivery(e, fn, outcome, null));
-        } catch (RuntimeException | java.io.IOException ex) {
-          out.add(new Delivery(e, fn, null, ex.getClass().getSimpleName() + ": " + ex.getMessage()));
+        // EventBridge invokes its targets asynchronously; the host retries and records failures as Lambda does.
+        LambdaHost.AsyncOutcome r = host.invokeAsync(fn, e.toString().getBytes(StandardCharsets.UTF_8)).join();
+        if (r.succeeded()) {
+          try {
+            out.add(new Delivery(e, fn, CloudAssembly.JSON.readTree(r.responsePayload()), null));
+          } catch (java.io.IOException ex) {
+            out.add(new Delivery(e, fn, null, "the function answered something other than JSON: " + r.response()));
+          }
+        } else {
+          out.add(new Delivery(e, fn, null, r.errorType() + ": " + r.errorMessage() + " (after " + r.attempts()
+              + " attempt(s); " + (r.destinationRecord().isPresent() ? "recorded in the on-failure queue)" : "dropped)")));
         }
       }
     }

@@ -130,8 +130,8 @@ public final class SandboxCli {
     out.println("provisioned the dev stage: " + state.provisioned().size() + " resources");
     state.fallbacks().forEach(f -> out.println("fallback: " + f));
     out.println();
-    out.println("# environment for 'bin/gitops invoke FUNCTION --event FILE' against the sandbox"
-        + " (the functions' variables from the stack, merged):");
+    out.println("# 'bin/gitops invoke FUNCTION --event FILE' now runs a function of this sandbox through the local"
+        + " Lambda host; for 'bin/gitops invoke --in-process ...' export these (the functions' variables, merged):");
     Map<String, String> merged = new java.util.LinkedHashMap<>();
     state.environments().values().forEach(merged::putAll);
     Map<String, String> env = Sandbox.functionEnv(merged, endpoint);
@@ -141,22 +141,28 @@ public final class SandboxCli {
   void push(String service, String tag, boolean broken) {
     SandboxState state = SandboxState.load(stateFile());
     Emulator.requireRunning(state.endpoint());
-    try (PrintStream logs = functionLog()) {
-      Sandbox sandbox = new Sandbox(state, logs, Clock.systemUTC());
+    try (Sandbox sandbox = new Sandbox(state, functionLog(), Clock.systemUTC())) {
       long t0 = System.nanoTime();
       Sandbox.Push p = sandbox.push(service, tag, broken);
       out.printf("pushed %s:%s → %s%s%n", service, tag, p.digest(), broken ? " (marked broken)" : "");
       Views.fold(sandbox.deliver(p.event())).forEach(l -> out.println("  " + l));
       state.save(stateFile());
-      out.printf("done in %.2f s; %d AWS API calls by the functions; their logs: %s%n",
-          (System.nanoTime() - t0) / 1e9, sandbox.apiCalls().total(), stateDir.resolve("functions.log"));
+      out.printf("done in %.2f s through the local Lambda host (%d function JVM(s) started); %d AWS API calls by the"
+          + " functions; their logs: %s%n", (System.nanoTime() - t0) / 1e9,
+          sandbox.host().functions().stream().mapToInt(sandbox.host()::environmentsStarted).sum(),
+          sandbox.apiCalls().total(), stateDir.resolve("functions.log"));
     }
   }
 
   void status() {
     SandboxState state = SandboxState.load(stateFile());
     Emulator.requireRunning(state.endpoint());
-    Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC());
+    try (Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC())) {
+      status(state, sandbox);
+    }
+  }
+
+  private void status(SandboxState state, Sandbox sandbox) {
     out.println("emulator: " + state.endpoint() + (state.pid() > 0 ? " (pid " + state.pid() + ")" : ""));
     out.println();
     Views.summary(sandbox).forEach(out::println);
@@ -195,13 +201,12 @@ public final class SandboxCli {
     }
   }
 
-  private PrintStream functionLog() {
+  private Path functionLog() {
     try {
       Files.createDirectories(stateDir);
-      return new PrintStream(Files.newOutputStream(stateDir.resolve("functions.log"),
-          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true, StandardCharsets.UTF_8);
+      return stateDir.resolve("functions.log").toAbsolutePath();
     } catch (java.io.IOException e) {
-      return new PrintStream(OutputStream.nullOutputStream());
+      throw new SandboxException("cannot create " + stateDir + ": " + e.getMessage());
     }
   }
 

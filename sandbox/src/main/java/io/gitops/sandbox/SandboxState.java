@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gitops.lambdas.cli.Invoke;
+import io.gitops.sandbox.host.FunctionSpec;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import java.util.Set;
  * queue and the digests marked broken. Saved as {@code .sandbox/state.json} between sandbox commands.
  *
  * @param pid the emulator process the sandbox started, or 0 if it was given an endpoint
+ * @param functions each function as the synthesized templates define it, for the local Lambda host
  */
 public record SandboxState(
     URI endpoint,
@@ -30,7 +32,18 @@ public record SandboxState(
     String notificationQueueUrl,
     Set<String> brokenDigests,
     List<String> fallbacks,
-    List<String> provisioned) {
+    List<String> provisioned,
+    List<FunctionSpec> functions) {
+
+  /** Where the lambdas module builds its deployment package; used when the assembly's asset is not on disk. */
+  static Path lambdasJar() {
+    String configured = System.getProperty("gitops.lambdas.jar");
+    if (configured != null) return Path.of(configured);
+    for (String candidate : List.of("lambdas/target/gitops-lambdas.jar", "../lambdas/target/gitops-lambdas.jar")) {
+      if (Files.exists(Path.of(candidate))) return Path.of(candidate).toAbsolutePath();
+    }
+    return null;
+  }
 
   /**
    * Provisions a stage into the emulator at {@code endpoint} and reads its wiring.
@@ -46,8 +59,9 @@ public record SandboxState(
         .collect(java.util.stream.Collectors.toCollection(() -> new LinkedHashSet<>(List.of("guard")))));
     if (wiring.alarmTopicArn() == null) throw new SandboxException("no ALARM_TOPIC_ARN in the functions' environment");
     String queue = Sandbox.subscribeQueue(emulator, wiring.alarmTopicArn(), assembly.stage() + "-sandbox-notifications");
+    List<FunctionSpec> functions = FunctionDefinitions.read(p, wiring.environments(), lambdasJar());
     return new SandboxState(endpoint, pid, assembly.stage(), wiring.environments(), wiring.rules(), queue,
-        new LinkedHashSet<>(), wiring.fallbacks(), p.log());
+        new LinkedHashSet<>(), wiring.fallbacks(), p.log(), functions);
   }
 
   public void save(Path file) {
@@ -62,6 +76,8 @@ public record SandboxState(
     o.set("brokenDigests", CloudAssembly.JSON.valueToTree(brokenDigests));
     o.set("fallbacks", CloudAssembly.JSON.valueToTree(fallbacks));
     o.set("provisioned", CloudAssembly.JSON.valueToTree(provisioned));
+    ArrayNode fs = o.putArray("functions");
+    functions.forEach(f -> fs.add(FunctionDefinitions.toJson(f)));
     try {
       Files.createDirectories(file.getParent());
       Files.writeString(file, CloudAssembly.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));
@@ -88,8 +104,10 @@ public record SandboxState(
       o.path("fallbacks").forEach(b -> fallbacks.add(b.asText()));
       List<String> provisioned = new ArrayList<>();
       o.path("provisioned").forEach(b -> provisioned.add(b.asText()));
+      List<FunctionSpec> functions = new ArrayList<>();
+      o.path("functions").forEach(f -> functions.add(FunctionDefinitions.fromJson(f)));
       return new SandboxState(URI.create(o.path("endpoint").asText()), o.path("pid").asLong(), o.path("stage").asText(),
-          envs, rules, o.path("notificationQueueUrl").asText(), broken, fallbacks, provisioned);
+          envs, rules, o.path("notificationQueueUrl").asText(), broken, fallbacks, provisioned, functions);
     } catch (IOException | RuntimeException e) {
       throw new SandboxException("cannot read " + file + " (run 'bin/gitops sandbox down' then 'up'): " + e.getMessage());
     }

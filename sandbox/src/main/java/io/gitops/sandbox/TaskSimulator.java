@@ -96,9 +96,10 @@ public final class TaskSimulator implements ExecutionInterceptor {
     waves.remove(key);
   }
 
-  /** Records a rollout that started outside the handlers (e.g. a test). */
+  /** Records a rollout: an UpdateService the functions made (seen by the Lambda host's proxy), or a test's. */
   public synchronized void watch(String cluster, String service, String taskDefinitionArn) {
     active.put(cluster + "|" + service, new Rollout(cluster, service, taskDefinitionArn));
+    waves.remove(cluster + "|" + service); // a new rollout starts its own count of failed waves
   }
 
   public synchronized boolean idle() {

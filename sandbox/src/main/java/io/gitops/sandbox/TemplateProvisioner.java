@@ -24,7 +24,7 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
  * (moto's CloudFormation cannot deploy CDK's ECS stacks faithfully; see toolchain.md): ECR repositories,
  * ECS clusters, task definitions and services, target groups, the VPCs, subnets and security groups these
  * name (moto checks them), DynamoDB tables,
- * SNS topics and the release parameters (AWS::SSM::Parameter, or the create-only custom resource whose
+ * SNS topics, SQS queues and the release parameters (AWS::SSM::Parameter, or the create-only custom resource whose
  * Create call is an SSM PutParameter).
  *
  * <p>Resources are created on first reference, so dependencies need no ordering. Resources the sandbox does
@@ -39,7 +39,7 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
       "AWS::SSM::Parameter", "AWS::ECR::Repository", "AWS::EC2::VPC", "AWS::EC2::Subnet",
       "AWS::EC2::SecurityGroup", "AWS::ECS::Cluster",
       "AWS::ElasticLoadBalancingV2::TargetGroup", "AWS::ECS::TaskDefinition", "AWS::ECS::Service",
-      "AWS::DynamoDB::Table", "AWS::SNS::Topic");
+      "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SQS::Queue");
 
   /** CloudFormation members whose values are free-form maps: their keys are data, not member names. */
   private static final Set<String> MAP_MEMBERS = Set.of("Options", "DockerLabels", "DriverOpts", "Labels");
@@ -330,6 +330,14 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
         String name = props.path("TopicName").asText(shortName(r, 256));
         String arn = emulator.clients().sns().createTopic(b -> b.name(name)).topicArn();
         return new Physical(arn, Map.of("TopicArn", TextNode.valueOf(arn), "TopicName", TextNode.valueOf(name)), false);
+      }
+      case "AWS::SQS::Queue" -> {
+        // The functions' on-failure destinations: the host writes Lambda's invocation records here.
+        String name = props.path("QueueName").asText(shortName(r, 80));
+        String url = emulator.sqs().createQueue(b -> b.queueName(name)).queueUrl();
+        String arn = "arn:aws:sqs:" + Emulator.REGION + ":" + Emulator.ACCOUNT + ":" + name;
+        return new Physical(url, Map.of("Arn", TextNode.valueOf(arn), "QueueName", TextNode.valueOf(name),
+            "QueueUrl", TextNode.valueOf(url)), false);
       }
       default -> {
         if (type.startsWith("Custom::") && releaseParameterResources().contains(r)) {

@@ -20,8 +20,9 @@ class DemoTest {
     URI endpoint = Moto.fresh();
     SandboxState state = SandboxState.provision(CloudAssembly.load(Fixtures.cdkOut(fixture), "dev"), endpoint, 0,
         Fixtures.patterns());
-    Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC());
-    return new Demo(sandbox, new PrintStream(output, true, StandardCharsets.UTF_8)).run();
+    try (Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC())) {
+      return new Demo(sandbox, new PrintStream(output, true, StandardCharsets.UTF_8)).run();
+    }
   }
 
   @Test

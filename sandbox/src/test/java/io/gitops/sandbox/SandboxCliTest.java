@@ -59,7 +59,7 @@ class SandboxCliTest {
     upOnFreshEmulator();
     SandboxState s = SandboxState.load(dir.resolve(".sandbox/state.json"));
     new SandboxState(URI.create("http://127.0.0.1:" + MotoServer.freePort()), 0, s.stage(), s.environments(), s.rules(),
-        s.notificationQueueUrl(), s.brokenDigests(), s.fallbacks(), s.provisioned()).save(dir.resolve(".sandbox/state.json"));
+        s.notificationQueueUrl(), s.brokenDigests(), s.fallbacks(), s.provisioned(), s.functions()).save(dir.resolve(".sandbox/state.json"));
     assertThat(run("push", "bff", "1.0.1")).isNotZero();
     assertThat(errLine()).contains("no emulator answers");
   }

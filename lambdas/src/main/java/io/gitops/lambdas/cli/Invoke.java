@@ -24,8 +24,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * {@code bin/gitops invoke FUNCTION --event FILE [--endpoint URL]}: runs one function's handler once,
- * in-process, with the same environment variables the stack sets. Prints one JSON outcome on stdout;
+ * {@code bin/gitops invoke --in-process FUNCTION --event FILE [--endpoint URL]}: runs one function's handler
+ * once, in this JVM, with the environment of the calling shell (by default {@code bin/gitops invoke} runs the
+ * function through the sandbox's local Lambda host instead: {@code io.gitops.sandbox.HostInvoke}). Prints one JSON outcome on stdout;
  * with {@code --verbose}, the function's JSON logs and EMF metrics go to stderr.
  *
  * <p>Exit codes: 0 handled (deployed, skipped, or a recorded permanent failure); 1 the event would be
@@ -88,7 +89,7 @@ public final class Invoke {
     System.exit(run(args, System.getenv(), System.out, System.err));
   }
 
-  static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
+  public static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
     try {
       return runOrThrow(args, environment, out, err);
     } catch (UsageException | InvalidInputException e) {
@@ -177,7 +178,7 @@ public final class Invoke {
   }
 
   private static String usage() {
-    return "usage: gitops invoke FUNCTION --event FILE [--endpoint URL] [--verbose]";
+    return "usage: gitops invoke --in-process FUNCTION --event FILE [--endpoint URL] [--verbose]";
   }
 
   private static String oneLine(String s) {

@@ -2,9 +2,12 @@ package io.gitops.lambdas.core;
 
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
+import software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
@@ -26,8 +29,9 @@ import software.amazon.awssdk.services.ssm.SsmClient;
  * where SnapStart snapshots them) and shared by every invocation.
  *
  * <p>Choices that matter for cold start (see toolchain.md): {@link UrlConnectionHttpClient} (one shared
- * instance), region and credentials taken straight from the environment instead of the default provider
- * chains, and no Apache or Netty client on the classpath.
+ * instance), the region taken straight from the environment, a two-provider credentials chain instead of
+ * the SDK's default chain (no profile files, no instance metadata), and no Apache or Netty client on the
+ * classpath.
  */
 public record AwsClients(EcsClient ecs, DynamoDbClient dynamo, SsmClient ssm, SnsClient sns) {
 
@@ -44,17 +48,14 @@ public record AwsClients(EcsClient ecs, DynamoDbClient dynamo, SsmClient ssm, Sn
       LambdaConfig.SdkSettings sdk,
       List<ExecutionInterceptor> interceptors) {
 
-    /**
-     * From the function's configuration: credentials from the environment variables Lambda sets. Against
-     * an endpoint override only (a local emulator) and with no credentials in the environment, the
-     * emulator's static test credentials are used.
-     */
+    /** From the function's configuration and the process environment (see {@link #credentialsFor}). */
     public static Settings from(LambdaConfig config, List<ExecutionInterceptor> interceptors) {
-      AwsCredentialsProvider credentials = EnvironmentVariableCredentialsProvider.create();
-      if (config.endpoint().isPresent() && System.getenv("AWS_ACCESS_KEY_ID") == null) {
-        credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
-      }
-      return new Settings(Region.of(config.region()), config.endpoint(), credentials, config.sdk(), interceptors);
+      return from(config, interceptors, System.getenv());
+    }
+
+    public static Settings from(LambdaConfig config, List<ExecutionInterceptor> interceptors, Map<String, String> env) {
+      return new Settings(Region.of(config.region()), config.endpoint(), credentialsFor(config, env), config.sdk(),
+          interceptors);
     }
 
     /** For tests against a local emulator: static test credentials, us-east-1. */
@@ -63,6 +64,43 @@ public record AwsClients(EcsClient ecs, DynamoDbClient dynamo, SsmClient ssm, Sn
       return new Settings(Region.US_EAST_1, Optional.of(endpoint),
           StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")), sdk, interceptors);
     }
+  }
+
+  /** Where the credentials come from, named for logs and tests. */
+  public enum CredentialSource { ENVIRONMENT, CONTAINER, EMULATOR_STATIC }
+
+  /**
+   * Which credentials a function uses, as Lambda provides them: environment keys on an on-demand
+   * function, a container credentials endpoint ({@code AWS_CONTAINER_CREDENTIALS_FULL_URI} plus
+   * {@code AWS_CONTAINER_AUTHORIZATION_TOKEN}) under SnapStart, where Lambda sets no keys at all.
+   * The emulator's static keys apply only when neither exists and an endpoint override is set, so
+   * they can never mask the production path.
+   */
+  public static CredentialSource credentialSource(LambdaConfig config, Map<String, String> env) {
+    if (present(env, "AWS_ACCESS_KEY_ID")) return CredentialSource.ENVIRONMENT;
+    if (present(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI") || present(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+      return CredentialSource.CONTAINER;
+    }
+    if (config.endpoint().isPresent()) return CredentialSource.EMULATOR_STATIC;
+    return CredentialSource.ENVIRONMENT;
+  }
+
+  static AwsCredentialsProvider credentialsFor(LambdaConfig config, Map<String, String> env) {
+    return switch (credentialSource(config, env)) {
+      // Environment first, then the container endpoint: the order of the SDK's default chain, without
+      // its profile-file and instance-metadata probes, which cost cold-start time and never apply on Lambda.
+      case ENVIRONMENT, CONTAINER -> AwsCredentialsProviderChain.builder()
+          .reuseLastProviderEnabled(true)
+          .credentialsProviders(EnvironmentVariableCredentialsProvider.create(),
+              ContainerCredentialsProvider.builder().build())
+          .build();
+      case EMULATOR_STATIC -> StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
+    };
+  }
+
+  private static boolean present(Map<String, String> env, String name) {
+    String v = env.get(name);
+    return v != null && !v.isBlank();
   }
 
   /** Builds all four clients over one shared HTTP client. */

@@ -7,6 +7,8 @@ import java.util.Map;
 import org.crac.Context;
 import org.crac.Core;
 import org.crac.Resource;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.AbortableInputStream;
 import software.amazon.awssdk.http.ExecutableHttpRequest;
 import software.amazon.awssdk.http.HttpExecuteRequest;
@@ -58,18 +60,24 @@ public final class Priming implements Resource {
 
   @Override
   public void afterRestore(Context<? extends Resource> context) {
-    // Nothing to refresh: the real clients were never used before the snapshot, and credentials come
-    // from the environment Lambda sets after restore.
+    // Nothing to refresh: the real clients were never used before the snapshot, so they hold no
+    // connection and no credentials; both are resolved on the first call after the restore.
   }
 
   /** Runs the priming path once; returns how long it took, or -1 if it failed (never throws). */
   public long prime() {
     long start = System.nanoTime();
+    // Static keys, never the function's own: priming runs before the snapshot, and resolving the real
+    // credentials here would fetch them from the container endpoint into the snapshot, shared by every
+    // restored environment and possibly expired by then. The canned client never sends anything anyway.
+    AwsClients.Settings offline = new AwsClients.Settings(settings.region(), settings.endpoint(),
+        StaticCredentialsProvider.create(AwsBasicCredentials.create("priming", "priming")), settings.sdk(),
+        settings.interceptors());
     try (SdkHttpClient canned = new CannedHttpClient()) {
-      EcsClient ecs = AwsClients.configure(EcsClient.builder(), settings, canned).build();
-      DynamoDbClient dynamo = AwsClients.configure(DynamoDbClient.builder(), settings, canned).build();
-      SsmClient ssm = AwsClients.configure(SsmClient.builder(), settings, canned).build();
-      SnsClient sns = AwsClients.configure(SnsClient.builder(), settings, canned).build();
+      EcsClient ecs = AwsClients.configure(EcsClient.builder(), offline, canned).build();
+      DynamoDbClient dynamo = AwsClients.configure(DynamoDbClient.builder(), offline, canned).build();
+      SsmClient ssm = AwsClients.configure(SsmClient.builder(), offline, canned).build();
+      SnsClient sns = AwsClients.configure(SnsClient.builder(), offline, canned).build();
       ecs.describeServices(b -> b.cluster("priming").services("priming"));
       ecs.describeTaskDefinition(b -> b.taskDefinition("priming:1"));
       ecs.registerTaskDefinition(b -> b.family("priming").containerDefinitions(
