@@ -81,6 +81,7 @@ final class ExecutionEnvironment implements AutoCloseable {
     // org.crac (the function's CRaC API) delegates to the runtime client's CRaC context, which calls
     // beforeCheckpoint and afterRestore around /restore/next when AWS_LAMBDA_INITIALIZATION_TYPE=snap-start.
     cmd.add("-Dorg.crac.Core.Compat=com.amazonaws.services.lambda.crac");
+    RuntimeClientLibrary.jvmOption(options.runtimeClasspath()).ifPresent(cmd::add);
     options.extraJvmOptions().forEach(cmd::add);
     cmd.add("-cp");
     cmd.add(String.join(java.io.File.pathSeparator, options.runtimeClasspath().stream().map(Path::toString).toList()));
