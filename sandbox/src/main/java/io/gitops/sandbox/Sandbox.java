@@ -71,7 +71,8 @@ public final class Sandbox {
     this.router = new EventRouter(state.rules());
     this.broken.addAll(state.brokenDigests());
     this.simulator = new TaskSimulator(broken, this::view, clock, Emulator.ACCOUNT, Emulator.REGION,
-        this::registerTarget);
+        this::registerTarget).withBreaker((cluster, service, revision) -> emulator.clients().ecs()
+            .updateService(b -> b.cluster(cluster).service(service).taskDefinition(revision)));
     Map<String, Invoke.Factory> known = Invoke.functions();
     for (Map.Entry<String, Map<String, String>> e : state.environments().entrySet()) {
       Invoke.Factory f = known.get(e.getKey());
@@ -94,6 +95,10 @@ public final class Sandbox {
     Map<String, String> env = new LinkedHashMap<>(stackEnv);
     env.put("AWS_REGION", Emulator.REGION);
     env.put("AWS_ENDPOINT_URL", endpoint.toString());
+    // The production SDK budget (1 s per attempt, 2 s per call; docs/lambda-config.md) is sized for AWS; the
+    // emulator on a loaded laptop can be slower than that without anything being wrong.
+    env.putIfAbsent("SDK_ATTEMPT_TIMEOUT_MS", "10000");
+    env.putIfAbsent("SDK_API_CALL_TIMEOUT_MS", "30000");
     return env;
   }
 

@@ -17,6 +17,8 @@ import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.services.ecs.model.Deployment;
 import software.amazon.awssdk.services.ecs.model.UpdateServiceRequest;
 import software.amazon.awssdk.services.ecs.model.UpdateServiceResponse;
 
@@ -52,7 +54,27 @@ public final class TaskSimulator implements ExecutionInterceptor {
     void register(String targetGroupArn, String ip, int port);
   }
 
-  private record Rollout(String cluster, String service, String taskDefinitionArn) {}
+  /**
+   * ECS's deployment circuit breaker: rolls the service back to its last completed revision (the sandbox
+   * wires it to an UpdateService outside the functions' clients).
+   */
+  @FunctionalInterface
+  public interface Breaker {
+    void rollBack(String cluster, String service, String taskDefinitionArn);
+  }
+
+  private record Rollout(String cluster, String service, String taskDefinitionArn, String deploymentId) {}
+
+  /** The last revision of each service whose deployment completed: where the breaker rolls back to. */
+  private final Map<String, String> steady = new ConcurrentHashMap<>();
+  private Breaker breaker;
+  private int deployments;
+
+  /** With a breaker, a broken revision is rolled back after {@link #MAX_WAVES} waves (SERVICE_DEPLOYMENT_FAILED). */
+  public TaskSimulator withBreaker(Breaker b) {
+    this.breaker = b;
+    return this;
+  }
 
   private final Map<String, Rollout> active = new LinkedHashMap<>();
   private final Map<String, Integer> waves = new ConcurrentHashMap<>();
@@ -84,21 +106,40 @@ public final class TaskSimulator implements ExecutionInterceptor {
     this.region = region;
   }
 
+  /** Before a handler's UpdateService: what the service runs now is steady if nothing else is known. */
   @Override
-  public synchronized void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
-    if (!"UpdateService".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))) return;
-    if (!(context.request() instanceof UpdateServiceRequest req)) return;
-    if (!(context.response() instanceof UpdateServiceResponse res) || res.service() == null) return;
-    if (req.taskDefinition() == null) return;
+  public synchronized void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+    if (!(context.request() instanceof UpdateServiceRequest req) || req.taskDefinition() == null) return;
+    ServiceView v = describe.apply(new Rollout(req.cluster(), req.service(), null, null));
+    if (v != null) steady.putIfAbsent(v.clusterArn() + "|" + v.serviceName(), v.taskDefinitionArn());
+  }
+
+  /**
+   * ECS answers UpdateService with the new deployment as PRIMARY, with its own id (moto keeps one deployment:
+   * docs/emulator-gaps.md); the image deployer records that id and the guard matches events by it.
+   */
+  @Override
+  public synchronized SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+    if (!(context.request() instanceof UpdateServiceRequest req) || req.taskDefinition() == null) {
+      return context.response();
+    }
+    if (!(context.response() instanceof UpdateServiceResponse res) || res.service() == null) return context.response();
     String cluster = res.service().clusterArn();
     String key = cluster + "|" + res.service().serviceName();
-    active.put(key, new Rollout(cluster, res.service().serviceName(), res.service().taskDefinition()));
+    String id = nextDeploymentId();
+    active.put(key, new Rollout(cluster, res.service().serviceName(), res.service().taskDefinition(), id));
     waves.remove(key);
+    return res.toBuilder().service(res.service().toBuilder().deployments(Deployment.builder().id(id)
+        .status("PRIMARY").taskDefinition(res.service().taskDefinition()).build()).build()).build();
+  }
+
+  private String nextDeploymentId() {
+    return "ecs-svc/" + (4916584328468129104L + ++deployments);
   }
 
   /** Records a rollout that started outside the handlers (e.g. a test). */
   public synchronized void watch(String cluster, String service, String taskDefinitionArn) {
-    active.put(cluster + "|" + service, new Rollout(cluster, service, taskDefinitionArn));
+    active.put(cluster + "|" + service, new Rollout(cluster, service, taskDefinitionArn, null));
   }
 
   public synchronized boolean idle() {
@@ -119,17 +160,34 @@ public final class TaskSimulator implements ExecutionInterceptor {
       }
       boolean broken = v.containerImages().values().stream().anyMatch(this::isBroken);
       int tasks = Math.max(1, v.desiredCount());
+      if (r.deploymentId() != null) v = withDeploymentId(v, r.deploymentId());
       if (broken) {
         int wave = waves.merge(key, 1, Integer::sum);
         for (int i = 0; i < tasks; i++) out.addAll(failingTask(v));
-        if (wave >= MAX_WAVES) active.remove(key);
+        if (wave >= MAX_WAVES) {
+          active.remove(key);
+          String back = steady.get(v.clusterArn() + "|" + v.serviceName());
+          if (breaker != null && back != null && !back.equals(v.taskDefinitionArn())) {
+            breaker.rollBack(r.cluster(), r.service(), back);
+            out.add(deploymentEvent(v, "SERVICE_DEPLOYMENT_FAILED", "ECS deployment circuit breaker: tasks failed to"
+                + " start. Rolling back to " + back + "."));
+            active.put(key, new Rollout(r.cluster(), r.service(), back, nextDeploymentId()));
+            waves.remove(key);
+          }
+        }
       } else {
         for (int i = 0; i < tasks; i++) out.addAll(runningTask(v));
         out.add(deploymentEvent(v, "SERVICE_DEPLOYMENT_COMPLETED", "ECS deployment " + v.deploymentId() + " completed."));
+        steady.put(v.clusterArn() + "|" + v.serviceName(), v.taskDefinitionArn());
         active.remove(key);
       }
     }
     return out;
+  }
+
+  private static ServiceView withDeploymentId(ServiceView v, String id) {
+    return new ServiceView(v.clusterArn(), v.serviceArn(), v.serviceName(), v.taskDefinitionArn(), v.desiredCount(),
+        id, v.containerImages(), v.loadBalancers());
   }
 
   boolean isBroken(String image) {
