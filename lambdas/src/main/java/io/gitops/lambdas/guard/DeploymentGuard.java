@@ -288,10 +288,13 @@ public final class DeploymentGuard {
         return ignored("OTHER_DEPLOYMENT", e.kind() + " of " + e.deploymentId() + " is not the rollout of "
             + rolling.get().digest() + " (" + rolloutId.get() + ")");
       }
-      // The service runs another revision: a pipeline deployment replaced the rollout.
-      // If that deployment failed and ECS's breaker rolled it back, the rollout's image no longer runs either:
-      // end it and make the release parameter name what runs.
-      return e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED
+      // The service runs another revision. With the rollout's image (the release value): a pipeline deployment
+      // replaced the rollout, and its events settle it. With another image, or a failed deployment: ECS's
+      // breaker rolled the service back (its events can come in any order): end the rollout and make the
+      // release parameter name what runs.
+      boolean sameImage = rolling.get().image() != null
+          && rolling.get().image().equals(imageOf(target, svc.taskDefinition()));
+      return e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED || !sameImage
           ? breakerRolledBack(l, target, rolling.get(), e, coldStart)
           : recordPipeline(l, target, view, e, e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_COMPLETED,
               coldStart);
@@ -450,6 +453,11 @@ public final class DeploymentGuard {
     Optional<String> image = releases.get(target.releaseParameter());
     if (image.isEmpty()) {
       return GuardOutcome.of(Action.NONE, "NO_RELEASE", "release parameter " + target.releaseParameter() + " is missing");
+    }
+    if (!image.get().equals(imageOf(target, revision))) {
+      // Not a pipeline deployment of the release (CloudFormation deploys the release value): ECS's breaker,
+      // most likely, its FAILED event still to come. Make the release follow what runs, if it names a failure.
+      return repairAfterBreaker(l, target, view, e, coldStart);
     }
     String key = ReleaseParameters.digestOf(image.get()).orElse(image.get());
     Deployment d = new Deployment(target.service(), target.cluster(), key, "", target.repository(), image.get(),

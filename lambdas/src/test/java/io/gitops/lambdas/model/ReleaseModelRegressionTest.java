@@ -139,6 +139,21 @@ class ReleaseModelRegressionTest {
         new Drain()));
   }
 
+  /** soak, (b): the breaker's rollback COMPLETED before its FAILED: taken for a pipeline deployment of the release. */
+  @Test
+  void aBreakerRollbackCompletingBeforeItsFailedEventIsNotTakenForAPipelineDeployment(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g3", "NEW", Fault.NONE),
+        new Push("b1", "NEW_TAG", new Fault("TOO_MANY_UPDATES", 5, 1)),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new Deliver(1, false, new Fault("CRASH", 7, 1)),
+        new Deliver(5, false, new Fault("TXN_CONFLICT", 6, 3)),
+        new Drain()));
+  }
+
   /** Hole 1 in the model: the deployer crashes after UpdateService; Lambda's retry must finish the rollout. */
   @Test
   void aRolloutCrashedAfterUpdateServiceIsFinishedByTheRetry(MotoServer moto) {

@@ -60,6 +60,6 @@ class ReleaseModelTest {
             + " %d in the on-failure queue, %d ms%n", stats.sequences, stats.steps, stats.faults, stats.faultsByKind,
         stats.invariantChecks, stats.deliveries, stats.onFailure, ms);
     assertThat(failures).as(String.join("\n", failures)).isEmpty();
-    assertThat(stats.steps).isGreaterThanOrEqualTo((long) Math.min(2000, SEQUENCES * LENGTH));
+    if (MINUTES == 0) assertThat(stats.steps).isGreaterThanOrEqualTo((long) Math.min(2000, SEQUENCES * LENGTH));
   }
 }
