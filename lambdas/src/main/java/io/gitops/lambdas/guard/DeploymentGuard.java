@@ -294,10 +294,19 @@ public final class DeploymentGuard {
       // release parameter name what runs.
       boolean sameImage = rolling.get().image() != null
           && rolling.get().image().equals(imageOf(target, svc.taskDefinition()));
-      return e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED || !sameImage
-          ? breakerRolledBack(l, target, rolling.get(), e, coldStart)
-          : recordPipeline(l, target, view, e, e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_COMPLETED,
-              coldStart);
+      if (e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED || !sameImage) {
+        return breakerRolledBack(l, target, rolling.get(), e, coldStart);
+      }
+      // Only the service's current (PRIMARY) deployment speaks for the revision it runs now: a late event of an
+      // older deployment must not mark the release HEALTHY on it.
+      Optional<String> primary = svc.deployments().stream().filter(x -> "PRIMARY".equals(x.status()))
+          .map(software.amazon.awssdk.services.ecs.model.Deployment::id).findFirst();
+      if (primary.isPresent() && !primary.get().equals(e.deploymentId())) {
+        return ignored("OTHER_DEPLOYMENT", e.kind() + " of " + e.deploymentId() + " is neither the rollout of "
+            + rolling.get().digest() + " nor the service's current deployment " + primary.get());
+      }
+      return recordPipeline(l, target, view, e, e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_COMPLETED,
+          coldStart);
     }
     if (rolling.isEmpty() && e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED) {
       return repairAfterBreaker(l, target, view, e, coldStart);

@@ -154,6 +154,17 @@ class ReleaseModelRegressionTest {
         new Drain()));
   }
 
+  /** soak, (b): a late COMPLETED of an older deployment was taken for the pipeline deployment that replaced the rollout. */
+  @Test
+  void aLateCompletedOfAnOlderDeploymentDoesNotSettleAPipelineDeployment(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g2", "NEW", new Fault("TXN_CONFLICT", 6, 1)),
+        new EcsTick(),
+        new Push("b1", "NEW_TAG", Fault.NONE),
+        new Pipeline(),
+        new Drain()));
+  }
+
   /** Hole 1 in the model: the deployer crashes after UpdateService; Lambda's retry must finish the rollout. */
   @Test
   void aRolloutCrashedAfterUpdateServiceIsFinishedByTheRetry(MotoServer moto) {
