@@ -289,13 +289,17 @@ public final class DeploymentGuard {
             + rolling.get().digest() + " (" + rolloutId.get() + ")");
       }
       // The service runs another revision. With the rollout's image (the release value): a pipeline deployment
-      // replaced the rollout, and its events settle it. With another image, or a failed deployment: ECS's
-      // breaker rolled the service back (its events can come in any order): end the rollout and make the
-      // release parameter name what runs.
+      // replaced the rollout, and its events settle it. With another image: ECS's breaker rolled the service
+      // back (its events can come in any order): end the rollout and make the release parameter name what runs.
       boolean sameImage = rolling.get().image() != null
           && rolling.get().image().equals(imageOf(target, svc.taskDefinition()));
-      if (e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED || !sameImage) {
+      if (!sameImage) {
         return breakerRolledBack(l, target, rolling.get(), e, coldStart);
+      }
+      if (e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED) {
+        // The rollout's image still runs (as a pipeline revision): this failure is another deployment's.
+        return ignored("OTHER_DEPLOYMENT", "failed deployment " + e.deploymentId() + " is not the rollout of "
+            + rolling.get().digest() + ", whose image still runs");
       }
       // Only the service's current (PRIMARY) deployment speaks for the revision it runs now: a late event of an
       // older deployment must not mark the release HEALTHY on it.

@@ -165,6 +165,19 @@ class ReleaseModelRegressionTest {
         new Drain()));
   }
 
+  /** during, (b): an old rollout's late FAILED ended the current rollout, whose image still ran as a pipeline revision. */
+  @Test
+  void aLateFailedOfAnOlderRolloutDoesNotFailTheCurrentOne(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("b2", "NEW", new Fault("TOO_MANY_UPDATES", 1, 1)),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new Push("g1", "NEW", new Fault("TXN_CONFLICT", 3, 1)),
+        new Pipeline(),
+        new Drain()));
+  }
+
   /** Hole 1 in the model: the deployer crashes after UpdateService; Lambda's retry must finish the rollout. */
   @Test
   void aRolloutCrashedAfterUpdateServiceIsFinishedByTheRetry(MotoServer moto) {
