@@ -13,13 +13,13 @@ import java.time.Duration;
 public final class TimeBudget {
   /**
    * The image deployer's longest path: claim, its two classifying reads and the take-over (4);
-   * DescribeServices, DescribeTaskDefinition (2); on a resume, DescribeTaskDefinition of the previous
-   * revision or ListTaskDefinitions plus up to 2 DescribeTaskDefinition of newer revisions (3);
-   * RegisterTaskDefinition, UpdateService, PutParameter (3); the completion and its repeat without the
-   * supersede (2); on a late permanent failure instead, UpdateService and PutParameter to compensate, Publish
-   * and the failure transaction (2 more than the completion).
+   * DescribeServices, DescribeTaskDefinition (2); on a resume, one ListTaskDefinitions page and up to 3
+   * DescribeTaskDefinition of newer revisions (4); RegisterTaskDefinition, UpdateService, PutParameter (3); the
+   * completion: up to 3 transactions and a head read when the service had moved on (4); or, on a late
+   * permanent failure instead, UpdateService and PutParameter to compensate, Publish and the failure
+   * transaction (4).
    */
-  public static final int DEPLOYER_MAX_CALLS = 16;
+  public static final int DEPLOYER_MAX_CALLS = 17;
   /**
    * The guard's longest path (a rollback to an INACTIVE target): the head and deployment reads (2), the task
    * state write and its re-read (2), the failure count and a re-read (2), the rollback lease (1), the HEALTHY

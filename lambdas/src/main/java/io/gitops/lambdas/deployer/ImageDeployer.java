@@ -258,24 +258,28 @@ public final class ImageDeployer {
   private String findRegistered(DescribeTaskDefinitionResponse current, String digest) {
     String family = current.taskDefinition().family();
     int currentRevision = current.taskDefinition().revision();
+    // Bounded (docs/lambda-config.md, "Time budget"): one page of the family's newest revisions, and at most
+    // REGISTERED_LOOKUP of those newer than the service's described, newest first.
     List<String> newer = new ArrayList<>();
-    for (var page : ecs.listTaskDefinitionsPaginator(b -> b.familyPrefix(family))) {
-      for (String arn : page.taskDefinitionArns()) {
-        String name = arn.substring(arn.lastIndexOf('/') + 1);
-        if (name.equals(family + ":" + TaskDefinitions.revisionOf(arn))
-            && TaskDefinitions.revisionOf(arn) > currentRevision) {
-          newer.add(arn);
-        }
+    for (String arn : ecs.listTaskDefinitions(b -> b.familyPrefix(family)
+        .sort(software.amazon.awssdk.services.ecs.model.SortOrder.DESC).maxResults(10)).taskDefinitionArns()) {
+      String name = arn.substring(arn.lastIndexOf('/') + 1);
+      if (name.equals(family + ":" + TaskDefinitions.revisionOf(arn))
+          && TaskDefinitions.revisionOf(arn) > currentRevision) {
+        newer.add(arn);
       }
     }
     newer.sort(Comparator.comparingInt(TaskDefinitions::revisionOf).reversed());
-    for (String arn : newer) {
+    for (String arn : newer.subList(0, Math.min(REGISTERED_LOOKUP, newer.size()))) {
       if (TaskDefinitions.tag(describe(arn), TaskDefinitions.DIGEST_TAG).filter(digest::equals).isPresent()) {
         return arn;
       }
     }
     return null;
   }
+
+  /** Revisions a resumed rollout describes at most when it looks for the one it registered. */
+  static final int REGISTERED_LOOKUP = 3;
 
   /**
    * The lock lapses after LOCK_LEASE_SECONDS (at least the function timeout); past it another invocation

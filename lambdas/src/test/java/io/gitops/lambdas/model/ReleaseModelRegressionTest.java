@@ -178,6 +178,21 @@ class ReleaseModelRegressionTest {
         new Drain()));
   }
 
+  /** soak, (budget): a resumed rollout described every newer revision of the family looking for its own (17 calls). */
+  @Test
+  void aResumedRolloutLooksForItsRevisionWithinTheTimeBudget(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g1", "NEW", new Fault("TIMEOUT", 8, 1)),
+        new Push("g2", "NEW", new Fault("THROTTLE", 6, 3)),
+        new Push("b2", "NEW", new Fault("TOO_MANY_UPDATES", 4, 3)),
+        new Push("b1", "NEW_TAG", Fault.NONE),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new Push("g3", "NEW", new Fault("CRASH", 3, 1)),
+        new Drain()));
+  }
+
   /** Hole 1 in the model: the deployer crashes after UpdateService; Lambda's retry must finish the rollout. */
   @Test
   void aRolloutCrashedAfterUpdateServiceIsFinishedByTheRetry(MotoServer moto) {
