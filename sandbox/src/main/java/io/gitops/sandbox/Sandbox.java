@@ -83,10 +83,12 @@ public final class Sandbox implements AutoCloseable {
     this.router = new EventRouter(state.rules());
     this.broken.addAll(state.brokenDigests());
     this.simulator = new TaskSimulator(broken, this::view, clock, Emulator.ACCOUNT, Emulator.REGION,
-        this::registerTarget);
+        this::registerTarget).withBreaker((cluster, service, revision) -> emulator.clients().ecs()
+            .updateService(b -> b.cluster(cluster).service(service).taskDefinition(revision)));
     List<FunctionSpec> specs = new ArrayList<>();
     for (FunctionSpec f : state.functions()) {
       Map<String, String> env = new LinkedHashMap<>(f.environment());
+      emulatorSdkBudget(env);
       String probes = env.get("HEALTH_PROBE_URLS");
       if (probes != null && !probes.isBlank() && !probes.strip().equals("{}")) {
         if (health == null) health = new HealthEndpoint(this::servicesBehindLoadBalancerHealthy);
@@ -95,8 +97,9 @@ public final class Sandbox implements AutoCloseable {
       specs.add(f.withEnvironment(env));
     }
     this.host = new LambdaHost(specs, options, Optional.of(state.endpoint()), this::sendToQueue, clock);
-    // ECS's scheduler acts on UpdateService: so does the simulator, on each call the functions make.
-    host.proxy().orElseThrow().addListener(this::onCall);
+    // ECS's scheduler acts on UpdateService: so does the simulator, on each call the functions make, and it
+    // answers with the PRIMARY deployment's id as ECS does (moto keeps one deployment and returns no new id).
+    host.proxy().orElseThrow().addExchange(new UpdateServiceExchange());
   }
 
   private static java.nio.file.Path tempLog() {
@@ -109,17 +112,42 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  private void onCall(AwsProxy.Call call) {
-    if (!"UpdateService".equals(call.operation()) || call.status() != 200) return;
-    try {
-      JsonNode req = CloudAssembly.JSON.readTree(call.requestBody());
-      if (!req.hasNonNull("taskDefinition")) return;
-      JsonNode svc = CloudAssembly.JSON.readTree(call.responseBody()).path("service");
-      if (svc.isMissingNode()) return;
-      simulator.watch(svc.path("clusterArn").asText(), svc.path("serviceName").asText(),
+  /** What ECS does on the functions' UpdateService calls, played by the task simulator. */
+  private final class UpdateServiceExchange implements AwsProxy.Exchange {
+    @Override
+    public void beforeForward(String service, String operation, byte[] requestBody) {
+      if (!"UpdateService".equals(operation)) return;
+      JsonNode req = read(requestBody);
+      if (req.hasNonNull("taskDefinition")) {
+        simulator.beforeUpdate(req.path("cluster").asText(), req.path("service").asText());
+      }
+    }
+
+    @Override
+    public byte[] answer(String service, String operation, int status, byte[] requestBody, byte[] responseBody) {
+      if (!"UpdateService".equals(operation) || status != 200 || !read(requestBody).hasNonNull("taskDefinition")) {
+        return responseBody;
+      }
+      JsonNode res = read(responseBody);
+      if (!(res.path("service") instanceof com.fasterxml.jackson.databind.node.ObjectNode svc)) return responseBody;
+      String id = simulator.started(svc.path("clusterArn").asText(), svc.path("serviceName").asText(),
           svc.path("taskDefinition").asText());
-    } catch (java.io.IOException e) {
-      throw new SandboxException("cannot read an UpdateService call: " + e.getMessage());
+      com.fasterxml.jackson.databind.node.ArrayNode deployments = svc.putArray("deployments");
+      deployments.addObject().put("id", id).put("status", "PRIMARY").put("taskDefinition",
+          svc.path("taskDefinition").asText());
+      try {
+        return CloudAssembly.JSON.writeValueAsBytes(res);
+      } catch (java.io.IOException e) {
+        throw new SandboxException("cannot write an UpdateService answer: " + e.getMessage());
+      }
+    }
+
+    private JsonNode read(byte[] body) {
+      try {
+        return CloudAssembly.JSON.readTree(body);
+      } catch (java.io.IOException e) {
+        throw new SandboxException("cannot read an UpdateService call: " + e.getMessage());
+      }
     }
   }
 
@@ -166,7 +194,17 @@ public final class Sandbox implements AutoCloseable {
     Map<String, String> env = new LinkedHashMap<>(stackEnv);
     env.put("AWS_REGION", Emulator.REGION);
     env.put("AWS_ENDPOINT_URL", endpoint.toString());
+    emulatorSdkBudget(env);
     return env;
+  }
+
+  /**
+   * The production SDK budget (1 s per attempt, 2 s per call; docs/lambda-config.md) is sized for AWS; the
+   * emulator on a loaded laptop can be slower than that without anything being wrong.
+   */
+  static void emulatorSdkBudget(Map<String, String> env) {
+    env.putIfAbsent("SDK_ATTEMPT_TIMEOUT_MS", "10000");
+    env.putIfAbsent("SDK_API_CALL_TIMEOUT_MS", "30000");
   }
 
   public Emulator emulator() {

@@ -17,6 +17,8 @@ import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.services.ecs.model.Deployment;
 import software.amazon.awssdk.services.ecs.model.UpdateServiceRequest;
 import software.amazon.awssdk.services.ecs.model.UpdateServiceResponse;
 
@@ -52,7 +54,27 @@ public final class TaskSimulator implements ExecutionInterceptor {
     void register(String targetGroupArn, String ip, int port);
   }
 
-  private record Rollout(String cluster, String service, String taskDefinitionArn) {}
+  /**
+   * ECS's deployment circuit breaker: rolls the service back to its last completed revision (the sandbox
+   * wires it to an UpdateService outside the functions' clients).
+   */
+  @FunctionalInterface
+  public interface Breaker {
+    void rollBack(String cluster, String service, String taskDefinitionArn);
+  }
+
+  private record Rollout(String cluster, String service, String taskDefinitionArn, String deploymentId) {}
+
+  /** The last revision of each service whose deployment completed: where the breaker rolls back to. */
+  private final Map<String, String> steady = new ConcurrentHashMap<>();
+  private Breaker breaker;
+  private int deployments;
+
+  /** With a breaker, a broken revision is rolled back after {@link #MAX_WAVES} waves (SERVICE_DEPLOYMENT_FAILED). */
+  public TaskSimulator withBreaker(Breaker b) {
+    this.breaker = b;
+    return this;
+  }
 
   private final Map<String, Rollout> active = new LinkedHashMap<>();
   private final Map<String, Integer> waves = new ConcurrentHashMap<>();
@@ -84,21 +106,50 @@ public final class TaskSimulator implements ExecutionInterceptor {
     this.region = region;
   }
 
+  /** Before a handler's UpdateService: what the service runs now is steady if nothing else is known. */
   @Override
-  public synchronized void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
-    if (!"UpdateService".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))) return;
-    if (!(context.request() instanceof UpdateServiceRequest req)) return;
-    if (!(context.response() instanceof UpdateServiceResponse res) || res.service() == null) return;
-    if (req.taskDefinition() == null) return;
-    String cluster = res.service().clusterArn();
-    String key = cluster + "|" + res.service().serviceName();
-    active.put(key, new Rollout(cluster, res.service().serviceName(), res.service().taskDefinition()));
+  public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+    if (!(context.request() instanceof UpdateServiceRequest req) || req.taskDefinition() == null) return;
+    beforeUpdate(req.cluster(), req.service());
+  }
+
+  /** Before an UpdateService to a revision (the functions' calls, seen in-process or by the Lambda host's proxy). */
+  public synchronized void beforeUpdate(String cluster, String service) {
+    ServiceView v = describe.apply(new Rollout(cluster, service, null, null));
+    if (v != null) steady.putIfAbsent(v.clusterArn() + "|" + v.serviceName(), v.taskDefinitionArn());
+  }
+
+  /**
+   * ECS answers UpdateService with the new deployment as PRIMARY, with its own id (moto keeps one deployment:
+   * docs/emulator-gaps.md); the image deployer records that id and the guard matches events by it.
+   */
+  @Override
+  public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+    if (!(context.request() instanceof UpdateServiceRequest req) || req.taskDefinition() == null) {
+      return context.response();
+    }
+    if (!(context.response() instanceof UpdateServiceResponse res) || res.service() == null) return context.response();
+    String id = started(res.service().clusterArn(), res.service().serviceName(), res.service().taskDefinition());
+    return res.toBuilder().service(res.service().toBuilder().deployments(Deployment.builder().id(id)
+        .status("PRIMARY").taskDefinition(res.service().taskDefinition()).build()).build()).build();
+  }
+
+  /** An UpdateService to a revision was answered: the rollout starts; returns its PRIMARY deployment's id. */
+  public synchronized String started(String clusterArn, String serviceName, String taskDefinitionArn) {
+    String key = clusterArn + "|" + serviceName;
+    String id = nextDeploymentId();
+    active.put(key, new Rollout(clusterArn, serviceName, taskDefinitionArn, id));
     waves.remove(key);
+    return id;
+  }
+
+  private String nextDeploymentId() {
+    return "ecs-svc/" + (4916584328468129104L + ++deployments);
   }
 
   /** Records a rollout: an UpdateService the functions made (seen by the Lambda host's proxy), or a test's. */
   public synchronized void watch(String cluster, String service, String taskDefinitionArn) {
-    active.put(cluster + "|" + service, new Rollout(cluster, service, taskDefinitionArn));
+    active.put(cluster + "|" + service, new Rollout(cluster, service, taskDefinitionArn, null));
     waves.remove(cluster + "|" + service); // a new rollout starts its own count of failed waves
   }
 
@@ -120,17 +171,34 @@ public final class TaskSimulator implements ExecutionInterceptor {
       }
       boolean broken = v.containerImages().values().stream().anyMatch(this::isBroken);
       int tasks = Math.max(1, v.desiredCount());
+      if (r.deploymentId() != null) v = withDeploymentId(v, r.deploymentId());
       if (broken) {
         int wave = waves.merge(key, 1, Integer::sum);
         for (int i = 0; i < tasks; i++) out.addAll(failingTask(v));
-        if (wave >= MAX_WAVES) active.remove(key);
+        if (wave >= MAX_WAVES) {
+          active.remove(key);
+          String back = steady.get(v.clusterArn() + "|" + v.serviceName());
+          if (breaker != null && back != null && !back.equals(v.taskDefinitionArn())) {
+            breaker.rollBack(r.cluster(), r.service(), back);
+            out.add(deploymentEvent(v, "SERVICE_DEPLOYMENT_FAILED", "ECS deployment circuit breaker: tasks failed to"
+                + " start. Rolling back to " + back + "."));
+            active.put(key, new Rollout(r.cluster(), r.service(), back, nextDeploymentId()));
+            waves.remove(key);
+          }
+        }
       } else {
         for (int i = 0; i < tasks; i++) out.addAll(runningTask(v));
         out.add(deploymentEvent(v, "SERVICE_DEPLOYMENT_COMPLETED", "ECS deployment " + v.deploymentId() + " completed."));
+        steady.put(v.clusterArn() + "|" + v.serviceName(), v.taskDefinitionArn());
         active.remove(key);
       }
     }
     return out;
+  }
+
+  private static ServiceView withDeploymentId(ServiceView v, String id) {
+    return new ServiceView(v.clusterArn(), v.serviceArn(), v.serviceName(), v.taskDefinitionArn(), v.desiredCount(),
+        id, v.containerImages(), v.loadBalancers());
   }
 
   boolean isBroken(String image) {

@@ -68,6 +68,25 @@ class TaskSimulatorTest {
     assertThat(waves).isEqualTo(TaskSimulator.MAX_WAVES);
   }
 
+  /** ECS's circuit breaker (issue 12): after the last failed wave, back to the last completed revision. */
+  @Test
+  void withABreakerTheLastFailedWaveRollsBackToTheLastCompletedRevision() {
+    List<String[]> rolledBack = new java.util.ArrayList<>();
+    simulator.withBreaker((cluster, svc, revision) -> {
+      rolledBack.add(new String[] {svc, revision});
+      serviceRuns(revision, GOOD, 1);
+    });
+    serviceRuns("td:2", GOOD, 1);
+    simulator.step();
+    serviceRuns("td:3", BAD, 1);
+    List<JsonNode> last = List.of();
+    for (int wave = 0; wave < TaskSimulator.MAX_WAVES; wave++) last = simulator.step();
+
+    assertThat(rolledBack).singleElement().satisfies(r -> assertThat(r).containsExactly("bff", "td:2"));
+    assertThat(statuses(last)).contains("SERVICE_DEPLOYMENT_FAILED");
+    assertThat(statuses(simulator.step())).contains("RUNNING", "SERVICE_DEPLOYMENT_COMPLETED");
+  }
+
   @Test
   void aRolloutSupersededByAnotherRevisionEmitsNothing() {
     serviceRuns("td:3", BAD, 1);

@@ -41,6 +41,12 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  */
 public final class GuardLedger {
   static final String TASK_PREFIX = "TASK#";
+  /** The table's TTL attribute (epoch seconds): DynamoDB deletes expired task items on its own. */
+  public static final String TTL_ATTRIBUTE = "expiresAt";
+  /** How long a task item is kept: far longer than any rollout is judged. */
+  public static final Duration TASK_RETENTION = Duration.ofDays(7);
+  /** At most this many task items are read per revision: enough for any service's desired count. */
+  static final int MAX_TASKS_READ = 500;
 
   private final DynamoDbClient dynamo;
   private final String table;
@@ -79,7 +85,7 @@ public final class GuardLedger {
 
   /** The deployment the head points at, with the guard's fields. */
   public record Current(Deployment deployment, Optional<Instant> firstFailureAt,
-      Optional<String> rolledBackTo) {}
+      Optional<String> rolledBackTo, Optional<String> ecsDeploymentId) {}
 
   /** The head and the deployment it points at: two consistent reads. */
   public record View(ServiceState state, Optional<Current> current) {
@@ -108,7 +114,8 @@ public final class GuardLedger {
       if (d != null) {
         String first = str(d, "firstFailureAt");
         current = Optional.of(new Current(Ledger.fromItem(d),
-            Optional.ofNullable(first).map(Instant::parse), Optional.ofNullable(str(d, "rolledBackTo"))));
+            Optional.ofNullable(first).map(Instant::parse), Optional.ofNullable(str(d, "rolledBackTo")),
+            Optional.ofNullable(str(d, "ecsDeploymentId"))));
       }
     }
     return new View(state, current);
@@ -133,7 +140,7 @@ public final class GuardLedger {
 
   /** Records the task's state if it is newer than the one recorded (by version, then updatedAt). */
   public TaskWrite recordTaskState(String service, TrackedTask t) {
-    Map<String, AttributeValue> item = new HashMap<>(taskKey(service, t.taskArn()));
+    Map<String, AttributeValue> item = new HashMap<>(taskKey(service, t.taskDefinitionArn(), t.taskArn()));
     item.put("type", s("TASK"));
     item.put("service", s(service));
     item.put("taskDefinitionArn", s(t.taskDefinitionArn()));
@@ -141,6 +148,7 @@ public final class GuardLedger {
     item.put("version", n(t.version()));
     item.put("updatedAtMs", n(t.updatedAt().toEpochMilli()));
     item.put("recordedAt", s(clock.instant().toString()));
+    item.put(TTL_ATTRIBUTE, n(clock.instant().plus(TASK_RETENTION).getEpochSecond()));
     t.privateIp().ifPresent(ip -> item.put("privateIp", s(ip)));
     try {
       dynamo.putItem(b -> b.tableName(table).item(item)
@@ -148,7 +156,7 @@ public final class GuardLedger {
           .expressionAttributeValues(Map.of(":v", n(t.version()), ":u", n(t.updatedAt().toEpochMilli()))));
       return TaskWrite.NEWER;
     } catch (ConditionalCheckFailedException notNewer) {
-      Map<String, AttributeValue> old = get(taskKey(service, t.taskArn()));
+      Map<String, AttributeValue> old = get(taskKey(service, t.taskDefinitionArn(), t.taskArn()));
       if (old == null) return TaskWrite.OLDER; // deleted meanwhile: not reachable in practice
       long v = num(old, "version");
       long u = num(old, "updatedAtMs");
@@ -158,24 +166,31 @@ public final class GuardLedger {
     }
   }
 
-  /** The tracked tasks of one revision whose newest known state is RUNNING. */
+  /**
+   * The tracked tasks of one revision whose newest known state is RUNNING. Bounded: the key range holds only
+   * this revision's tasks ({@code TASK#<revision>#<task>}), and at most {@link #MAX_TASKS_READ} are read.
+   */
   public List<TrackedTask> runningTasks(String service, String taskDefinitionArn) {
     List<TrackedTask> out = new ArrayList<>();
     Map<String, AttributeValue> start = null;
+    int read = 0;
     do {
       Map<String, AttributeValue> from = start;
       QueryResponse r = dynamo.query(b -> b.tableName(table).consistentRead(true).exclusiveStartKey(from)
           .keyConditionExpression("pk = :pk AND begins_with(sk, :prefix)")
-          .filterExpression("taskDefinitionArn = :td AND lastStatus = :running")
-          .expressionAttributeValues(Map.of(":pk", s(Ledger.servicePk(service)), ":prefix", s(TASK_PREFIX),
-              ":td", s(taskDefinitionArn), ":running", s("RUNNING"))));
+          .filterExpression("lastStatus = :running")
+          .limit(MAX_TASKS_READ)
+          .expressionAttributeValues(Map.of(":pk", s(Ledger.servicePk(service)),
+              ":prefix", s(revisionPrefix(taskDefinitionArn)), ":running", s("RUNNING"))));
+      read += r.scannedCount() == null ? r.items().size() : r.scannedCount();
       for (Map<String, AttributeValue> i : r.items()) {
-        out.add(new TrackedTask(str(i, "sk").substring(TASK_PREFIX.length()), str(i, "taskDefinitionArn"),
+        String sk = str(i, "sk");
+        out.add(new TrackedTask(sk.substring(sk.lastIndexOf('#') + 1), str(i, "taskDefinitionArn"),
             str(i, "lastStatus"), num(i, "version"), Instant.ofEpochMilli(num(i, "updatedAtMs")),
             Optional.ofNullable(str(i, "privateIp"))));
       }
       start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
-    } while (start != null);
+    } while (start != null && read < MAX_TASKS_READ);
     return out;
   }
 
@@ -253,11 +268,14 @@ public final class GuardLedger {
             .expressionAttributeValues(Map.of(":rd", s(restoredDigest == null ? "" : restoredDigest),
                 ":ra", s(restoredArn), ":bad", s(digest), ":zero", n(0), ":now", s(now.toString())))
             .build();
-        dynamo.transactWriteItems(b -> b.transactItems(TransactWriteItem.builder().update(deployment).build(),
+        Transactions.write(dynamo, List.of(TransactWriteItem.builder().update(deployment).build(),
             TransactWriteItem.builder().update(head).build()));
       }
       return true;
-    } catch (ConditionalCheckFailedException | TransactionCanceledException notRolling) {
+    } catch (ConditionalCheckFailedException notRolling) {
+      return false;
+    } catch (TransactionCanceledException notRolling) {
+      Transactions.lostRace(notRolling);
       return false;
     }
   }
@@ -304,8 +322,16 @@ public final class GuardLedger {
 
   // ------------------------------------------------------------------------------------------------
 
-  static Map<String, AttributeValue> taskKey(String service, String taskArn) {
-    return Map.of(Ledger.PK, s(Ledger.servicePk(service)), Ledger.SK, s(TASK_PREFIX + taskArn));
+  /**
+   * {@code TASK#<revision ARN>#<task ARN>}: a task runs one revision all its life, and the revision in the key
+   * keeps {@link #runningTasks} to one revision's key range instead of the service's whole history.
+   */
+  static Map<String, AttributeValue> taskKey(String service, String taskDefinitionArn, String taskArn) {
+    return Map.of(Ledger.PK, s(Ledger.servicePk(service)), Ledger.SK, s(revisionPrefix(taskDefinitionArn) + taskArn));
+  }
+
+  static String revisionPrefix(String taskDefinitionArn) {
+    return TASK_PREFIX + taskDefinitionArn + "#";
   }
 
   private Map<String, AttributeValue> get(Map<String, AttributeValue> key) {

@@ -29,18 +29,31 @@ public record LambdaConfig(
     String environmentName,
     String metricsNamespace,
     Duration lockLease,
-    SdkSettings sdk) {
+    SdkSettings sdk,
+    Duration functionTimeout) {
 
   public static final String DEFAULT_TAG_POLICY = "^v?\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?$";
 
-  /** SDK retry and timeout settings. */
+  /**
+   * SDK retry and timeout settings. {@code apiCallTimeout} bounds one call with all its attempts and backoff:
+   * it is the unit of the time budget ({@link TimeBudget}, docs/lambda-config.md).
+   */
   public record SdkSettings(int maxAttempts, Duration baseDelay, Duration maxBackoff,
       Duration apiCallTimeout, Duration attemptTimeout) {
+    /**
+     * 3 attempts of at most 1 s each, within 2 s per call: in-region DynamoDB, ECS, SSM and SNS calls take
+     * tens of milliseconds, and the worst-case event (every call at its limit) must end inside the 60 s
+     * function timeout with margin (docs/lambda-config.md, "Time budget"). Lambda's own retries (1 and 2
+     * minutes later) are the outer loop.
+     */
     public static SdkSettings defaults() {
-      return new SdkSettings(4, Duration.ofMillis(100), Duration.ofSeconds(5),
-          Duration.ofSeconds(20), Duration.ofSeconds(5));
+      return new SdkSettings(3, Duration.ofMillis(100), Duration.ofSeconds(1),
+          Duration.ofSeconds(2), Duration.ofSeconds(1));
     }
   }
+
+  /** The function timeout the stack sets when FUNCTION_TIMEOUT_SECONDS is absent. */
+  public static final int DEFAULT_FUNCTION_TIMEOUT_SECONDS = 60;
 
   public static LambdaConfig fromEnvironment() {
     return from(System.getenv());
@@ -92,10 +105,17 @@ public record LambdaConfig(
             Duration.ofMillis(positive(env, "SDK_MAX_BACKOFF_MS", d.maxBackoff().toMillis(), errors)),
             Duration.ofMillis(positive(env, "SDK_API_CALL_TIMEOUT_MS", d.apiCallTimeout().toMillis(), errors)),
             Duration.ofMillis(positive(env, "SDK_ATTEMPT_TIMEOUT_MS", d.attemptTimeout().toMillis(), errors)));
+    Duration timeout = Duration.ofSeconds(positive(env, "FUNCTION_TIMEOUT_SECONDS", DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+        errors));
+    if (errors.isEmpty() && lease.compareTo(timeout) < 0) {
+      errors.add("LOCK_LEASE_SECONDS: " + lease.toSeconds() + " is below FUNCTION_TIMEOUT_SECONDS ("
+          + timeout.toSeconds() + "); a crashed invocation's lock must not lapse while it may still run");
+    }
     if (!errors.isEmpty()) {
       throw new InvalidInputException("bad configuration: " + String.join("; ", errors));
     }
-    return new LambdaConfig(region, endpoint, table, topic, services, tagPolicy, envName, namespace, lease, sdk);
+    return new LambdaConfig(region, endpoint, table, topic, services, tagPolicy, envName, namespace, lease, sdk,
+        timeout);
   }
 
   /** The target of a repository, if mapped. */

@@ -56,16 +56,25 @@ public final class Ledger {
   private final String table;
   private final Clock clock;
   private final Duration lease;
+  private final Duration holderDeadAfter;
 
   /**
    * @param lease how long a rollout holds the service lock; at least the function timeout, so that a
    *     crashed invocation's lock lapses before Lambda's asynchronous retry (1 minute and later).
+   * @param functionTimeout Lambda ends every invocation by then: a lock taken by an attempt of the same event
+   *     that long ago belongs to an attempt that is over, and its retry takes the rollout over (docs/ledger.md)
    */
-  public Ledger(DynamoDbClient dynamo, String table, Clock clock, Duration lease) {
+  public Ledger(DynamoDbClient dynamo, String table, Clock clock, Duration lease, Duration functionTimeout) {
     this.dynamo = dynamo;
     this.table = table;
     this.clock = clock;
     this.lease = lease;
+    this.holderDeadAfter = functionTimeout;
+  }
+
+  /** With the function timeout taken as half the lease (the stack sets the lease to twice the timeout). */
+  public Ledger(DynamoDbClient dynamo, String table, Clock clock, Duration lease) {
+    this(dynamo, table, clock, lease, lease.dividedBy(2));
   }
 
   public String table() {
@@ -120,18 +129,20 @@ public final class Ledger {
     Map<String, AttributeValue> item = toItem(d, now);
     item.put("leaseToken", s(token));
     try {
-      dynamo.transactWriteItems(b -> b.transactItems(
+      Transactions.write(dynamo, List.of(
           TransactWriteItem.builder().put(Put.builder().tableName(table).item(item)
               .conditionExpression("attribute_not_exists(pk)").build()).build(),
           updateItem(headKey(d.service()),
-              "SET latestDigest = :d, latestOrderKey = :k, lockToken = :t, lockUntil = :u, updatedAt = :now",
+              "SET latestDigest = :d, latestOrderKey = :k, lockToken = :t, lockUntil = :u, lockEventId = :e,"
+                  + " lockedAt = :nowMs, updatedAt = :now",
               "attribute_not_exists(pk) OR (latestOrderKey < :k AND"
                   + " (attribute_not_exists(lockUntil) OR lockUntil < :nowMs))",
               null,
               Map.of(":d", s(d.digest()), ":k", s(key), ":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
-                  ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli())))));
+                  ":e", s(String.valueOf(d.eventId())), ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli())))));
       return new Claim.Acquired(token, d, false, now.plus(lease));
     } catch (TransactionCanceledException cancelled) {
+      Transactions.lostRace(cancelled);
       return classifyCancelledClaim(d, key, now);
     }
   }
@@ -150,7 +161,23 @@ public final class Ledger {
       }
       // An unfinished rollout of the same digest: running now, or interrupted.
       if (head.isPresent() && head.get().lockedAt(now)) {
-        return new Claim.Skipped(SkipReason.IN_PROGRESS, "a rollout of " + d.digest() + " is running");
+        ServiceHead h = head.get();
+        boolean sameEvent = d.eventId() != null && d.eventId().equals(h.lockEventId())
+            && d.digest().equals(h.latestDigest());
+        if (!sameEvent) {
+          // Another event with this digest (the same image under another tag): the holder's own event is
+          // retried by Lambda until it completes, so this one has nothing to add.
+          return new Claim.Skipped(SkipReason.IN_PROGRESS, "a rollout of " + d.digest() + " is running");
+        }
+        // The same event again: Lambda's retry of an attempt that crashed or timed out, or a duplicate
+        // delivery of a live one. An attempt older than the function timeout is over for sure (Lambda ends it);
+        // take its rollout over. Otherwise retry later rather than skip: a skip would count as success and
+        // abandon the rollout if the holder has crashed.
+        if (h.lockedSince() != null && !h.lockedSince().plus(holderDeadAfter).isAfter(now)) {
+          return takeOver(e, now, h.lockToken());
+        }
+        return new Claim.Busy("event " + d.eventId() + " holds the rollout of " + d.digest()
+            + " since " + h.lockedSince() + "; retry once that attempt is surely over");
       }
       if (head.isPresent() && head.get().latestOrderKey() != null
           && head.get().latestOrderKey().compareTo(key) > 0) {
@@ -163,7 +190,7 @@ public final class Ledger {
         // Not reachable with DynamoDB's serializable transactions; stay safe if it ever is.
         return new Claim.Skipped(SkipReason.IN_PROGRESS, "a claim of " + d.digest() + " is being written");
       }
-      return takeOver(e, now);
+      return takeOver(e, now, null);
     }
     if (head.isPresent()) {
       ServiceHead h = head.get();
@@ -178,20 +205,31 @@ public final class Ledger {
     return new Claim.Busy("claim conflicted with a concurrent write on " + d.service() + "; retry");
   }
 
-  private Claim takeOver(Deployment e, Instant now) {
+  /**
+   * Takes an unfinished rollout over: from a lapsed lock ({@code heldBy} null), or from a lock still held by
+   * an attempt of the same event that is surely over ({@code heldBy} its token).
+   */
+  private Claim takeOver(Deployment e, Instant now, String heldBy) {
     String token = UUID.randomUUID().toString();
+    Map<String, AttributeValue> headValues = new HashMap<>(Map.of(":d", s(e.digest()), ":t", s(token),
+        ":u", n(now.plus(lease).toEpochMilli()), ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli()),
+        ":e", s(String.valueOf(e.eventId()))));
+    String headCondition = "latestDigest = :d AND (attribute_not_exists(lockUntil) OR lockUntil < :nowMs)";
+    if (heldBy != null) {
+      headCondition = "latestDigest = :d AND lockToken = :old";
+      headValues.put(":old", s(heldBy));
+    }
     try {
-      dynamo.transactWriteItems(b -> b.transactItems(
-          updateItem(headKey(e.service()), "SET lockToken = :t, lockUntil = :u, updatedAt = :now",
-              "latestDigest = :d AND (attribute_not_exists(lockUntil) OR lockUntil < :nowMs)", null,
-              Map.of(":d", s(e.digest()), ":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
-                  ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli()))),
+      Transactions.write(dynamo, List.of(
+          updateItem(headKey(e.service()), "SET lockToken = :t, lockUntil = :u, lockEventId = :e, lockedAt = :nowMs,"
+                  + " updatedAt = :now", headCondition, null, headValues),
           updateItem(deploymentKey(e.service(), e.digest()), "SET leaseToken = :t, updatedAt = :now ADD attempts :one",
               "#st = :rolling AND phase <> :released", STATUS,
               Map.of(":t", s(token), ":now", s(now.toString()), ":one", n(1),
                   ":rolling", s(DeploymentStatus.ROLLING_OUT.name()), ":released", s(Phase.RELEASED.name())))));
       return new Claim.Acquired(token, e, true, now.plus(lease));
     } catch (TransactionCanceledException lost) {
+      Transactions.lostRace(lost);
       return new Claim.Busy("another invocation resumed " + e.digest() + " first");
     }
   }
@@ -206,6 +244,15 @@ public final class Ledger {
    */
   public boolean completeRollout(String service, String digest, String token, String newArn, String previousArn,
       String previousImage, String supersededDigest) {
+    return completeRollout(service, digest, token, newArn, previousArn, previousImage, supersededDigest, null);
+  }
+
+  /**
+   * As above, also recording {@code ecsDeploymentId}: the id of the PRIMARY deployment UpdateService started,
+   * which the guard matches against the {@code deploymentId} of ECS deployment state change events.
+   */
+  public boolean completeRollout(String service, String digest, String token, String newArn, String previousArn,
+      String previousImage, String supersededDigest, String ecsDeploymentId) {
     Instant now = clock.instant();
     Map<String, AttributeValue> values = new HashMap<>();
     values.put(":p", s(Phase.RELEASED.name()));
@@ -221,43 +268,71 @@ public final class Ledger {
       set.append(", previousImage = :prevImage");
       values.put(":prevImage", s(previousImage));
     }
-    List<TransactWriteItem> items = new ArrayList<>();
-    items.add(updateItem(deploymentKey(service, digest), set.toString(), "leaseToken = :t", null, values));
-    items.add(unlockHead(service, "SET currentDigest = :d, currentTaskDefinitionArn = :arn, updatedAt = :now", token,
-        Map.of(":d", s(digest), ":arn", s(newArn), ":now", s(now.toString()))));
-    boolean supersede = supersededDigest != null && !supersededDigest.equals(digest);
-    if (supersede) {
-      items.add(updateItem(deploymentKey(service, supersededDigest), "SET supersededBy = :d, supersededAt = :now",
-          "attribute_exists(pk)", null, Map.of(":d", s(digest), ":now", s(now.toString()))));
+    if (ecsDeploymentId != null) {
+      set.append(", ecsDeploymentId = :ecsId");
+      values.put(":ecsId", s(ecsDeploymentId));
     }
-    try {
-      dynamo.transactWriteItems(b -> b.transactItems(items));
-      return true;
-    } catch (TransactionCanceledException cancelled) {
-      if (supersede && onlyLastItemFailed(cancelled, items.size())) {
-        // The previous deployment is not in the ledger (e.g. an image set outside the deployer): nothing to mark.
-        return completeRollout(service, digest, token, newArn, previousArn, previousImage, null);
+    // Superseded: the deployment whose image the service ran, and the head's current deployment if that is
+    // another one (e.g. ECS's breaker or a pipeline deployment replaced it before the guard judged it: it would
+    // otherwise stay ROLLING_OUT for good). The head's condition checks the guess; a miss costs one read.
+    List<String> superseded = new ArrayList<>();
+    if (supersededDigest != null && !supersededDigest.equals(digest)) superseded.add(supersededDigest);
+    for (int round = 0; round < 4; round++) {
+      List<TransactWriteItem> items = new ArrayList<>();
+      items.add(updateItem(deploymentKey(service, digest), set.toString(), "leaseToken = :t", null, values));
+      Map<String, AttributeValue> headValues = new HashMap<>(Map.of(":d", s(digest), ":arn", s(newArn),
+          ":now", s(now.toString()), ":t", s(token)));
+      StringBuilder known = new StringBuilder(":d");
+      for (int i = 0; i < superseded.size(); i++) {
+        known.append(", :s").append(i);
+        headValues.put(":s" + i, s(superseded.get(i)));
       }
-      return false;
+      items.add(updateItem(headKey(service), "SET currentDigest = :d, currentTaskDefinitionArn = :arn, updatedAt = :now"
+              + " REMOVE lockToken, lockUntil",
+          "lockToken = :t AND (attribute_not_exists(currentDigest) OR currentDigest IN (" + known + "))", null,
+          headValues));
+      for (String sup : superseded) {
+        items.add(updateItem(deploymentKey(service, sup), "SET supersededBy = :d, supersededAt = :now",
+            "attribute_exists(pk)", null, Map.of(":d", s(digest), ":now", s(now.toString()))));
+      }
+      try {
+        Transactions.write(dynamo, items);
+        return true;
+      } catch (TransactionCanceledException cancelled) {
+        Transactions.lostRace(cancelled);
+        List<String> reasons = reasonCodes(cancelled, items.size());
+        if (reasons == null || "ConditionalCheckFailed".equals(reasons.get(0))) return false; // lease lost
+        List<String> next = new ArrayList<>();
+        for (int i = 0; i < superseded.size(); i++) {
+          // A superseded deployment not in the ledger (an image set outside the deployer): nothing to mark.
+          if (!"ConditionalCheckFailed".equals(reasons.get(2 + i))) next.add(superseded.get(i));
+        }
+        if ("ConditionalCheckFailed".equals(reasons.get(1))) {
+          Optional<ServiceHead> head = head(service);
+          if (head.isEmpty() || !token.equals(head.get().lockToken())) return false; // lock lost
+          String current = head.get().currentDigest();
+          if (current != null && !current.equals(digest) && !next.contains(current)) next.add(current);
+        }
+        if (next.equals(superseded)) return false;
+        superseded = next;
+      }
     }
+    return false;
   }
 
-  /** True if the cancellation names a failed condition on the last item only. */
-  private static boolean onlyLastItemFailed(TransactionCanceledException e, int size) {
-    if (!e.hasCancellationReasons() || e.cancellationReasons().size() != size) return false;
-    for (int i = 0; i < size; i++) {
-      String code = e.cancellationReasons().get(i).code();
-      boolean none = code == null || "None".equals(code);
-      if (i < size - 1 ? !none : !"ConditionalCheckFailed".equals(code)) return false;
-    }
-    return true;
+  /** The cancellation reason codes, one per item ("None" where absent), or null if DynamoDB sent none. */
+  private static List<String> reasonCodes(TransactionCanceledException e, int size) {
+    if (!e.hasCancellationReasons() || e.cancellationReasons().size() != size) return null;
+    List<String> out = new ArrayList<>();
+    e.cancellationReasons().forEach(r -> out.add(r.code() == null ? "None" : r.code()));
+    return out;
   }
 
   /** Marks a claimed deployment FAILED and releases the lock (permanent failure). */
   public boolean failRollout(String service, String digest, String token, String reason) {
     Instant now = clock.instant();
     try {
-      dynamo.transactWriteItems(b -> b.transactItems(
+      Transactions.write(dynamo, List.of(
           updateItem(deploymentKey(service, digest), "SET #st = :failed, " + APPEND_REASON
                   + ", statusChangedAt = :now, updatedAt = :now", "leaseToken = :t", STATUS,
               Map.of(":failed", s(DeploymentStatus.FAILED.name()), ":empty", AttributeValue.fromL(List.of()),
@@ -265,6 +340,7 @@ public final class Ledger {
           unlockHead(service, "SET updatedAt = :now", token, Map.of(":now", s(now.toString())))));
       return true;
     } catch (TransactionCanceledException lost) {
+      Transactions.lostRace(lost);
       return false;
     }
   }
@@ -302,9 +378,12 @@ public final class Ledger {
 
   static ServiceHead headFromItem(String service, Map<String, AttributeValue> item) {
     Long lockUntil = num(item, "lockUntil");
+    Long lockedAt = num(item, "lockedAt");
     return new ServiceHead(service, str(item, "latestDigest"), str(item, "latestOrderKey"),
         str(item, "currentDigest"), str(item, "currentTaskDefinitionArn"), str(item, "lastHealthyDigest"),
-        str(item, "lockToken"), lockUntil == null ? null : Instant.ofEpochMilli(lockUntil));
+        str(item, "lockToken"), lockUntil == null ? null : Instant.ofEpochMilli(lockUntil),
+        str(item, "lockEventId"), lockedAt == null ? null : Instant.ofEpochMilli(lockedAt),
+        str(item, "lastHealthyTaskDefinitionArn"));
   }
 
   /** The deployment the service was last released to, if it is still ROLLING_OUT (the guard's subject). */
@@ -321,6 +400,26 @@ public final class Ledger {
         .map(ServiceHead::lastHealthyDigest)
         .flatMap(digest -> find(service, digest))
         .filter(d -> d.status() == DeploymentStatus.HEALTHY);
+  }
+
+  /**
+   * The deployment whose rollout started ECS deployment {@code ecsDeploymentId} (recorded at completion), if
+   * any. A query over the service's deployment items: used only for a deployment event that is not the
+   * current rollout's.
+   */
+  public Optional<Deployment> findByEcsDeploymentId(String service, String ecsDeploymentId) {
+    Map<String, AttributeValue> start = null;
+    do {
+      Map<String, AttributeValue> from = start;
+      QueryResponse r = dynamo.query(b -> b.tableName(table).consistentRead(true).exclusiveStartKey(from)
+          .keyConditionExpression("pk = :pk AND begins_with(sk, :prefix)")
+          .filterExpression("ecsDeploymentId = :id")
+          .expressionAttributeValues(Map.of(":pk", s(servicePk(service)), ":prefix", s(DEPLOYMENT_PREFIX),
+              ":id", s(ecsDeploymentId))));
+      if (!r.items().isEmpty()) return Optional.of(fromItem(r.items().get(0)));
+      start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+    } while (start != null);
+    return Optional.empty();
   }
 
   /** Every deployment of a service, oldest push first. */
@@ -390,6 +489,16 @@ public final class Ledger {
    */
   public boolean transition(
       String service, String digest, DeploymentStatus from, DeploymentStatus to, String reason) {
+    return transition(service, digest, from, to, reason, null);
+  }
+
+  /**
+   * As above; a transition to HEALTHY with {@code healthyRevision} also records that revision on the head
+   * ({@code lastHealthyTaskDefinitionArn}): the rollback target is a revision, not only a digest, so that a
+   * configuration-only pipeline deployment of the same image is what a later rollback restores.
+   */
+  public boolean transition(String service, String digest, DeploymentStatus from, DeploymentStatus to, String reason,
+      String healthyRevision) {
     Instant now = clock.instant();
     Map<String, AttributeValue> values = new HashMap<>();
     values.put(":from", s(from.name()));
@@ -402,14 +511,43 @@ public final class Ledger {
         from == DeploymentStatus.ROLLING_OUT ? "#st = :from AND " + NOT_SUPERSEDED : "#st = :from", STATUS, values);
     try {
       if (to == DeploymentStatus.HEALTHY) {
-        dynamo.transactWriteItems(b -> b.transactItems(deployment,
-            updateItem(headKey(service), "SET lastHealthyDigest = :d, updatedAt = :now", null, null,
-                Map.of(":d", s(digest), ":now", s(now.toString())))));
+        TransactWriteItem head = healthyRevision == null
+            ? updateItem(headKey(service), "SET lastHealthyDigest = :d, updatedAt = :now REMOVE lastHealthyTaskDefinitionArn",
+                null, null, Map.of(":d", s(digest), ":now", s(now.toString())))
+            : updateItem(headKey(service), "SET lastHealthyDigest = :d, lastHealthyTaskDefinitionArn = :arn,"
+                + " updatedAt = :now", null, null,
+                Map.of(":d", s(digest), ":arn", s(healthyRevision), ":now", s(now.toString())));
+        Transactions.write(dynamo, List.of(deployment, head));
       } else {
         dynamo.updateItem(Attributes.request(deployment.update()));
       }
       return true;
-    } catch (ConditionalCheckFailedException | TransactionCanceledException notInFrom) {
+    } catch (ConditionalCheckFailedException notInFrom) {
+      return false;
+    } catch (TransactionCanceledException notInFrom) {
+      Transactions.lostRace(notInFrom);
+      return false;
+    }
+  }
+
+  /**
+   * A HEALTHY deployment now runs as another revision (a configuration-only pipeline deployment of the same
+   * image reached steady state): that revision becomes the rollback target. Conditional on the deployment
+   * still being HEALTHY. Returns whether it was written.
+   */
+  public boolean moveHealthyRevision(String service, String digest, String revision, String reason) {
+    Instant now = clock.instant();
+    try {
+      Transactions.write(dynamo, List.of(
+          updateItem(deploymentKey(service, digest), "SET newTaskDefinitionArn = :arn, updatedAt = :now, " + APPEND_REASON,
+              "#st = :healthy", STATUS, Map.of(":arn", s(revision), ":now", s(now.toString()),
+                  ":healthy", s(DeploymentStatus.HEALTHY.name()), ":empty", AttributeValue.fromL(List.of()),
+                  ":r", AttributeValue.fromL(List.of(s(reason))))),
+          updateItem(headKey(service), "SET lastHealthyDigest = :d, lastHealthyTaskDefinitionArn = :arn,"
+              + " updatedAt = :now", null, null, Map.of(":d", s(digest), ":arn", s(revision), ":now", s(now.toString())))));
+      return true;
+    } catch (TransactionCanceledException notHealthy) {
+      Transactions.lostRace(notHealthy);
       return false;
     }
   }

@@ -47,6 +47,28 @@ public final class Metrics {
     emit(name, value, "Milliseconds", coldStart, Map.of());
   }
 
+  /** The metric the stack's failure alarm watches: one series per function (dimension {@code Function} only). */
+  public static final String FUNCTION_FAILURES = "FunctionFailures";
+
+  /**
+   * Counts a permanent failure of this function in {@link #FUNCTION_FAILURES}, under the single dimension
+   * set {@code [Function]}: an alarm then needs one metric per function, whatever the cold start or reason.
+   */
+  public void functionFailure() {
+    Map<String, Object> directive = new LinkedHashMap<>();
+    directive.put("Namespace", namespace);
+    directive.put("Dimensions", List.of(List.of("Function")));
+    directive.put("Metrics", List.of(Map.of("Name", FUNCTION_FAILURES, "Unit", "Count")));
+    String line = Json.obj()
+        .put("_aws", Map.of("Timestamp", clock.millis(), "CloudWatchMetrics", List.of(directive)))
+        .put("Function", function)
+        .put(FUNCTION_FAILURES, 1L)
+        .toString();
+    synchronized (out) {
+      out.println(line);
+    }
+  }
+
   /** Writes one EMF document for one metric. */
   public void emit(String name, double value, String unit, boolean coldStart, Map<String, String> dimensions) {
     List<List<String>> sets = new ArrayList<>();

@@ -13,6 +13,11 @@ import java.time.Instant;
  * @param lastHealthyDigest the newest deployment the guard marked HEALTHY (the rollback target)
  * @param lockToken the rollout in progress, if any
  * @param lockUntil when that lock expires (a crashed rollout's lock lapses on its own)
+ * @param lockEventId the EventBridge event id of the push whose rollout holds the lock
+ * @param lockedSince when that lock was taken (a retry of the same event takes over an attempt older than the
+ *     function timeout)
+ * @param lastHealthyTaskDefinitionArn the revision of the rollback target, if recorded (else the HEALTHY
+ *     deployment's {@code newTaskDefinitionArn})
  */
 public record ServiceHead(
     String service,
@@ -22,7 +27,10 @@ public record ServiceHead(
     String currentTaskDefinitionArn,
     String lastHealthyDigest,
     String lockToken,
-    Instant lockUntil) {
+    Instant lockUntil,
+    String lockEventId,
+    Instant lockedSince,
+    String lastHealthyTaskDefinitionArn) {
 
   public boolean lockedAt(Instant now) {
     return lockToken != null && lockUntil != null && lockUntil.isAfter(now);

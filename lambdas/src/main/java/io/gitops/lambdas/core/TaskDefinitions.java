@@ -86,6 +86,20 @@ public final class TaskDefinitions {
         .dockerLabels(labels.isEmpty() ? null : labels);
   }
 
+  /**
+   * For {@code RegisterTaskDefinition}, which is not idempotent: one attempt, no SDK retry. An attempt that
+   * timed out may have registered the revision; a blind retry would register a second one for the same digest.
+   * The caller looks the revision up by its tag instead (and Lambda's retry resumes the same way).
+   */
+  public static final software.amazon.awssdk.core.SdkPlugin SINGLE_ATTEMPT = config -> config.overrideConfiguration(
+      config.overrideConfiguration().toBuilder()
+          .retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry()).build());
+
+  /** The request with {@link #SINGLE_ATTEMPT}. */
+  public static RegisterTaskDefinitionRequest singleAttempt(RegisterTaskDefinitionRequest r) {
+    return r.toBuilder().overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT)).build();
+  }
+
   /** Tag on a revision the image deployer registered: the digest it rolls out. */
   public static final String DIGEST_TAG = "gitops:digest";
   /** Tag on a revision the image deployer registered: the revision it was cloned from (what the service ran). */

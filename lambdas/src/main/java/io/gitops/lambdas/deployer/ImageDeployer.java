@@ -62,7 +62,8 @@ public final class ImageDeployer {
   public ImageDeployer(LambdaConfig config, AwsClients clients, Log log, Metrics metrics, Clock clock) {
     this.config = config;
     this.ecs = clients.ecs();
-    this.ledger = new Ledger(clients.dynamo(), config.ledgerTable(), clock, config.lockLease());
+    this.ledger = new Ledger(clients.dynamo(), config.ledgerTable(), clock, config.lockLease(),
+        config.functionTimeout());
     this.releases = new ReleaseParameters(clients.ssm());
     this.notifier = new Notifier(clients.sns(), config.alarmTopicArn());
     this.log = log;
@@ -122,24 +123,33 @@ public final class ImageDeployer {
     }
     l.info(acquired.resumed() ? "resuming an interrupted rollout" : "rollout claimed",
         "phase", acquired.deployment().phase().name());
+    Progress progress = new Progress();
     try {
-      Outcome o = rollout(l, target, image, push, acquired);
+      Outcome o = rollout(l, target, image, push, acquired, progress);
       metrics.millis("DeploymentLatency", Duration.between(started, clock.instant()).toMillis(), coldStart);
       metrics.millis("PushToRolloutLatency", Math.max(0, Duration.between(push.time(), clock.instant()).toMillis()),
           coldStart);
       return o;
     } catch (PermanentFailureException e) {
-      return fail(l, coldStart, target, push, acquired.token(), e.getMessage());
+      return fail(l, coldStart, target, push, acquired.token(), e.getMessage(), progress);
     } catch (SdkException e) {
       if (Failures.isTransient(e)) {
         ledger.releaseLock(target.service(), acquired.token());
         throw retryOrFail(l, e, "rolling out");
       }
-      return fail(l, coldStart, target, push, acquired.token(), Failures.describe(e));
+      return fail(l, coldStart, target, push, acquired.token(), Failures.describe(e), progress);
     }
   }
 
-  private Outcome rollout(Log l, ServiceTarget target, String image, ImagePush push, Ledger.Claim.Acquired claim) {
+  /** How far one attempt got: what a permanent failure after UpdateService must undo. */
+  private static final class Progress {
+    String previousArn;
+    String previousImage;
+    boolean serviceUpdated;
+  }
+
+  private Outcome rollout(Log l, ServiceTarget target, String image, ImagePush push, Ledger.Claim.Acquired claim,
+      Progress progress) {
     Deployment d = claim.deployment();
     String newArn;
     String previousArn;
@@ -177,16 +187,18 @@ public final class ImageDeployer {
           newArn = found; // an interrupted attempt registered it before it could update the service
         } else {
           checkLease(claim, push);
-          newArn = ecs.registerTaskDefinition(TaskDefinitions.withRolloutTags(
-              TaskDefinitions.cloneWithImage(current, target.container(), image), push.digest(), currentArn))
-              .taskDefinition().taskDefinitionArn();
+          newArn = register(current, target, image, push.digest(), currentArn);
         }
       }
       l.with("revision", newArn).info("task definition registered", "previousRevision", previousArn);
     }
     String revision = newArn;
+    progress.previousArn = previousArn;
+    progress.previousImage = previousImage;
     checkLease(claim, push);
-    ecs.updateService(b -> b.cluster(target.cluster()).service(target.service()).taskDefinition(revision));
+    var updated = ecs.updateService(b -> b.cluster(target.cluster()).service(target.service()).taskDefinition(revision));
+    progress.serviceUpdated = !revision.equals(previousArn);
+    String ecsDeploymentId = primaryDeploymentId(updated.service(), revision);
     checkLease(claim, push);
     releases.put(target.releaseParameter(), image);
     // The deployment the service ran before, if still ROLLING_OUT, will never be judged: SUPERSEDED, in the
@@ -194,12 +206,44 @@ public final class ImageDeployer {
     String superseded = ReleaseParameters.digestOf(previousImage).filter(prev -> !prev.equals(push.digest()))
         .orElse(null);
     if (!ledger.completeRollout(target.service(), push.digest(), claim.token(), revision, previousArn, previousImage,
-        superseded)) {
+        superseded, ecsDeploymentId)) {
       throw new RetryableException("LEASE_LOST: another invocation took over the rollout of " + push.digest());
     }
     Log done = l.with("revision", revision);
     done.info("rolled out", "releaseParameter", target.releaseParameter(), "image", image);
     return Outcome.deployed(revision, "ROLLED_OUT: " + target.service() + " now runs " + image);
+  }
+
+  /**
+   * The id of the PRIMARY deployment UpdateService started for {@code revision} (ECS API reference,
+   * UpdateService: the response's {@code service.deployments}; the new deployment is PRIMARY). Null if the
+   * response names none (moto keeps one deployment whatever happens: docs/emulator-gaps.md).
+   */
+  static String primaryDeploymentId(software.amazon.awssdk.services.ecs.model.Service service, String revision) {
+    if (service == null || !service.hasDeployments()) return null;
+    return service.deployments().stream()
+        .filter(d -> "PRIMARY".equals(d.status()) && revision.equals(d.taskDefinition()))
+        .map(software.amazon.awssdk.services.ecs.model.Deployment::id)
+        .findFirst().orElse(null);
+  }
+
+  /**
+   * Registers the clone in a single attempt (TaskDefinitions.SINGLE_ATTEMPT). If it fails transiently, the
+   * attempt may have registered it all the same (a timeout after ECS applied it): look it up by its digest tag
+   * before anything else, so that a digest never gets two revisions.
+   */
+  private String register(DescribeTaskDefinitionResponse current, ServiceTarget target, String image, String digest,
+      String currentArn) {
+    try {
+      return ecs.registerTaskDefinition(TaskDefinitions.singleAttempt(TaskDefinitions.withRolloutTags(
+          TaskDefinitions.cloneWithImage(current, target.container(), image), digest, currentArn)))
+          .taskDefinition().taskDefinitionArn();
+    } catch (SdkException e) {
+      if (!Failures.isTransient(e)) throw e;
+      String found = findRegistered(current, digest);
+      if (found != null) return found;
+      throw e;
+    }
   }
 
   private DescribeTaskDefinitionResponse describe(String arn) {
@@ -214,24 +258,28 @@ public final class ImageDeployer {
   private String findRegistered(DescribeTaskDefinitionResponse current, String digest) {
     String family = current.taskDefinition().family();
     int currentRevision = current.taskDefinition().revision();
+    // Bounded (docs/lambda-config.md, "Time budget"): one page of the family's newest revisions, and at most
+    // REGISTERED_LOOKUP of those newer than the service's described, newest first.
     List<String> newer = new ArrayList<>();
-    for (var page : ecs.listTaskDefinitionsPaginator(b -> b.familyPrefix(family))) {
-      for (String arn : page.taskDefinitionArns()) {
-        String name = arn.substring(arn.lastIndexOf('/') + 1);
-        if (name.equals(family + ":" + TaskDefinitions.revisionOf(arn))
-            && TaskDefinitions.revisionOf(arn) > currentRevision) {
-          newer.add(arn);
-        }
+    for (String arn : ecs.listTaskDefinitions(b -> b.familyPrefix(family)
+        .sort(software.amazon.awssdk.services.ecs.model.SortOrder.DESC).maxResults(10)).taskDefinitionArns()) {
+      String name = arn.substring(arn.lastIndexOf('/') + 1);
+      if (name.equals(family + ":" + TaskDefinitions.revisionOf(arn))
+          && TaskDefinitions.revisionOf(arn) > currentRevision) {
+        newer.add(arn);
       }
     }
     newer.sort(Comparator.comparingInt(TaskDefinitions::revisionOf).reversed());
-    for (String arn : newer) {
+    for (String arn : newer.subList(0, Math.min(REGISTERED_LOOKUP, newer.size()))) {
       if (TaskDefinitions.tag(describe(arn), TaskDefinitions.DIGEST_TAG).filter(digest::equals).isPresent()) {
         return arn;
       }
     }
     return null;
   }
+
+  /** Revisions a resumed rollout describes at most when it looks for the one it registered. */
+  static final int REGISTERED_LOOKUP = 3;
 
   /**
    * The lock lapses after LOCK_LEASE_SECONDS (at least the function timeout); past it another invocation
@@ -249,27 +297,55 @@ public final class ImageDeployer {
     return o;
   }
 
-  private Outcome fail(Log l, boolean coldStart, ServiceTarget target, ImagePush push, String token, String reason) {
+  private Outcome fail(Log l, boolean coldStart, ServiceTarget target, ImagePush push, String token, String reason,
+      Progress progress) {
     l.error("rollout failed permanently", "reason", reason);
+    metrics.functionFailure();
+    // UpdateService already succeeded: ECS runs the new image while the release parameter (and the ledger,
+    // once FAILED) say otherwise, and nothing would guard it. Put the service back (compensate); if that fails
+    // too, the notification says the two disagree.
+    String compensation = null;
+    if (progress.serviceUpdated && progress.previousArn != null) {
+      try {
+        ecs.updateService(b -> b.cluster(target.cluster()).service(target.service())
+            .taskDefinition(progress.previousArn));
+        compensation = "service restored to " + progress.previousArn;
+        if (progress.previousImage != null) {
+          try {
+            releases.put(target.releaseParameter(), progress.previousImage);
+          } catch (SdkException e) {
+            // Usually the very write that failed: the parameter still holds the previous image then.
+            compensation += " (release parameter not rewritten: " + Failures.describe(e) + ")";
+          }
+        }
+      } catch (SdkException e) {
+        compensation = "SERVICE_AND_RELEASE_DISAGREE: ECS runs " + push.digest() + " but restoring "
+            + progress.previousArn + " failed (" + Failures.describe(e) + ")";
+        l.error("could not restore the service after a late permanent failure", "error", Failures.describe(e));
+      }
+    }
     try {
       // Notify first: if the ledger write then fails, the retry notifies again rather than never.
       notifier.publish("Image deployment failed: " + target.service() + " " + push.tag().orElse(push.digest()),
           Json.obj().put("event", "DEPLOYMENT_FAILED").put("service", target.service())
               .put("cluster", target.cluster()).put("repository", push.repository())
               .put("digest", push.digest()).put("tag", push.tag().orElse(null)).put("reason", reason)
+              .put("compensation", compensation)
               .put("environment", config.environmentName()));
-      ledger.failRollout(target.service(), push.digest(), token, reason);
+      ledger.failRollout(target.service(), push.digest(), token,
+          compensation == null ? reason : reason + "; " + compensation);
     } catch (SdkException e) {
       ledger.releaseLock(target.service(), token);
       throw retryOrFail(l, e, "recording a permanent failure");
     }
     metrics.count("DeploymentsFailed", coldStart);
-    return Outcome.failed("PERMANENT_FAILURE", reason);
+    return Outcome.failed("PERMANENT_FAILURE", compensation == null ? reason : reason + "; " + compensation);
   }
 
   /** A permanent failure before any claim (e.g. the ledger table is missing): notify, nothing to mark. */
   private Outcome failUnclaimed(Log l, boolean coldStart, ServiceTarget target, ImagePush push, String reason) {
     l.error("rollout failed permanently before it was claimed", "reason", reason);
+    metrics.functionFailure();
     try {
       notifier.publish("Image deployment failed: " + target.service() + " " + push.tag().orElse(push.digest()),
           Json.obj().put("event", "DEPLOYMENT_FAILED").put("service", target.service())

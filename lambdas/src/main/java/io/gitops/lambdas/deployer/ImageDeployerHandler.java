@@ -100,6 +100,9 @@ public final class ImageDeployerHandler implements RequestStreamHandler {
     try {
       return deployer.deploy(push, coldStart);
     } catch (PermanentFailureException e) {
+      // Recording the failure failed permanently too (the alarm topic or the ledger refused): the metric
+      // still reaches the failure alarm.
+      metrics.functionFailure();
       return Outcome.failed("PERMANENT_FAILURE", e.getMessage());
     }
   }

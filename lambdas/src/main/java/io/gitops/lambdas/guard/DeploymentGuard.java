@@ -28,7 +28,13 @@ import java.util.OptionalInt;
 import java.util.Set;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ecs.EcsClient;
+import io.gitops.lambdas.core.ServiceHead;
+import io.gitops.lambdas.core.TaskDefinitions;
 import software.amazon.awssdk.services.ecs.model.Service;
+import software.amazon.awssdk.services.ecs.model.SortOrder;
+import software.amazon.awssdk.services.ecs.model.Tag;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
 /**
  * The deployment guard: watches every rollout of the environment's services through ECS task and deployment
@@ -59,7 +65,8 @@ public final class DeploymentGuard {
     this.config = config;
     this.guard = guard;
     this.ecs = clients.ecs();
-    this.ledger = new Ledger(clients.dynamo(), config.ledgerTable(), clock, config.lockLease());
+    this.ledger = new Ledger(clients.dynamo(), config.ledgerTable(), clock, config.lockLease(),
+        config.functionTimeout());
     this.guardLedger = new GuardLedger(clients.dynamo(), config.ledgerTable(), clock);
     this.releases = new ReleaseParameters(clients.ssm());
     this.notifier = new Notifier(clients.sns(), config.alarmTopicArn());
@@ -96,10 +103,25 @@ public final class DeploymentGuard {
         log.warn("transient failure; the event will be retried", "eventId", event.eventId(), "error", what);
         throw new RetryableException("TRANSIENT: " + what, e);
       }
-      log.error("permanent failure", "eventId", event.eventId(), "error", what);
-      metrics.count("GuardOutcomes", coldStart, Map.of("Action", Action.FAILED.name()));
-      return GuardOutcome.of(Action.FAILED, "PERMANENT_FAILURE", what);
+      return permanentFailure(event, what, coldStart);
+    } catch (io.gitops.lambdas.core.PermanentFailureException e) {
+      return permanentFailure(event, e.getMessage(), coldStart);
     }
+  }
+
+  /** Every permanent failure notifies the alarm topic and counts in the failure alarm's metric. */
+  private GuardOutcome permanentFailure(GuardEvent event, String what, boolean coldStart) {
+    log.error("permanent failure", "eventId", event.eventId(), "error", what);
+    metrics.count("GuardOutcomes", coldStart, Map.of("Action", Action.FAILED.name()));
+    metrics.functionFailure();
+    try {
+      notifier.publish("Deployment guard failed: " + event.service().orElse("?"), Json.obj()
+          .put("event", "GUARD_FAILED").put("service", event.service().orElse(null))
+          .put("eventId", event.eventId()).put("reason", what).put("environment", config.environmentName()));
+    } catch (SdkException e) {
+      log.error("could not notify the alarm topic", "error", Failures.describe(e));
+    }
+    return GuardOutcome.of(Action.FAILED, "PERMANENT_FAILURE", what);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -246,11 +268,54 @@ public final class DeploymentGuard {
     }
     Log l = log.with("service", target.service()).with("deploymentId", e.deploymentId()).with("eventId", e.eventId());
     GuardLedger.View view = guardLedger.view(target.service());
-    if (view.state().halted()) {
-      return ignored("HALTED", "the guard halted on " + target.service() + "; it resumes with the next push");
-    }
     Optional<Deployment> rolling = view.rollingOut().filter(d -> d.newTaskDefinitionArn() != null);
-    if (rolling.isPresent() && e.updatedAt().isBefore(rolling.get().createdAt())) {
+    if (view.state().halted()) {
+      // Halted, the guard does not act, but ECS's breaker may still roll back: the release must follow.
+      return rolling.isEmpty() && e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED
+          ? repairAfterBreaker(l, target, view, e, coldStart)
+          : ignored("HALTED", "the guard halted on " + target.service() + "; it resumes with the next push");
+    }
+    Optional<String> rolloutId = view.current().flatMap(GuardLedger.Current::ecsDeploymentId);
+    if (rolling.isPresent() && rolloutId.isPresent() && !rolloutId.get().equals(e.deploymentId())) {
+      // Matched by identity, not by time: an event of another deployment never judges this rollout.
+      Service svc = describe(target);
+      if (rolling.get().newTaskDefinitionArn().equals(svc.taskDefinition())) {
+        if (e.kind() != DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_IN_PROGRESS) {
+          Optional<GuardOutcome> ended = endEarlierRollout(l, target, rolling.get(), e, coldStart);
+          if (ended.isPresent()) return ended.get();
+        }
+        l.info("event of another deployment ignored", "eventName", e.kind().name(), "rolloutDeploymentId", rolloutId.get());
+        return ignored("OTHER_DEPLOYMENT", e.kind() + " of " + e.deploymentId() + " is not the rollout of "
+            + rolling.get().digest() + " (" + rolloutId.get() + ")");
+      }
+      // The service runs another revision. With the rollout's image (the release value): a pipeline deployment
+      // replaced the rollout, and its events settle it. With another image: ECS's breaker rolled the service
+      // back (its events can come in any order): end the rollout and make the release parameter name what runs.
+      boolean sameImage = rolling.get().image() != null
+          && rolling.get().image().equals(imageOf(target, svc.taskDefinition()));
+      if (!sameImage) {
+        return breakerRolledBack(l, target, rolling.get(), e, coldStart);
+      }
+      if (e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED) {
+        // The rollout's image still runs (as a pipeline revision): this failure is another deployment's.
+        return ignored("OTHER_DEPLOYMENT", "failed deployment " + e.deploymentId() + " is not the rollout of "
+            + rolling.get().digest() + ", whose image still runs");
+      }
+      // Only the service's current (PRIMARY) deployment speaks for the revision it runs now: a late event of an
+      // older deployment must not mark the release HEALTHY on it.
+      Optional<String> primary = svc.deployments().stream().filter(x -> "PRIMARY".equals(x.status()))
+          .map(software.amazon.awssdk.services.ecs.model.Deployment::id).findFirst();
+      if (primary.isPresent() && !primary.get().equals(e.deploymentId())) {
+        return ignored("OTHER_DEPLOYMENT", e.kind() + " of " + e.deploymentId() + " is neither the rollout of "
+            + rolling.get().digest() + " nor the service's current deployment " + primary.get());
+      }
+      return recordPipeline(l, target, view, e, e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_COMPLETED,
+          coldStart);
+    }
+    if (rolling.isEmpty() && e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED) {
+      return repairAfterBreaker(l, target, view, e, coldStart);
+    }
+    if (rolling.isPresent() && rolloutId.isEmpty() && e.updatedAt().isBefore(rolling.get().createdAt())) {
       l.info("deployment event older than the rollout ignored", "eventName", e.kind().name());
       return ignored("STALE_EVENT", e.kind() + " of " + e.deploymentId() + " at " + e.updatedAt()
           + " predates the rollout of " + rolling.get().digest());
@@ -263,17 +328,52 @@ public final class DeploymentGuard {
       case SERVICE_DEPLOYMENT_COMPLETED -> rolling.isPresent()
           ? evaluate(l, target, view, rolling.get(), true, coldStart)
           : recordPipeline(l, target, view, e, true, coldStart);
-      case SERVICE_DEPLOYMENT_FAILED -> rolling.isPresent()
-          ? breakerRolledBack(l, target, rolling.get(), e, coldStart)
-          : GuardOutcome.of(Action.NONE, "NO_ROLLOUT", "no guarded rollout of " + target.service()
-              + " (a pipeline deployment is protected by CloudFormation's rollback)");
+      case SERVICE_DEPLOYMENT_FAILED -> breakerRolledBack(l, target, rolling.get(), e, coldStart);
     };
+  }
+
+  /**
+   * The end of an earlier rollout's ECS deployment, after a newer push replaced it before the guard judged it
+   * (e.g. ECS's breaker rolled it back, then the next push was cloned from the restored revision, so its
+   * completion did not supersede it). It would stay ROLLING_OUT for good: FAILED (breaker, with a notification)
+   * or SUPERSEDED (completed). The release parameter already names the newer rollout.
+   */
+  private Optional<GuardOutcome> endEarlierRollout(Log l, ServiceTarget target, Deployment current,
+      DeploymentStateChange e, boolean coldStart) {
+    Optional<Deployment> earlier = ledger.findByEcsDeploymentId(target.service(), e.deploymentId())
+        .filter(d -> d.status() == DeploymentStatus.ROLLING_OUT && !d.digest().equals(current.digest()));
+    if (earlier.isEmpty()) return Optional.empty();
+    Deployment d = earlier.get();
+    boolean failed = e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED;
+    String reason = (failed ? "ECS deployment circuit breaker rolled back " : "ECS deployment completed: ")
+        + e.deploymentId() + " (" + e.reason() + "); replaced meanwhile by " + current.digest();
+    if (failed) {
+      notifier.publish("ECS rolled back " + target.service(), Json.obj().put("event", "BREAKER_ROLLED_BACK")
+          .put("service", target.service()).put("cluster", target.cluster()).put("badDigest", d.digest())
+          .put("badRevision", d.newTaskDefinitionArn()).put("reasons", List.of(reason))
+          .put("releaseParameter", target.releaseParameter()).put("supersededBy", current.digest())
+          .put("environment", config.environmentName()));
+      metrics.count("BreakerRollbacks", coldStart);
+    }
+    boolean done = afterPublish(() -> ledger.transition(target.service(), d.digest(), DeploymentStatus.ROLLING_OUT,
+        failed ? DeploymentStatus.FAILED : DeploymentStatus.SUPERSEDED, reason));
+    l.with("digest", d.digest()).info("earlier rollout ended", "eventName", e.kind().name(), "written", done);
+    return Optional.of(GuardOutcome.of(failed ? Action.FAILED : Action.NONE,
+        failed ? "BREAKER_ROLLED_BACK" : "SUPERSEDED", reason).about(target.service(), d.digest(),
+        d.newTaskDefinitionArn()));
   }
 
   /** Post-deploy health checks. {@code decisive}: steady state is certain (SERVICE_DEPLOYMENT_COMPLETED). */
   private GuardOutcome evaluate(Log l, ServiceTarget target, GuardLedger.View view, Deployment d, boolean decisive,
       boolean coldStart) {
     Service svc = describe(target);
+    if (!d.newTaskDefinitionArn().equals(svc.taskDefinition())) {
+      // A pipeline deployment (or ECS) replaced the revision since: checks of what no longer runs would judge the
+      // wrong thing. The replacing deployment's own events settle the rollout (recordPipeline).
+      return GuardOutcome.of(Action.NONE, "REPLACED", "the service runs " + svc.taskDefinition() + ", not "
+          + d.newTaskDefinitionArn() + "; the deployment that replaced it settles " + d.digest())
+          .about(target.service(), d.digest(), d.newTaskDefinitionArn());
+    }
     List<GuardLedger.TrackedTask> running = guardLedger.runningTasks(target.service(), d.newTaskDefinitionArn());
     HealthCheck.Subject subject = new HealthCheck.Subject(target, d, svc, running);
     List<HealthCheck.Result> results = new ArrayList<>();
@@ -321,7 +421,12 @@ public final class DeploymentGuard {
       return alreadyHandled(target, d);
     }
     try {
-      String restoredImage = d.previousImage();
+      // What ECS rolled back to is what the service runs now (its last completed deployment); before it has
+      // switched, that is the revision the rollout replaced.
+      Service svc = describe(target);
+      String restoredRevision = svc.taskDefinition().equals(d.newTaskDefinitionArn())
+          ? d.previousTaskDefinitionArn() : svc.taskDefinition();
+      String restoredImage = restoredRevision == null ? d.previousImage() : imageOf(target, restoredRevision);
       String reason = "ECS deployment circuit breaker rolled back " + e.deploymentId() + ": " + e.reason();
       if (restoredImage != null) {
         releases.put(target.releaseParameter(), restoredImage);
@@ -329,16 +434,16 @@ public final class DeploymentGuard {
       notifier.publish("ECS rolled back " + target.service(), Json.obj().put("event", "BREAKER_ROLLED_BACK")
           .put("service", target.service()).put("cluster", target.cluster()).put("badDigest", d.digest())
           .put("badRevision", d.newTaskDefinitionArn()).put("reasons", List.of(reason))
-          .put("restoredRevision", d.previousTaskDefinitionArn()).put("restoredImage", restoredImage)
+          .put("restoredRevision", restoredRevision).put("restoredImage", restoredImage)
           .put("releaseParameter", target.releaseParameter()).put("environment", config.environmentName()));
       afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
-          reason, ReleaseParameters.digestOf(restoredImage).orElse(null), d.previousTaskDefinitionArn()));
+          reason, ReleaseParameters.digestOf(restoredImage).orElse(null), restoredRevision));
       metrics.count("BreakerRollbacks", coldStart);
       l.with("digest", d.digest()).warn("ECS circuit breaker rolled back; release parameter restored",
           "restoredImage", restoredImage, "reason", e.reason());
       return GuardOutcome.of(Action.FAILED, "BREAKER_ROLLED_BACK", reason + "; release parameter restored to "
           + restoredImage).about(target.service(), d.digest(), d.newTaskDefinitionArn())
-          .withRestored(d.previousTaskDefinitionArn());
+          .withRestored(restoredRevision);
     } catch (SdkException ex) {
       guardLedger.releaseRollback(target.service(), d.digest(), token.get());
       throw ex;
@@ -362,6 +467,11 @@ public final class DeploymentGuard {
     if (image.isEmpty()) {
       return GuardOutcome.of(Action.NONE, "NO_RELEASE", "release parameter " + target.releaseParameter() + " is missing");
     }
+    if (!image.get().equals(imageOf(target, revision))) {
+      // Not a pipeline deployment of the release (CloudFormation deploys the release value): ECS's breaker,
+      // most likely, its FAILED event still to come. Make the release follow what runs, if it names a failure.
+      return repairAfterBreaker(l, target, view, e, coldStart);
+    }
     String key = ReleaseParameters.digestOf(image.get()).orElse(image.get());
     Deployment d = new Deployment(target.service(), target.cluster(), key, "", target.repository(), image.get(),
         e.eventId(), e.updatedAt(), DeploymentStatus.ROLLING_OUT, Phase.RELEASED, Owner.PIPELINE, revision,
@@ -369,10 +479,17 @@ public final class DeploymentGuard {
     boolean recorded = ledger.recordIfAbsent(d);
     boolean healthy = false;
     if (completed) {
+      // ECS reached steady state on this revision: it becomes the rollback target, keyed by its revision, so
+      // that a configuration-only pipeline deployment of an image already in the ledger is what a later
+      // rollback restores (not the older revision CloudFormation may have deregistered).
       Optional<Deployment> existing = recorded ? Optional.of(d) : ledger.find(target.service(), key);
-      if (existing.filter(x -> x.owner() == Owner.PIPELINE && x.status() == DeploymentStatus.ROLLING_OUT).isPresent()) {
+      String why = "pipeline deployment " + e.deploymentId() + " of " + revision + " completed (ECS steady state)";
+      if (existing.filter(x -> x.status() == DeploymentStatus.ROLLING_OUT).isPresent()) {
         healthy = ledger.transition(target.service(), key, DeploymentStatus.ROLLING_OUT, DeploymentStatus.HEALTHY,
-            "pipeline deployment " + e.deploymentId() + " completed (ECS steady state)");
+            why, revision);
+      } else if (existing.filter(x -> x.status() == DeploymentStatus.HEALTHY
+          && !revision.equals(x.newTaskDefinitionArn())).isPresent()) {
+        healthy = ledger.moveHealthyRevision(target.service(), key, revision, why);
       }
     }
     if (recorded) metrics.count("PipelineDeploymentsRecorded", coldStart);
@@ -396,7 +513,7 @@ public final class DeploymentGuard {
       return alreadyHandled(target, d);
     }
     try {
-      Optional<Deployment> healthy = rollbackTarget(view, d);
+      Optional<Target> healthy = rollbackTarget(view, d);
       if (healthy.isEmpty()) {
         String reason = "NO_HEALTHY_REVISION: " + why + "; no HEALTHY revision is known to roll back to";
         notifier.publish("Rollout failed, no rollback target: " + target.service(), Json.obj()
@@ -410,16 +527,16 @@ public final class DeploymentGuard {
         return GuardOutcome.of(Action.FAILED, "NO_HEALTHY_REVISION", why + "; no HEALTHY revision to roll back to")
             .about(target.service(), d.digest(), d.newTaskDefinitionArn());
       }
-      Deployment to = healthy.get();
-      String revision = to.newTaskDefinitionArn();
+      Target to = healthy.get();
+      String revision = usable(target, to.revision());
       ecs.updateService(b -> b.cluster(target.cluster()).service(target.service()).taskDefinition(revision));
       releases.put(target.releaseParameter(), to.image());
-      notifier.publish("Rolled back " + target.service() + " to " + (to.tag() == null || to.tag().isEmpty()
-          ? to.digest() : to.tag()), Json.obj().put("event", "ROLLED_BACK").put("service", target.service())
+      notifier.publish("Rolled back " + target.service() + " to " + to.label(), Json.obj().put("event", "ROLLED_BACK")
+          .put("service", target.service())
           .put("cluster", target.cluster()).put("badDigest", d.digest()).put("badTag", d.tag())
           .put("badRevision", d.newTaskDefinitionArn()).put("reasons", d.reasons()).put("trigger", code)
           .put("restoredRevision", revision).put("restoredDigest", to.digest()).put("restoredImage", to.image())
-          .put("environment", config.environmentName()));
+          .put("rollbackTarget", to.source()).put("environment", config.environmentName()));
       boolean finished = afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(),
           DeploymentStatus.ROLLED_BACK, "rolled back to " + revision + " (" + to.digest() + "): " + code + ": " + why,
           to.digest(), revision));
@@ -459,16 +576,131 @@ public final class DeploymentGuard {
     }
   }
 
-  private static final int AFTER_PUBLISH_ATTEMPTS = 6;
+  /** Attempts of the ledger write after a notification (each with the SDK's own retries): docs/lambda-config.md. */
+  public static final int AFTER_PUBLISH_ATTEMPTS = 2;
 
-  /** The last HEALTHY deployment, never the failing one nor its revision. */
-  private Optional<Deployment> rollbackTarget(GuardLedger.View view, Deployment failing) {
-    return view.state().head().map(h -> h.lastHealthyDigest())
+  /** A rollback target: the revision to restore and the image the release parameter then names. */
+  private record Target(String revision, String image, String digest, String label, String source) {}
+
+  /**
+   * The last HEALTHY revision (the head's {@code lastHealthyTaskDefinitionArn}, else that deployment's own
+   * revision); with none, the revision the service ran before the failing push (its {@code previous*} fields:
+   * a new environment's pipeline revision), unless the ledger marks that image FAILED or ROLLED_BACK. Never
+   * the failing digest nor its revision.
+   */
+  private Optional<Target> rollbackTarget(GuardLedger.View view, Deployment failing) {
+    Optional<ServiceHead> head = view.state().head();
+    Optional<Deployment> healthy = head.map(ServiceHead::lastHealthyDigest)
         .filter(digest -> !digest.equals(failing.digest()))
         .flatMap(digest -> ledger.find(failing.service(), digest))
-        .filter(t -> t.status() == DeploymentStatus.HEALTHY)
-        .filter(t -> t.newTaskDefinitionArn() != null && !t.newTaskDefinitionArn().equals(failing.newTaskDefinitionArn()))
-        .filter(t -> t.image() != null);
+        .filter(t -> t.status() == DeploymentStatus.HEALTHY && t.image() != null);
+    if (healthy.isPresent()) {
+      Deployment t = healthy.get();
+      String revision = head.map(ServiceHead::lastHealthyTaskDefinitionArn).orElse(t.newTaskDefinitionArn());
+      if (revision != null && !revision.equals(failing.newTaskDefinitionArn())) {
+        return Optional.of(new Target(revision, t.image(), t.digest(),
+            t.tag() == null || t.tag().isEmpty() ? t.digest() : t.tag(), "LAST_HEALTHY"));
+      }
+    }
+    // No HEALTHY revision: what the service ran before, walking back over ancestors the ledger says are not
+    // safe (FAILED, ROLLED_BACK, or never judged: SUPERSEDED or still ROLLING_OUT), at most PREVIOUS_WALK steps.
+    Deployment d = failing;
+    for (int step = 0; step < PREVIOUS_WALK; step++) {
+      String previous = d.previousTaskDefinitionArn();
+      String previousImage = d.previousImage();
+      if (previous == null || previousImage == null || previous.equals(failing.newTaskDefinitionArn())
+          || previousImage.equals(failing.image())) {
+        return Optional.empty();
+      }
+      Optional<String> digest = ReleaseParameters.digestOf(previousImage);
+      Optional<Deployment> known = ledger.find(failing.service(), digest.orElse(previousImage));
+      if (known.isEmpty() || known.get().status() == DeploymentStatus.HEALTHY) {
+        return Optional.of(new Target(previous, previousImage, digest.orElse(null), previous.substring(
+            previous.lastIndexOf('/') + 1), "PREVIOUS_REVISION"));
+      }
+      d = known.get();
+    }
+    return Optional.empty();
+  }
+
+  /** How far back the fallback looks for a revision that ran before (each step is one ledger read). */
+  private static final int PREVIOUS_WALK = 2;
+
+  /**
+   * The revision itself if it is ACTIVE; if CloudFormation deregistered it (INACTIVE: UpdateService to it
+   * fails on AWS), a revision registered from its definition (found again by the {@code gitops:restored-from}
+   * tag among the family's newest revisions, so that a retried rollback does not register twice).
+   */
+  private String usable(ServiceTarget target, String revision) {
+    var described = ecs.describeTaskDefinition(b -> b.taskDefinition(revision).include(TaskDefinitionField.TAGS));
+    if (!"INACTIVE".equals(described.taskDefinition().statusAsString())) return revision;
+    String family = described.taskDefinition().family();
+    var newest = ecs.listTaskDefinitions(b -> b.familyPrefix(family).status(TaskDefinitionStatus.ACTIVE)
+        .sort(SortOrder.DESC).maxResults(RESTORED_LOOKUP)).taskDefinitionArns();
+    for (String arn : newest) {
+      var d = ecs.describeTaskDefinition(b -> b.taskDefinition(arn).include(TaskDefinitionField.TAGS));
+      if (TaskDefinitions.tag(d, RESTORED_FROM_TAG).filter(revision::equals).isPresent()) return arn;
+    }
+    var clone = TaskDefinitions.cloneWithImage(described, target.container(),
+        TaskDefinitions.imageOf(described.taskDefinition(), target.container()));
+    List<Tag> tags = new ArrayList<>();
+    if (clone.hasTags()) {
+      clone.tags().stream().filter(t -> !t.key().startsWith("gitops:")).forEach(tags::add);
+    }
+    tags.add(Tag.builder().key(RESTORED_FROM_TAG).value(revision).build());
+    // One attempt (not idempotent): if it times out, Lambda's retry finds the registration by its tag above.
+    String arn = ecs.registerTaskDefinition(TaskDefinitions.singleAttempt(clone.toBuilder().tags(tags).build()))
+        .taskDefinition().taskDefinitionArn();
+    log.with("service", target.service()).warn("rollback target was INACTIVE; registered again from its definition",
+        "inactiveRevision", revision, "revision", arn);
+    return arn;
+  }
+
+  /** Tag on a revision the guard registered from an INACTIVE rollback target. */
+  static final String RESTORED_FROM_TAG = "gitops:restored-from";
+  private static final int RESTORED_LOOKUP = 3;
+
+  private String imageOf(ServiceTarget target, String revision) {
+    return TaskDefinitions.imageOf(ecs.describeTaskDefinition(b -> b.taskDefinition(revision)).taskDefinition(),
+        target.container());
+  }
+
+  /**
+   * SERVICE_DEPLOYMENT_FAILED when no rollout is guarded any more (the guard gave up, or a rollback failed):
+   * ECS's circuit breaker rolled the service back on its own. The release parameter must name what runs
+   * again, or the next pipeline run and the next promotion carry the failed digest on.
+   */
+  private GuardOutcome repairAfterBreaker(Log l, ServiceTarget target, GuardLedger.View view, DeploymentStateChange e,
+      boolean coldStart) {
+    Service svc = describe(target);
+    String running = imageOf(target, svc.taskDefinition());
+    Optional<String> release = releases.get(target.releaseParameter());
+    if (release.isEmpty() || release.get().equals(running)) {
+      return GuardOutcome.of(Action.NONE, "NO_ROLLOUT", "no guarded rollout of " + target.service()
+          + "; the release parameter already names what runs");
+    }
+    Optional<Deployment> named = ReleaseParameters.digestOf(release.get())
+        .flatMap(digest -> ledger.find(target.service(), digest));
+    boolean failedDigest = named.filter(n -> n.status() == DeploymentStatus.FAILED
+        || n.status() == DeploymentStatus.ROLLED_BACK || n.status() == DeploymentStatus.SUPERSEDED).isPresent();
+    if (!failedDigest) {
+      return GuardOutcome.of(Action.NONE, "NO_ROLLOUT", "no guarded rollout of " + target.service()
+          + " (a pipeline deployment is protected by CloudFormation's rollback)");
+    }
+    Deployment bad = named.get();
+    releases.put(target.releaseParameter(), running);
+    String reason = "ECS deployment circuit breaker rolled back " + e.deploymentId() + " after the guard ended the "
+        + "rollout of " + bad.digest() + " (" + bad.status() + "): " + e.reason();
+    notifier.publish("ECS rolled back " + target.service(), Json.obj().put("event", "BREAKER_ROLLED_BACK")
+        .put("service", target.service()).put("cluster", target.cluster()).put("badDigest", bad.digest())
+        .put("badRevision", bad.newTaskDefinitionArn()).put("reasons", List.of(reason))
+        .put("restoredRevision", svc.taskDefinition()).put("restoredImage", running)
+        .put("releaseParameter", target.releaseParameter()).put("environment", config.environmentName()));
+    metrics.count("BreakerRollbacks", coldStart);
+    l.with("digest", bad.digest()).warn("ECS circuit breaker rolled back; release parameter repaired",
+        "restoredImage", running);
+    return GuardOutcome.of(Action.FAILED, "BREAKER_ROLLED_BACK", reason + "; release parameter restored to " + running)
+        .about(target.service(), bad.digest(), bad.newTaskDefinitionArn()).withRestored(svc.taskDefinition());
   }
 
   private GuardOutcome alreadyHandled(ServiceTarget target, Deployment d) {

@@ -21,10 +21,11 @@ class LedgerTest {
   private static final Instant T0 = Instant.parse("2026-11-16T00:00:00Z");
   private Ledger ledger;
   private MutableClock clock;
+  private AwsFixture fx;
 
   @BeforeEach
   void setUp(MotoServer moto) {
-    AwsFixture fx = AwsFixture.builder(moto.endpoint()).provision();
+    fx = AwsFixture.builder(moto.endpoint()).provision();
     clock = new MutableClock(T0);
     ledger = new Ledger(fx.clients().dynamo(), fx.ledgerTable(), clock, Duration.ofSeconds(60));
   }
@@ -104,15 +105,44 @@ class LedgerTest {
     Deployment d = deployment("1.0.1", T0);
     var first = (Ledger.Claim.Acquired) ledger.claim(d);
 
-    Ledger.Claim whileLocked = ledger.claim(d);
+    Ledger.Claim sameDigestOtherEvent = ledger.claim(withEvent(d, "another-event"));
     clock.advance(Duration.ofSeconds(61));
     Ledger.Claim afterLease = ledger.claim(d);
 
-    assertThat(whileLocked).isInstanceOf(Ledger.Claim.Skipped.class);
-    assertThat(((Ledger.Claim.Skipped) whileLocked).reason()).isEqualTo(Ledger.SkipReason.IN_PROGRESS);
+    assertThat(sameDigestOtherEvent).isInstanceOf(Ledger.Claim.Skipped.class);
+    assertThat(((Ledger.Claim.Skipped) sameDigestOtherEvent).reason()).isEqualTo(Ledger.SkipReason.IN_PROGRESS);
     assertThat(afterLease).isInstanceOf(Ledger.Claim.Acquired.class);
     assertThat(((Ledger.Claim.Acquired) afterLease).resumed()).isTrue();
     assertThat(((Ledger.Claim.Acquired) afterLease).token()).isNotEqualTo(first.token());
+  }
+
+  /**
+   * Hole 1. Before: Lambda's retry of a crashed attempt (same event, 60 s later, inside the 120 s lease) was
+   * skipped as IN_PROGRESS, a success, and the rollout stayed CLAIMED for good.
+   */
+  @Test
+  void theSameEventRetriedAfterTheFunctionTimeoutTakesItsRolloutOverInsideTheLease() {
+    Ledger longLease = new Ledger(fx.clients().dynamo(), fx.ledgerTable(), clock, Duration.ofSeconds(120),
+        Duration.ofSeconds(60));
+    Deployment d = deployment("1.0.1", T0);
+    var first = (Ledger.Claim.Acquired) longLease.claim(d);
+
+    clock.advance(Duration.ofSeconds(10));
+    Ledger.Claim duplicateWhileAlive = longLease.claim(d);
+    clock.advance(Duration.ofSeconds(50));
+    Ledger.Claim retry = longLease.claim(d);
+
+    assertThat(duplicateWhileAlive).isInstanceOf(Ledger.Claim.Busy.class);
+    assertThat(retry).isInstanceOf(Ledger.Claim.Acquired.class);
+    assertThat(((Ledger.Claim.Acquired) retry).resumed()).isTrue();
+    assertThat(((Ledger.Claim.Acquired) retry).token()).isNotEqualTo(first.token());
+    assertThat(longLease.completeRollout("bff", d.digest(), first.token(), "arn:td/bff:2", null, null, null))
+        .as("the crashed attempt's token is dead").isFalse();
+  }
+
+  private static Deployment withEvent(Deployment d, String eventId) {
+    return new Deployment(d.service(), d.cluster(), d.digest(), d.tag(), d.repository(), d.image(), eventId,
+        d.pushTime(), d.status(), d.phase(), d.owner(), null, null, null, 0, Set.of(), List.of(), null, null);
   }
 
   @Test

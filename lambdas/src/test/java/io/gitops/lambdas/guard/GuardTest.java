@@ -200,21 +200,30 @@ class GuardTest {
     assertThat(h.fx.releaseValue("bff")).isEqualTo(h.image("bff", "good"));
   }
 
+  /**
+   * The headline of issue 12. Before: a new environment's first bad push (no HEALTHY revision yet) ended
+   * FAILED (NO_HEALTHY_REVISION), the service stayed on the bad revision and the release parameter kept the
+   * bad digest.
+   */
   @Test
-  void withNoHealthyRevisionItAlertsAndMarksTheDeploymentFailed() {
+  void withNoHealthyRevisionItRollsBackToTheRevisionTheServiceRanBeforeThePush() {
     GuardHandler g = h.guard();
+    String before = h.serviceRevision("bff");
     String bad = h.deploy("bff", "bad");
     h.fx.notifications();
 
     h.crash(g, "bff", bad);
     GuardOutcome o = h.crash(g, "bff", bad);
 
-    assertThat(o.action()).isEqualTo(Action.FAILED);
-    assertThat(o.code()).isEqualTo("NO_HEALTHY_REVISION");
-    assertThat(h.calls.snapshot()).doesNotContainKey("Ecs.UpdateService");
-    assertThat(h.serviceRevision("bff")).isEqualTo(bad);
-    assertThat(h.deployment("bff", "bad").status()).isEqualTo(DeploymentStatus.FAILED);
-    assertThat(onlyNotification(h.fx.notifications()).get("event").asString()).isEqualTo("ROLLOUT_FAILED_NO_TARGET");
+    assertThat(o.action()).as(o.reason()).isEqualTo(Action.ROLLED_BACK);
+    assertThat(o.restoredRevision()).isEqualTo(before);
+    assertThat(h.serviceRevision("bff")).isEqualTo(before);
+    assertThat(h.fx.releaseValue("bff")).isEqualTo(io.gitops.lambdas.testing.AwsFixture.PLACEHOLDER_IMAGE);
+    assertThat(h.deployment("bff", "bad").status()).isEqualTo(DeploymentStatus.ROLLED_BACK);
+    var n = onlyNotification(h.fx.notifications());
+    assertThat(n.get("event").asString()).isEqualTo("ROLLED_BACK");
+    assertThat(n.get("badDigest").asString()).isEqualTo(io.gitops.lambdas.testing.Events.digest("bad"));
+    assertThat(n.get("rollbackTarget").asString()).isEqualTo("PREVIOUS_REVISION");
   }
 
   @Test

@@ -122,9 +122,90 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
+  /**
+   * A fault a test planned for one call: the request carries {@code x-model-fault: KIND:ID:N} (set by an SDK
+   * interceptor of the test) and the first N requests with that ID get the fault. Kinds: THROTTLE,
+   * SERVER_ERROR, TXN_CONFLICT (DynamoDB: a TransactionCanceledException whose first reason is
+   * TransactionConflict, or TransactionConflictException outside a transaction), TOO_MANY_UPDATES (SSM), ACCESS_DENIED (a
+   * permanent refusal), and TIMEOUT (the request is applied, then the connection drops: the client never sees the answer). A
+   * TransactWriteItems repeated with the ClientRequestToken of an applied one answers success without being
+   * applied again, as DynamoDB's idempotent transactions do (moto ignores the token).
+   */
+  public static final String PLAN_HEADER = "x-model-fault";
+
+  private final Map<String, AtomicInteger> planned = new ConcurrentHashMap<>();
+  private final Set<String> appliedTransactions = ConcurrentHashMap.newKeySet();
+  private final Map<String, AtomicInteger> plannedInjected = new ConcurrentHashMap<>();
+
+  /** Planned faults injected so far, by kind. */
+  public Map<String, Integer> plannedInjected() {
+    Map<String, Integer> out = new TreeMap<>();
+    plannedInjected.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+
+  private static final java.util.regex.Pattern CLIENT_TOKEN =
+      java.util.regex.Pattern.compile("\"ClientRequestToken\"\\s*:\\s*\"([^\"]+)\"");
+
+  private boolean plannedFault(HttpExchange ex, byte[] body) throws IOException {
+    String plan = ex.getRequestHeaders().getFirst(PLAN_HEADER);
+    String target = String.valueOf(ex.getRequestHeaders().getFirst("X-Amz-Target"));
+    String text = new String(body, StandardCharsets.UTF_8);
+    if (target.endsWith(".TransactWriteItems")) {
+      var m = CLIENT_TOKEN.matcher(text);
+      if (m.find() && appliedTransactions.contains(m.group(1))) {
+        respond(ex, 200, true, "{}", null);
+        return true;
+      }
+    }
+    if (plan == null) return false;
+    String[] p = plan.split(":");
+    if (planned.computeIfAbsent(p[1], k -> new AtomicInteger()).incrementAndGet() > Integer.parseInt(p[2])) {
+      return false;
+    }
+    plannedInjected.computeIfAbsent(p[0], k -> new AtomicInteger()).incrementAndGet();
+    switch (p[0]) {
+      case "THROTTLE" -> respond(ex, 400, true,
+          "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded (planned)\"}", "ThrottlingException");
+      case "SERVER_ERROR" -> respond(ex, 500, true,
+          "{\"__type\":\"InternalFailure\",\"message\":\"injected 500 (planned)\"}", "InternalFailure");
+      case "ACCESS_DENIED" -> respond(ex, 400, true,
+          "{\"__type\":\"AccessDeniedException\",\"message\":\"not authorized (planned)\"}", "AccessDeniedException");
+      case "TOO_MANY_UPDATES" -> respond(ex, 400, true,
+          "{\"__type\":\"TooManyUpdates\",\"message\":\"There are concurrent updates (planned)\"}", "TooManyUpdates");
+      case "TXN_CONFLICT" -> {
+        if (target.endsWith(".TransactWriteItems")) {
+          int items = Math.max(1, text.split("\"(Put|Update|Delete|ConditionCheck)\"\\s*:").length - 1);
+          StringBuilder reasons = new StringBuilder("[{\"Code\":\"TransactionConflict\",\"Message\":"
+              + "\"Transaction is ongoing for the item\"}");
+          for (int i = 1; i < items; i++) reasons.append(",{\"Code\":\"None\"}");
+          reasons.append("]");
+          respond(ex, 400, true, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#TransactionCanceledException\","
+              + "\"Message\":\"Transaction cancelled, please refer cancellation reasons for specific reasons"
+              + " [TransactionConflict]\",\"CancellationReasons\":" + reasons + "}", "TransactionCanceledException");
+        } else {
+          respond(ex, 400, true, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#TransactionConflictException\","
+              + "\"message\":\"Transaction is ongoing for the item (planned)\"}", "TransactionConflictException");
+        }
+      }
+      case "TIMEOUT" -> {
+        int status = forward(ex, body, true);
+        if (status / 100 == 2 && target.endsWith(".TransactWriteItems")) {
+          // Only a transaction that succeeded is answered from the token: a cancelled one runs again.
+          var m = CLIENT_TOKEN.matcher(text);
+          if (m.find()) appliedTransactions.add(m.group(1));
+        }
+        throw new IOException("fault proxy: applied, then the connection dropped (planned)");
+      }
+      default -> throw new IllegalStateException("unknown planned fault " + p[0]);
+    }
+    return true;
+  }
+
   private void handle(HttpExchange ex) throws IOException {
     requests.incrementAndGet();
     byte[] body = ex.getRequestBody().readAllBytes();
+    if (plannedFault(ex, body)) return;
     Fault fault = pick();
     if (fault != null) {
       injected.computeIfAbsent(fault, k -> new AtomicInteger()).incrementAndGet();
@@ -145,11 +226,16 @@ public final class FaultProxy implements AutoCloseable {
       }
       return;
     }
+    forward(ex, body, false);
+  }
+
+  /** Forwards to moto; returns moto's status code (the response is relayed unless {@code discardResponse}). */
+  private int forward(HttpExchange ex, byte[] body, boolean discardResponse) throws IOException {
     HttpRequest.Builder req = HttpRequest.newBuilder(target.resolve(ex.getRequestURI().toString()))
         .timeout(Duration.ofSeconds(10))
         .method(ex.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
     ex.getRequestHeaders().forEach((k, vs) -> {
-      if (!HOP_HEADERS.contains(k.toLowerCase())) vs.forEach(v -> req.header(k, v));
+      if (!HOP_HEADERS.contains(k.toLowerCase()) && !PLAN_HEADER.equalsIgnoreCase(k)) vs.forEach(v -> req.header(k, v));
     });
     HttpResponse<byte[]> resp;
     try {
@@ -164,6 +250,7 @@ public final class FaultProxy implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException(e);
     }
+    if (discardResponse) return resp.statusCode();
     resp.headers().map().forEach((k, vs) -> {
       if (!HOP_HEADERS.contains(k.toLowerCase()) && !k.startsWith(":")) ex.getResponseHeaders().put(k, vs);
     });
@@ -172,6 +259,7 @@ public final class FaultProxy implements AutoCloseable {
     try (OutputStream os = ex.getResponseBody()) {
       os.write(out);
     }
+    return resp.statusCode();
   }
 
   private static String xmlError(String code, String message) {
@@ -183,7 +271,7 @@ public final class FaultProxy implements AutoCloseable {
       throws IOException {
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().add("Content-Type", json ? "application/x-amz-json-1.1" : "text/xml");
-    ex.getResponseHeaders().add("x-amzn-ErrorType", errorType);
+    if (errorType != null) ex.getResponseHeaders().add("x-amzn-ErrorType", errorType);
     ex.getResponseHeaders().add("x-amzn-RequestId", "fault-proxy");
     ex.sendResponseHeaders(status, b.length);
     try (OutputStream os = ex.getResponseBody()) {

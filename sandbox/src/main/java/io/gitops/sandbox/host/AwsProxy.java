@@ -56,6 +56,7 @@ public final class AwsProxy implements AutoCloseable {
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final AtomicInteger refused = new AtomicInteger();
   private final List<java.util.function.Consumer<Call>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Exchange> exchanges = new CopyOnWriteArrayList<>();
 
   AwsProxy(URI target, CredentialRegistry registry) {
     this.target = target;
@@ -76,6 +77,22 @@ public final class AwsProxy implements AutoCloseable {
 
   public void addListener(java.util.function.Consumer<Call> listener) {
     listeners.add(listener);
+  }
+
+  /**
+   * A part of AWS the emulator lacks, played on the wire: it sees each authenticated request before it is
+   * forwarded and may change the answer (e.g. the deployment id ECS returns from UpdateService).
+   */
+  public interface Exchange {
+    default void beforeForward(String service, String operation, byte[] requestBody) {}
+
+    default byte[] answer(String service, String operation, int status, byte[] requestBody, byte[] responseBody) {
+      return responseBody;
+    }
+  }
+
+  public void addExchange(Exchange exchange) {
+    exchanges.add(exchange);
   }
 
   /** Calls per {@code service.Operation} since the last reset. */
@@ -122,6 +139,9 @@ public final class AwsProxy implements AutoCloseable {
         return;
       }
       calls.computeIfAbsent(service + "." + operation, k -> new AtomicInteger()).incrementAndGet();
+      for (Exchange e : exchanges) {
+        e.beforeForward(service, operation, body);
+      }
       HttpRequest.Builder rb = HttpRequest.newBuilder(target.resolve(x.getRequestURI().toString()))
           .timeout(Duration.ofSeconds(30))
           .method(x.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
@@ -136,12 +156,18 @@ public final class AwsProxy implements AutoCloseable {
         x.sendResponseHeaders(502, -1);
         return;
       }
+      byte[] out = res.body();
+      for (Exchange e : exchanges) {
+        out = e.answer(service, operation, res.statusCode(), body, out);
+      }
+      // A changed answer no longer matches the emulator's checksum header.
+      boolean rewritten = out != res.body();
       res.headers().map().forEach((k, vs) -> {
-        if (!HOP_HEADERS.contains(k.toLowerCase(java.util.Locale.ROOT)) && !k.equals(":status")) {
+        String lower = k.toLowerCase(java.util.Locale.ROOT);
+        if (!HOP_HEADERS.contains(lower) && !k.equals(":status") && !(rewritten && lower.equals("x-amz-crc32"))) {
           vs.forEach(v -> x.getResponseHeaders().add(k, v));
         }
       });
-      byte[] out = res.body();
       x.sendResponseHeaders(res.statusCode(), out.length == 0 ? -1 : out.length);
       if (out.length > 0) {
         try (OutputStream os = x.getResponseBody()) {

@@ -39,6 +39,14 @@ public class DeploymentStack extends PlatformStack {
   public static final String GUARD_HANDLER = "io.gitops.lambdas.guard.GuardHandler::handleRequest";
   /** Lambda's java runtimes already stop at C1 for short-lived work; measured in docs/performance.md. */
   public static final String JAVA_TOOL_OPTIONS = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1";
+  /** The ledger's TTL attribute: lambdas' GuardLedger.TTL_ATTRIBUTE. */
+  public static final String TTL_ATTRIBUTE = "expiresAt";
+  /** The functions' EMF namespace (LambdaConfig's default METRICS_NAMESPACE) and failure metric (Metrics). */
+  public static final String METRICS_NAMESPACE = "GitOps/Deployments";
+  public static final String FAILURE_METRIC = "FunctionFailures";
+  /** The {@code Function} dimension values the functions write (their handlers' FUNCTION constants). */
+  public static final String IMAGE_DEPLOYER_FUNCTION = "image-deployer";
+  public static final String GUARD_FUNCTION = "guard";
 
   private final Table ledger;
   private final Optional<DeployerFunction> imageDeployer;
@@ -60,6 +68,8 @@ public class DeploymentStack extends PlatformStack {
             .pointInTimeRecoveryEnabled(true).build())
         .deletionProtection(config.isProduction())
         .removalPolicy(removal)
+        // The guard's task items carry an expiry (GuardLedger.TTL_ATTRIBUTE); DynamoDB deletes them on its own.
+        .timeToLiveAttribute(TTL_ATTRIBUTE)
         .build();
 
     Map<String, String> common = new LinkedHashMap<>();
@@ -68,6 +78,8 @@ public class DeploymentStack extends PlatformStack {
     common.put("SERVICE_MAP", serviceMap(props));
     common.put("ENVIRONMENT_NAME", config.name());
     common.put("LOCK_LEASE_SECONDS", String.valueOf(DeployerFunction.TIMEOUT.toSeconds().intValue() * 2));
+    // The functions' time budget and the same-event take-over of a rollout need the timeout (lambda-config.md).
+    common.put("FUNCTION_TIMEOUT_SECONDS", String.valueOf(DeployerFunction.TIMEOUT.toSeconds().intValue()));
     common.put("JAVA_TOOL_OPTIONS", JAVA_TOOL_OPTIONS);
 
     if (config.autoDeployImages()) {
@@ -77,6 +89,7 @@ public class DeploymentStack extends PlatformStack {
           common, props.alarmTopic(), removal));
       deployer.encryptLogs(props.alarmTopicKey());
       grantImageDeployer(deployer, props);
+      failureAlarm(deployer, "ImageDeployerFailures", IMAGE_DEPLOYER_FUNCTION, props);
       Rule rule = Rule.Builder.create(this, "ImagePushRule")
           .description("Successful image pushes to this environment's repositories")
           .eventPattern(EventPattern.builder()
@@ -115,6 +128,7 @@ public class DeploymentStack extends PlatformStack {
         guardEnv, props.alarmTopic(), removal));
     guard.encryptLogs(props.alarmTopicKey());
     grantGuard(guard, props);
+    failureAlarm(guard, "GuardFailures", GUARD_FUNCTION, props);
 
     taskRule = Rule.Builder.create(this, "TaskStateRule")
         .description("Task state changes of this environment's services")
@@ -148,9 +162,48 @@ public class DeploymentStack extends PlatformStack {
         .build());
   }
 
+  /**
+   * Pages when a function fails permanently: the {@code FunctionFailures} metric the functions write (EMF,
+   * dimension {@code Function} only, so one series per function), summed over 5 minutes.
+   */
+  private void failureAlarm(DeployerFunction fn, String id, String functionName, DeploymentStackProps props) {
+    software.amazon.awscdk.services.cloudwatch.Alarm alarm =
+        software.amazon.awscdk.services.cloudwatch.Alarm.Builder.create(this, id)
+            .alarmDescription(functionName + " failed permanently: read its notification on the alarm topic and "
+                + "its logs; the release state may need a hand")
+            .metric(software.amazon.awscdk.services.cloudwatch.Metric.Builder.create()
+                .namespace(METRICS_NAMESPACE).metricName(FAILURE_METRIC)
+                .dimensionsMap(Map.of("Function", functionName))
+                .statistic("Sum").period(software.amazon.awscdk.Duration.minutes(5)).build())
+            .threshold(1)
+            .evaluationPeriods(1)
+            .comparisonOperator(software.amazon.awscdk.services.cloudwatch.ComparisonOperator
+                .GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+            .treatMissingData(software.amazon.awscdk.services.cloudwatch.TreatMissingData.NOT_BREACHING)
+            .build();
+    alarm.addAlarmAction(new software.amazon.awscdk.services.cloudwatch.actions.SnsAction(props.alarmTopic()));
+    failureAlarms.put(functionName, alarm);
+  }
+
+  private final Map<String, software.amazon.awscdk.services.cloudwatch.Alarm> failureAlarms = new LinkedHashMap<>();
+
+  /** The permanent-failure alarms, by function name ({@code image-deployer}, {@code guard}). */
+  public Map<String, software.amazon.awscdk.services.cloudwatch.Alarm> failureAlarms() {
+    return failureAlarms;
+  }
+
   private void grantImageDeployer(DeployerFunction fn, DeploymentStackProps props) {
     List<String> serviceArns = props.services().stream().map(DeployedService::serviceArn).toList();
     fn.addToRolePolicy(statement(List.of("ecs:DescribeServices", "ecs:UpdateService"), serviceArns));
+    grantRegistration(fn, props);
+    grantShared(fn, props);
+  }
+
+  /**
+   * Registering revisions of the services' own families: the image deployer's clones, and the guard's
+   * re-registration of a rollback target CloudFormation deregistered (docs/ledger.md).
+   */
+  private void grantRegistration(DeployerFunction fn, DeploymentStackProps props) {
     // RegisterTaskDefinition, DescribeTaskDefinition and ListTaskDefinitions (an interrupted rollout looks
     // up the revision it registered, docs/ledger.md) support no resource-level permissions:
     // the API requires "*" (Service Authorization Reference, Amazon ECS).
@@ -178,7 +231,6 @@ public class DeploymentStack extends PlatformStack {
         .resources(passable)
         .conditions(Map.of("StringEquals", Map.of("iam:PassedToService", "ecs-tasks.amazonaws.com")))
         .build());
-    grantShared(fn, props);
   }
 
   private void grantGuard(DeployerFunction fn, DeploymentStackProps props) {
@@ -199,6 +251,7 @@ public class DeploymentStack extends PlatformStack {
     fn.addToRolePolicy(statement(List.of("elasticloadbalancing:DescribeTargetHealth"), List.of("*")));
     Nag.acknowledge(fn.role().getNode().findChild("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]",
         "elasticloadbalancing:DescribeTargetHealth accepts no resource-level permissions; it is read-only");
+    grantRegistration(fn, props);
     grantShared(fn, props);
   }
 

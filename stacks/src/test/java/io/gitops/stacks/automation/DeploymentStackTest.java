@@ -167,12 +167,47 @@ class DeploymentStackTest {
         .containsExactly("ecs:DescribeTaskDefinition,ecs:ListTaskDefinitions,ecs:RegisterTaskDefinition on *");
   }
 
+  /** The guard registers a rollback target again when CloudFormation deregistered it (issue 12, hole 4). */
   @Test
-  void guardMayDescribeTargetHealthButNeverRegisterTaskDefinitionsOrPassRoles() {
+  void guardMayDescribeTargetHealthAndRegisterOnlyItsServicesRevisions() {
     List<String> statements = statementsOfRole(devTemplate, logicalId(dev.deployment().guard().role()));
-    assertThat(statements).filteredOn(s -> s.endsWith(" on *"))
-        .containsExactly("elasticloadbalancing:DescribeTargetHealth on *");
-    assertThat(statements).noneMatch(s -> s.contains("RegisterTaskDefinition") || s.contains("iam:PassRole"));
+    assertThat(statements).filteredOn(s -> s.endsWith(" on *")).containsExactlyInAnyOrder(
+        "elasticloadbalancing:DescribeTargetHealth on *",
+        "ecs:DescribeTaskDefinition,ecs:ListTaskDefinitions,ecs:RegisterTaskDefinition on *");
+    assertThat(statements).anyMatch(s -> s.startsWith("iam:PassRole on ")
+        && s.contains("iam:PassedToService=ecs-tasks.amazonaws.com"));
     assertThat(statements).anyMatch(s -> s.startsWith("ecs:DescribeTasks on ") && s.contains("ecs:cluster"));
+  }
+
+  /** Hole 7: task items expire. Before: no TimeToLiveSpecification, so TASK# items grew forever. */
+  @Test
+  void theLedgerExpiresItemsByTheirExpiresAtAttribute() {
+    devTemplate.hasResourceProperties("AWS::DynamoDB::Table", Map.of("TimeToLiveSpecification",
+        Map.of("AttributeName", "expiresAt", "Enabled", true)));
+  }
+
+  /**
+   * Hole 6: a permanent failure of either function pages someone. One alarm per function on the
+   * FunctionFailures metric, with the Function dimension only (one series per function).
+   */
+  @Test
+  void eachFunctionsPermanentFailuresRaiseAnAlarmOnTheAlarmTopic() {
+    for (String function : List.of("image-deployer", "guard")) {
+      devTemplate.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of(
+          "Namespace", "GitOps/Deployments", "MetricName", "FunctionFailures",
+          "Dimensions", List.of(Map.of("Name", "Function", "Value", function)),
+          "Statistic", "Sum", "Threshold", 1, "ComparisonOperator", "GreaterThanOrEqualToThreshold",
+          "AlarmActions", List.of(Match.anyValue())));
+    }
+    prodTemplate.resourcePropertiesCountIs("AWS::CloudWatch::Alarm",
+        Map.of("MetricName", "FunctionFailures"), 1);
+  }
+
+  /** Hole 8: the functions know their timeout (time budget, same-event take-over). */
+  @Test
+  void functionsAreToldTheirTimeoutAndALeaseOfTwiceIt() {
+    devTemplate.resourcePropertiesCountIs("AWS::Lambda::Function", Map.of("Timeout", 60,
+        "Environment", Map.of("Variables", Match.objectLike(Map.of("FUNCTION_TIMEOUT_SECONDS", "60",
+            "LOCK_LEASE_SECONDS", "120")))), 2);
   }
 }

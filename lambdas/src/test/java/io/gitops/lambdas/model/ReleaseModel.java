@@ -1,0 +1,670 @@
+package io.gitops.lambdas.model;
+
+import io.gitops.lambdas.core.DeploymentStatus;
+import io.gitops.lambdas.core.Json;
+import io.gitops.lambdas.core.LambdaConfig;
+import io.gitops.lambdas.core.Ledger;
+import io.gitops.lambdas.core.RetryableException;
+import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.lambdas.deployer.ImageDeployerHandler;
+import io.gitops.lambdas.deployer.Outcome;
+import io.gitops.lambdas.guard.GuardConfig;
+import io.gitops.lambdas.guard.GuardHandler;
+import io.gitops.lambdas.guard.GuardOutcome;
+import io.gitops.lambdas.guard.HttpProbeCheck;
+import io.gitops.lambdas.guard.TargetHealth;
+import io.gitops.lambdas.testing.AsyncInvoker;
+import io.gitops.lambdas.testing.AwsFixture;
+import io.gitops.lambdas.testing.Events;
+import io.gitops.lambdas.testing.FaultProxy;
+import io.gitops.lambdas.testing.MotoServer;
+import io.gitops.lambdas.testing.MutableClock;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import software.amazon.awssdk.core.SdkRequest;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.services.ecs.model.Deployment;
+import software.amazon.awssdk.services.ecs.model.InvalidParameterException;
+import software.amazon.awssdk.services.ecs.model.KeyValuePair;
+import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
+import software.amazon.awssdk.services.ecs.model.UpdateServiceRequest;
+import software.amazon.awssdk.services.ecs.model.UpdateServiceResponse;
+
+/**
+ * The model-based test's world: both functions in-process against moto over HTTP (through a {@link FaultProxy}
+ * that plays planned faults), a small model of ECS playing the scheduler and the circuit breaker (moto launches
+ * no tasks and keeps one deployment per service), CloudFormation's configuration-only pipeline deployments, and
+ * Lambda's asynchronous retry ({@link AsyncInvoker}, every error retried). {@link #run} plays a sequence of
+ * {@link Action}s and checks the invariants of docs/ledger.md after every step.
+ */
+final class ReleaseModel {
+  static final String SERVICE = "svc";
+  static final String PLACEHOLDER = "public.ecr.aws/docker/library/nginx@" + Events.digest("placeholder");
+  static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  /** ECS's circuit breaker threshold for a small service (at least 3 failed tasks). */
+  static final int BREAKER_THRESHOLD = 3;
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Actions
+
+  /** How one invocation's first attempt goes wrong. {@code call}: the n-th AWS call of the attempt (1-based). */
+  record Fault(String kind, int call, int repeats) {
+    static final Fault NONE = new Fault("NONE", 0, 0);
+
+    String code() {
+      return kind.equals("NONE") ? "Fault.NONE" : "new Fault(\"" + kind + "\", " + call + ", " + repeats + ")";
+    }
+  }
+
+  sealed interface Action {
+    String code();
+  }
+
+  /** A push of {@code label}'s digest; {@code when}: NEW, OLDER, DUPLICATE (the last push event again), NEW_TAG. */
+  record Push(String label, String when, Fault fault) implements Action {
+    public String code() {
+      return "new Push(\"" + label + "\", \"" + when + "\", " + fault.code() + ")";
+    }
+  }
+
+  /** The ECS model takes one step: a wave of tasks of the current deployment, or the breaker. */
+  record EcsTick() implements Action {
+    public String code() {
+      return "new EcsTick()";
+    }
+  }
+
+  /** Delivers the {@code index}-th pending ECS event (mod the queue's size) to the guard; {@code keep}: duplicate it. */
+  record Deliver(int index, boolean keep, Fault fault) implements Action {
+    public String code() {
+      return "new Deliver(" + index + ", " + keep + ", " + fault.code() + ")";
+    }
+  }
+
+  /** A configuration-only pipeline deployment: new revision of the release parameter's image, old one deregistered. */
+  record Pipeline() implements Action {
+    public String code() {
+      return "new Pipeline()";
+    }
+  }
+
+  record Advance(int minutes) implements Action {
+    public String code() {
+      return "new Advance(" + minutes + ")";
+    }
+  }
+
+  /** Events stop and faults stop: the scheduler and the guard run until nothing is pending; then (b) and (f). */
+  record Drain() implements Action {
+    public String code() {
+      return "new Drain()";
+    }
+  }
+
+  static final List<String> GOOD = List.of("g1", "g2", "g3");
+  static final List<String> BAD = List.of("b1", "b2");
+  static final List<String> FAULT_KINDS = List.of("CRASH", "THROTTLE", "SERVER_ERROR", "TXN_CONFLICT",
+      "TOO_MANY_UPDATES", "TIMEOUT");
+
+  static Fault randomFault(Random r) {
+    if (r.nextInt(100) < 55) return Fault.NONE;
+    String kind = FAULT_KINDS.get(r.nextInt(FAULT_KINDS.size()));
+    return new Fault(kind, 1 + r.nextInt(8), kind.equals("CRASH") ? 1 : (r.nextBoolean() ? 1 : 3));
+  }
+
+  static List<Action> randomSequence(Random r, int length) {
+    List<Action> out = new ArrayList<>();
+    for (int i = 0; i < length; i++) {
+      int p = r.nextInt(100);
+      if (p < 22) {
+        String label = r.nextInt(3) == 0 ? BAD.get(r.nextInt(BAD.size())) : GOOD.get(r.nextInt(GOOD.size()));
+        String when = switch (r.nextInt(10)) {
+          case 0 -> "OLDER";
+          case 1 -> "DUPLICATE";
+          case 2 -> "NEW_TAG";
+          default -> "NEW";
+        };
+        out.add(new Push(label, when, randomFault(r)));
+      } else if (p < 45) {
+        out.add(new EcsTick());
+      } else if (p < 80) {
+        out.add(new Deliver(r.nextInt(6), r.nextInt(8) == 0, randomFault(r)));
+      } else if (p < 86) {
+        out.add(new Pipeline());
+      } else if (p < 94) {
+        out.add(new Advance(1 + r.nextInt(3)));
+      } else {
+        out.add(new Drain());
+      }
+    }
+    out.add(new Drain());
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Running a sequence
+
+  /** An invariant broken at a step. */
+  record Violation(String invariant, int step, String detail) {
+    @Override
+    public String toString() {
+      return "(" + invariant + ") at step " + step + ": " + detail;
+    }
+  }
+
+  /** Figures of one run, summed by the soak. */
+  static final class Stats {
+    long sequences;
+    long steps;
+    long faults;
+    long invariantChecks;
+    long deliveries;
+    long onFailure;
+    final Map<String, Long> faultsByKind = new java.util.TreeMap<>();
+  }
+
+  private final MotoServer moto;
+  private final Stats stats;
+  private AwsFixture fx;
+  private FaultProxy proxy;
+  private final MutableClock clock = new MutableClock(T0);
+  private AsyncInvoker<Outcome> deployer;
+  private AsyncInvoker<GuardOutcome> guard;
+  private final Planner planner = new Planner();
+  private final EcsModel ecs = new EcsModel();
+  private final List<byte[]> pending = new ArrayList<>();
+  private final List<String> onFailure = new ArrayList<>();
+  private final List<Violation> violations = new ArrayList<>();
+  private final List<String> serviceChanges = new ArrayList<>();
+  private final Map<String, String> tagsByRevision = new HashMap<>();
+  private int step;
+  private int pushes;
+  private Instant lastPushTime = T0;
+  private byte[] lastPushEvent;
+  private int taskIds;
+  private long version = 1;
+  private String pipelineRevision;
+  private int pipelineRuns;
+
+  ReleaseModel(MotoServer moto, Stats stats) {
+    this.moto = moto;
+    this.stats = stats;
+  }
+
+  /** Plays {@code actions} from a fresh emulator; returns the first violation, if any. */
+  java.util.Optional<Violation> run(List<Action> actions) {
+    moto.reset();
+    // The real stacks' placeholder is pinned by digest (Placeholders.IMAGE); release values always are.
+    fx = AwsFixture.builder(moto.endpoint()).service(SERVICE).taskDefinition(b -> b.containerDefinitions(
+        software.amazon.awssdk.services.ecs.model.ContainerDefinition.builder().name("app").image(PLACEHOLDER)
+            .essential(true).memory(512).build())).provision();
+    fx.clients().ssm().putParameter(b -> b.name(fx.target(SERVICE).releaseParameter()).value(PLACEHOLDER)
+        .overwrite(true));
+    proxy = new FaultProxy(moto.endpoint(), 0, 0, List.of(FaultProxy.Fault.SERVER_ERROR)).serialize(true);
+    try {
+      Map<String, String> env = new LinkedHashMap<>(fx.env(proxy.endpoint()));
+      env.put("LOCK_LEASE_SECONDS", "120");
+      env.put("FUNCTION_TIMEOUT_SECONDS", "60");
+      env.put("FAILURE_THRESHOLD", "2");
+      env.put("GRACE_PERIOD_SECONDS", "60");
+      LambdaConfig config = LambdaConfig.from(env);
+      PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+      var clients = AwsFixture.functionClients(proxy.endpoint(), AwsFixture.FAST_SDK, planner, ecs);
+      ImageDeployerHandler d = new ImageDeployerHandler(config, clients, quiet, clock);
+      TargetHealth healthy = tg -> List.of();
+      GuardHandler g = new GuardHandler(config, GuardConfig.from(env), clients, healthy, HttpProbeCheck.HTTP, quiet, clock);
+      deployer = new AsyncInvoker<>(d::handle, clock, 2, e -> true);
+      guard = new AsyncInvoker<>(g::handle, clock, 2, e -> true);
+      pipelineRevision = fx.currentTaskDefinition(SERVICE).taskDefinition().taskDefinitionArn();
+      ecs.start(pipelineRevision, "ecs-svc/initial", true);
+      stats.sequences++;
+      for (step = 1; step <= actions.size(); step++) {
+        apply(actions.get(step - 1));
+        stats.steps++;
+        checkEveryStep();
+        if (!violations.isEmpty()) return java.util.Optional.of(violations.get(0));
+      }
+      return java.util.Optional.empty();
+    } finally {
+      stats.faults += proxy.plannedInjected().values().stream().mapToInt(Integer::intValue).sum() + planner.crashes;
+      proxy.plannedInjected().forEach((k, v) -> stats.faultsByKind.merge(k, (long) v, Long::sum));
+      stats.faultsByKind.merge("CRASH", (long) planner.crashes, Long::sum);
+      proxy.close();
+    }
+  }
+
+  private void apply(Action a) {
+    if (a instanceof Push p) push(p);
+    else if (a instanceof EcsTick) ecs.tick();
+    else if (a instanceof Deliver d) deliver(d);
+    else if (a instanceof Pipeline) pipeline();
+    else if (a instanceof Advance adv) clock.advance(Duration.ofMinutes(adv.minutes()));
+    else if (a instanceof Drain) drain();
+  }
+
+  private void push(Push p) {
+    byte[] event;
+    if (p.when().equals("DUPLICATE") && lastPushEvent != null) {
+      event = lastPushEvent;
+    } else {
+      pushes++;
+      Instant time = p.when().equals("OLDER") ? lastPushTime.minusSeconds(30) : clock.instant().plusSeconds(pushes);
+      if (!p.when().equals("OLDER")) lastPushTime = time;
+      String tag = "1." + pushes + ".0" + (p.when().equals("NEW_TAG") ? "-rc" : "");
+      String id = UUID.nameUUIDFromBytes(("push-" + pushes).getBytes(StandardCharsets.UTF_8)).toString();
+      event = Events.bytes(Events.ecrAction(id, SERVICE, Events.digest(p.label()), tag, time, "PUSH", "SUCCESS"));
+      lastPushEvent = event;
+    }
+    invoke(deployer, event, p.fault(), "push " + p.label());
+  }
+
+  private void deliver(Deliver d) {
+    if (pending.isEmpty()) return;
+    int i = d.index() % pending.size();
+    byte[] event = d.keep() ? pending.get(i) : pending.remove(i);
+    invoke(guard, event, d.fault(), "ecs event");
+  }
+
+  private <R> void invoke(AsyncInvoker<R> lambda, byte[] event, Fault fault, String what) {
+    stats.deliveries++;
+    lambda.beforeAttempt(attempt -> planner.plan(attempt == 1 ? fault : Fault.NONE));
+    AsyncInvoker.Delivery<R> r;
+    guardActive = lambda == guard;
+    try {
+      r = lambda.deliver(event);
+    } finally {
+      planner.plan(Fault.NONE);
+      guardActive = false;
+    }
+    if (r.heldOnFailure()) {
+      onFailure.add(what);
+      stats.onFailure++;
+      RuntimeException e = r.lastError();
+      if (!(e instanceof RetryableException) && !(e instanceof Crash) && !(e.getCause() instanceof Crash)) {
+        violations.add(new Violation("e", step, what + " ended in the on-failure queue on an unexpected error: " + e));
+      }
+    } else if (r.lastError() != null && !(r.lastError() instanceof RetryableException)
+        && !(r.lastError() instanceof Crash) && !(r.lastError().getCause() instanceof Crash)) {
+      violations.add(new Violation("e", step, what + " failed with an unexpected error before succeeding: " + r.lastError()));
+    }
+  }
+
+  /** CloudFormation: a config-only change registers a new revision of the release image, deregisters its old one. */
+  private void pipeline() {
+    pipelineRuns++;
+    String image = fx.releaseValue(SERVICE);
+    var current = fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(pipelineRevision)).taskDefinition();
+    var c = current.containerDefinitions().get(0).toBuilder().image(image)
+        .environment(KeyValuePair.builder().name("CONFIG").value("v" + pipelineRuns).build()).build();
+    String arn = fx.clients().ecs().registerTaskDefinition(RegisterTaskDefinitionRequest.builder()
+        .family(current.family()).networkMode(current.networkMode()).cpu(current.cpu()).memory(current.memory())
+        .requiresCompatibilitiesWithStrings(current.requiresCompatibilitiesAsStrings()).containerDefinitions(c).build())
+        .taskDefinition().taskDefinitionArn();
+    String old = pipelineRevision;
+    fx.clients().ecs().updateService(b -> b.cluster(fx.cluster()).service(SERVICE).taskDefinition(arn));
+    serviceChanges.add("pipeline " + arn);
+    String id = ecs.start(arn, null, false);
+    pending.add(deploymentEvent("SERVICE_DEPLOYMENT_IN_PROGRESS", id, "ECS deployment " + id + " in progress."));
+    fx.clients().ecs().deregisterTaskDefinition(b -> b.taskDefinition(old));
+    pipelineRevision = arn;
+  }
+
+  private void drain() {
+    planner.plan(Fault.NONE);
+    for (int round = 0; round < 60; round++) {
+      ecs.tick();
+      if (pending.isEmpty() && ecs.idle()) break;
+      while (!pending.isEmpty()) invoke(guard, pending.remove(0), Fault.NONE, "ecs event");
+      if (round == 30) clock.advance(Duration.ofMinutes(3));
+    }
+    clock.advance(Duration.ofMinutes(3));
+    checkDrained();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Invariants
+
+  private void checkEveryStep() {
+    stats.invariantChecks += 3;
+    // (a) at most one registered (ACTIVE) revision per service and digest
+    Map<String, List<String>> byDigest = new HashMap<>();
+    for (String arn : fx.clients().ecs().listTaskDefinitions(b -> b.familyPrefix(SERVICE)
+        .status(software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus.ACTIVE)).taskDefinitionArns()) {
+      String digest = tagsByRevision.computeIfAbsent(arn, k -> {
+        var d = fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(k).include(TaskDefinitionField.TAGS));
+        return d.tags().stream().filter(t -> t.key().equals("gitops:digest")).map(t -> t.value()).findFirst().orElse("");
+      });
+      if (!digest.isEmpty()) byDigest.computeIfAbsent(digest, k -> new ArrayList<>()).add(arn);
+    }
+    byDigest.forEach((digest, arns) -> {
+      if (arns.size() > 1) violations.add(new Violation("a", step, "revisions " + arns + " both roll out " + digest));
+    });
+    // (c) never two rollbacks for one rollout: two guard UpdateServices in a row to different revisions
+    for (int i = 1; i < serviceChanges.size(); i++) {
+      String prev = serviceChanges.get(i - 1);
+      String cur = serviceChanges.get(i);
+      if (prev.startsWith("guard ") && cur.startsWith("guard ") && !prev.equals(cur)) {
+        violations.add(new Violation("c", step, "two rollbacks in a row: " + prev + ", then " + cur));
+        serviceChanges.clear();
+      }
+    }
+  }
+
+  private void checkDrained() {
+    stats.invariantChecks += 2;
+    String running = fx.clients().ecs().describeServices(b -> b.cluster(fx.cluster()).services(SERVICE)).services()
+        .get(0).taskDefinition();
+    String image = fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(running)).taskDefinition()
+        .containerDefinitions().get(0).image();
+    String release = fx.releaseValue(SERVICE);
+    Ledger ledger = new Ledger(fx.clients().dynamo(), fx.ledgerTable(), clock, Duration.ofMinutes(2));
+    // (b) the release parameter names the running image, which the ledger does not mark FAILED or ROLLED_BACK
+    if (!release.equals(image)) {
+      violations.add(new Violation("b", step, "release parameter " + label(release) + " but the service runs "
+          + label(image) + " (" + running + ")"));
+    } else {
+      var digest = io.gitops.lambdas.core.ReleaseParameters.digestOf(release);
+      var d = digest.flatMap(x -> ledger.find(SERVICE, x));
+      if (d.filter(x -> x.status() == DeploymentStatus.FAILED || x.status() == DeploymentStatus.ROLLED_BACK).isPresent()) {
+        violations.add(new Violation("b", step, "the service and the release parameter name " + label(release)
+            + ", which the ledger marks " + d.get().status()));
+      }
+    }
+    // (f) once events stop, every ROLLING_OUT settles within the lease (unless its events sit in the queue)
+    if (onFailure.isEmpty()) {
+      for (var d : ledger.history(SERVICE)) {
+        if (d.status() == DeploymentStatus.ROLLING_OUT) {
+          violations.add(new Violation("f", step, label(d.image()) + " is still ROLLING_OUT in phase " + d.phase()
+              + " after the events stopped"));
+        }
+      }
+      var head = ledger.head(SERVICE);
+      if (head.isPresent() && head.get().lockedAt(clock.instant())) {
+        violations.add(new Violation("f", step, "the service lock is still held"));
+      }
+    }
+  }
+
+  private static String label(String image) {
+    if (image == null) return "null";
+    for (String l : List.of("g1", "g2", "g3", "b1", "b2")) {
+      if (image.endsWith(Events.digest(l))) return l;
+    }
+    return image.equals(PLACEHOLDER) ? "placeholder" : image;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Faults and crashes
+
+  /** Thrown by every call after a planned crash: the invocation is dead (process gone, or timed out). */
+  static final class Crash extends RuntimeException {
+    Crash(String m) {
+      super(m);
+    }
+  }
+
+  /** Counts the calls of the current attempt; plans a fault on the n-th or kills the attempt after it. */
+  final class Planner implements ExecutionInterceptor {
+    private Fault fault = Fault.NONE;
+    private int calls;
+    private boolean dead;
+    int crashes;
+
+    void plan(Fault f) {
+      int max = guardActive ? io.gitops.lambdas.core.TimeBudget.GUARD_MAX_CALLS
+          + io.gitops.lambdas.core.TimeBudget.GUARD_AFTER_PUBLISH_EXTRA
+          : io.gitops.lambdas.core.TimeBudget.DEPLOYER_MAX_CALLS;
+      if (calls > max) {
+        violations.add(new Violation("budget", step, (guardActive ? "the guard" : "the image deployer") + " made "
+            + calls + " AWS calls in one attempt; TimeBudget counts " + max));
+      }
+      fault = f;
+      calls = 0;
+      dead = false;
+    }
+
+    @Override
+    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+      if (dead) throw new Crash("the invocation crashed earlier");
+      calls++;
+      attributes.putAttribute(CALL, calls);
+    }
+
+    @Override
+    public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
+      Integer n = attributes.getAttribute(CALL);
+      if (n == null || fault.kind().equals("NONE") || fault.kind().equals("CRASH") || n != fault.call()) {
+        return context.httpRequest();
+      }
+      String service = attributes.getAttribute(SdkExecutionAttribute.SERVICE_NAME);
+      boolean applies = switch (fault.kind()) {
+        case "TOO_MANY_UPDATES" -> "SSM".equalsIgnoreCase(service);
+        case "TXN_CONFLICT" -> "DynamoDB".equalsIgnoreCase(service);
+        default -> true;
+      };
+      if (!applies) return context.httpRequest();
+      return context.httpRequest().toBuilder()
+          .putHeader(FaultProxy.PLAN_HEADER, fault.kind() + ":" + step + "-" + n + "-" + UUID.randomUUID() + ":"
+              + fault.repeats()).build();
+    }
+
+    @Override
+    public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+      Integer n = attributes.getAttribute(CALL);
+      if (fault.kind().equals("CRASH") && n != null && n == fault.call()) {
+        dead = true;
+        crashes++;
+        throw new Crash("crashed after call " + n);
+      }
+    }
+  }
+
+  private static final software.amazon.awssdk.core.interceptor.ExecutionAttribute<Integer> CALL =
+      new software.amazon.awssdk.core.interceptor.ExecutionAttribute<>("model-call");
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The ECS model
+
+  /**
+   * What ECS does that moto does not: a new PRIMARY deployment (with its own id) per UpdateService, UpdateService
+   * to an INACTIVE revision refused, tasks launched per deployment (RUNNING for a good image, crashing for a bad
+   * one), SERVICE_DEPLOYMENT_COMPLETED at steady state, and the circuit breaker: after
+   * {@link #BREAKER_THRESHOLD} failed tasks it rolls back to the last completed revision and sends
+   * SERVICE_DEPLOYMENT_FAILED.
+   */
+  final class EcsModel implements ExecutionInterceptor {
+    String deploymentId;
+    String revision;
+    String steadyRevision;
+    int failures;
+    boolean done;
+    private int ids;
+
+    String start(String rev, String id, boolean completed) {
+      deploymentId = id == null ? "ecs-svc/" + (1000 + ++ids) : id;
+      revision = rev;
+      failures = 0;
+      done = completed;
+      if (completed) steadyRevision = rev;
+      return deploymentId;
+    }
+
+    boolean idle() {
+      return done;
+    }
+
+    void tick() {
+      if (done) return;
+      String image = fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(revision)).taskDefinition()
+          .containerDefinitions().get(0).image();
+      boolean bad = BAD.stream().anyMatch(l -> image.endsWith(Events.digest(l)));
+      if (bad) {
+        pending.add(taskEvent(revision, "STOPPED"));
+        if (++failures >= BREAKER_THRESHOLD && steadyRevision != null && !steadyRevision.equals(revision)) {
+          String failedId = deploymentId;
+          fx.clients().ecs().updateService(b -> b.cluster(fx.cluster()).service(SERVICE).taskDefinition(steadyRevision));
+          serviceChanges.add("breaker " + steadyRevision);
+          pending.add(deploymentEvent("SERVICE_DEPLOYMENT_FAILED", failedId, "ECS deployment circuit breaker: "
+              + "tasks failed to start."));
+          start(steadyRevision, null, false);
+        } else if (failures >= BREAKER_THRESHOLD) {
+          done = true; // nothing to roll back to: ECS keeps trying; the model stops emitting
+        }
+      } else {
+        pending.add(taskEvent(revision, "RUNNING"));
+        pending.add(taskEvent(revision, "RUNNING"));
+        pending.add(deploymentEvent("SERVICE_DEPLOYMENT_COMPLETED", deploymentId, "ECS deployment " + deploymentId
+            + " completed."));
+        steadyRevision = revision;
+        done = true;
+      }
+    }
+
+    @Override
+    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+      if (context.request() instanceof UpdateServiceRequest u && u.taskDefinition() != null) {
+        var td = fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(u.taskDefinition())).taskDefinition();
+        boolean fromGuard = isGuardCall();
+        if ("INACTIVE".equals(td.statusAsString())) {
+          if (fromGuard) violations.add(new Violation("d", step, "rollback to INACTIVE revision " + u.taskDefinition()));
+          throw InvalidParameterException.builder().message("TaskDefinition is inactive").statusCode(400)
+              .awsErrorDetails(software.amazon.awssdk.awscore.exception.AwsErrorDetails.builder()
+                  .errorCode("InvalidParameterException").errorMessage("TaskDefinition is inactive")
+                  .serviceName("Ecs").build()).build();
+        }
+        if (fromGuard) {
+          String image = td.containerDefinitions().get(0).image();
+          var digest = io.gitops.lambdas.core.ReleaseParameters.digestOf(image);
+          Ledger ledger = new Ledger(fx.clients().dynamo(), fx.ledgerTable(), clock, Duration.ofMinutes(2));
+          var d = digest.flatMap(x -> ledger.find(SERVICE, x));
+          if (d.filter(x -> x.status() == DeploymentStatus.FAILED || x.status() == DeploymentStatus.ROLLED_BACK)
+              .isPresent()) {
+            violations.add(new Violation("d", step, "rollback to " + label(image) + ", which is " + d.get().status()));
+          }
+        }
+      }
+    }
+
+    @Override
+    public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+      if (context.response() instanceof software.amazon.awssdk.services.ecs.model.DescribeServicesResponse ds
+          && ds.hasServices() && !ds.services().isEmpty()) {
+        // ECS counts the running tasks of the service; moto reports 0. At steady state of a good revision
+        // (the model's deployment done and not crashing) every desired task runs.
+        var svc = ds.services().get(0);
+        boolean steady = done && svc.taskDefinition().equals(revision) && svc.taskDefinition().equals(steadyRevision);
+        return ds.toBuilder().services(svc.toBuilder().runningCount(steady ? svc.desiredCount() : 0)
+            .deployments(Deployment.builder().id(deploymentId).status("PRIMARY").taskDefinition(revision).build())
+            .build()).build();
+      }
+      if (!(context.response() instanceof UpdateServiceResponse res) || res.service() == null) return context.response();
+      if (!(context.request() instanceof UpdateServiceRequest req) || req.taskDefinition() == null) {
+        return context.response();
+      }
+      serviceChanges.add((isGuardCall() ? "guard " : "deployer ") + req.taskDefinition());
+      String id = req.taskDefinition().equals(revision) && !done ? deploymentId : start(req.taskDefinition(), null, false);
+      return res.toBuilder().service(res.service().toBuilder().deployments(
+          Deployment.builder().id(id).status("PRIMARY").taskDefinition(req.taskDefinition()).build()).build()).build();
+    }
+  }
+
+  private boolean guardActive;
+
+  private boolean isGuardCall() {
+    return guardActive;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // ECS events (AWS's documented shapes)
+
+  private byte[] taskEvent(String revision, String lastStatus) {
+    String id = String.format("%032x", ++taskIds);
+    String arn = "arn:aws:ecs:us-east-1:123456789012:task/" + fx.cluster() + "/" + id;
+    Instant at = clock.instant();
+    Json.Obj container = Json.obj().put("lastStatus", lastStatus).put("name", "app").put("taskArn", arn);
+    Json.Obj detail = Json.obj()
+        .put("clusterArn", "arn:aws:ecs:us-east-1:123456789012:cluster/" + fx.cluster())
+        .put("group", "service:" + SERVICE).put("launchType", "FARGATE").put("lastStatus", lastStatus)
+        .put("desiredStatus", lastStatus.equals("STOPPED") ? "STOPPED" : "RUNNING")
+        .put("taskArn", arn).put("taskDefinitionArn", revision).put("updatedAt", at.toString())
+        .put("createdAt", at.minusSeconds(30).toString()).put("version", ++version);
+    if (lastStatus.equals("STOPPED")) {
+      container.put("exitCode", 1);
+      detail.put("stopCode", "EssentialContainerExited").put("stoppedReason", "Essential container in task exited")
+          .put("stoppedAt", at.toString());
+    }
+    detail.put("containers", List.of(container));
+    return envelope("ECS Task State Change", arn, detail);
+  }
+
+  private byte[] deploymentEvent(String name, String id, String reason) {
+    Json.Obj detail = Json.obj().put("eventType", name.endsWith("FAILED") ? "ERROR" : "INFO").put("eventName", name)
+        .put("deploymentId", id).put("updatedAt", clock.instant().toString()).put("reason", reason);
+    return envelope("ECS Deployment State Change",
+        "arn:aws:ecs:us-east-1:123456789012:service/" + fx.cluster() + "/" + SERVICE, detail);
+  }
+
+  private byte[] envelope(String type, String resource, Json.Obj detail) {
+    return Events.bytes(Json.obj().put("version", "0").put("id", UUID.randomUUID().toString())
+        .put("detail-type", type).put("source", "aws.ecs").put("account", "123456789012")
+        .put("time", clock.instant().toString().replaceAll("\\.\\d+Z$", "Z")).put("region", "us-east-1")
+        .put("resources", List.of(resource)).put("detail", detail).toString());
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Shrinking
+
+  /**
+   * Removes actions one at a time (then pairs of neighbours) while the sequence still breaks the same
+   * invariant, within {@code budget}. Returns the smallest failing sequence found.
+   */
+  static List<Action> shrink(MotoServer moto, List<Action> failing, String invariant, Duration budget) {
+    long deadline = System.nanoTime() + budget.toNanos();
+    List<Action> best = new ArrayList<>(failing);
+    boolean progress = true;
+    while (progress && System.nanoTime() < deadline) {
+      progress = false;
+      for (int width = 2; width >= 1; width--) {
+        for (int i = best.size() - width; i >= 0 && System.nanoTime() < deadline; i--) {
+          if (i + width > best.size()) continue;
+          List<Action> candidate = new ArrayList<>(best);
+          for (int k = 0; k < width; k++) candidate.remove(i);
+          if (candidate.isEmpty() || !(candidate.get(candidate.size() - 1) instanceof Drain)) candidate.add(new Drain());
+          var v = new ReleaseModel(moto, new Stats()).run(candidate);
+          if (v.isPresent() && v.get().invariant().equals(invariant) && candidate.size() < best.size()) {
+            best = candidate;
+            progress = true;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  static String code(List<Action> actions) {
+    StringBuilder b = new StringBuilder("List.of(\n");
+    for (int i = 0; i < actions.size(); i++) {
+      b.append("        ").append(actions.get(i).code()).append(i < actions.size() - 1 ? ",\n" : ")");
+    }
+    return b.toString();
+  }
+
+}

@@ -1,0 +1,204 @@
+package io.gitops.lambdas.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gitops.lambdas.model.ReleaseModel.Action;
+import io.gitops.lambdas.model.ReleaseModel.Advance;
+import io.gitops.lambdas.model.ReleaseModel.Deliver;
+import io.gitops.lambdas.model.ReleaseModel.Drain;
+import io.gitops.lambdas.model.ReleaseModel.EcsTick;
+import io.gitops.lambdas.model.ReleaseModel.Fault;
+import io.gitops.lambdas.model.ReleaseModel.Pipeline;
+import io.gitops.lambdas.model.ReleaseModel.Push;
+import io.gitops.lambdas.testing.MotoExtension;
+import io.gitops.lambdas.testing.MotoServer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The minimal (shrunk) sequences the model-based test found, each kept as a named test. Where the sequence
+ * was found says which code broke: "main" is the code before issue 12 (docs/notes of issue 12 list what each
+ * did there), "during" an intermediate version of the fix.
+ */
+@ExtendWith(MotoExtension.class)
+class ReleaseModelRegressionTest {
+  private static void holds(MotoServer moto, List<Action> actions) {
+    var v = new ReleaseModel(moto, new ReleaseModel.Stats()).run(actions);
+    assertThat(v).as(v.map(Object::toString).orElse("")).isEmpty();
+  }
+
+  /** main, (b): a new environment's first bad push kept its digest in the release parameter. */
+  @Test
+  void theFirstBrokenPushOfANewEnvironmentEndsOnThePipelineRevision(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("b2", "NEW", Fault.NONE),
+        new Drain()));
+  }
+
+  /** during, (b): the guard halted on the restored revision ignored the breaker's SERVICE_DEPLOYMENT_FAILED. */
+  @Test
+  void aHaltedGuardStillRepairsTheReleaseAfterTheBreaker(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("b2", "NEW", Fault.NONE),
+        new Push("b1", "NEW", new Fault("TOO_MANY_UPDATES", 2, 3)),
+        new Drain()));
+  }
+
+  /** during, (b): a pipeline deployment of the bad image replaced the rollout, then ECS's breaker rolled it back. */
+  @Test
+  void aBreakerRollbackOfAPipelineDeploymentThatReplacedTheRolloutRestoresTheRelease(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("b1", "NEW", new Fault("TOO_MANY_UPDATES", 2, 3)),
+        new Pipeline(),
+        new Drain()));
+  }
+
+  /** during, (f): a recorded pipeline deployment of the placeholder was never superseded by the next push. */
+  @Test
+  void aRecordedPipelineDeploymentIsSupersededByTheNextPush(MotoServer moto) {
+    holds(moto, List.of(
+        new Pipeline(),
+        new Deliver(4, false, Fault.NONE),
+        new Push("b2", "NEW_TAG", new Fault("TXN_CONFLICT", 2, 3)),
+        new Drain()));
+  }
+
+  /** during, (a): a claim applied but unanswered (timeout), retried by the SDK with the same client token. */
+  @Test
+  void aTimedOutClaimRetriedWithItsTokenRegistersOneRevision(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g3", "NEW_TAG", Fault.NONE),
+        new Push("b1", "NEW", Fault.NONE),
+        new Push("g3", "NEW", new Fault("TIMEOUT", 1, 1)),
+        new Drain()));
+  }
+
+  /** during, (f): ECS's breaker rolled a rollout back before the guard saw a failure, then a new push landed. */
+  @Test
+  void aRolloutTheBreakerEndedBeforeTheNextPushDoesNotStayRollingOut(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("b1", "NEW", Fault.NONE),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new Push("g2", "NEW_TAG", Fault.NONE),
+        new Drain()));
+  }
+
+  /** during, (b): a late RUNNING event made the checks fail at COMPLETED, and the fallback chose an unjudged revision. */
+  @Test
+  void aRollbackWithoutHealthyRevisionSkipsUnjudgedAncestors(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("b1", "OLDER", Fault.NONE),
+        new Push("g1", "NEW", new Fault("THROTTLE", 4, 1)),
+        new EcsTick(),
+        new Deliver(0, false, Fault.NONE),
+        new Deliver(1, false, new Fault("TOO_MANY_UPDATES", 7, 1)),
+        new Drain()));
+  }
+
+  /** main, (f): hole 1. The deployer crashed after its claim; Lambda's retry was skipped as IN_PROGRESS. */
+  @Test
+  void aPushThatCrashedAfterItsClaimIsResumedByLambdasRetry(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("b1", "DUPLICATE", new Fault("CRASH", 2, 1)),
+        new Drain()));
+  }
+
+  /** main, (a): RegisterTaskDefinition applied but its answer lost; the SDK's retry registered a second revision. */
+  @Test
+  void aTimedOutRegistrationIsFoundByItsTagNotRegisteredTwice(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g3", "NEW", new Fault("TIMEOUT", 4, 1)),
+        new Drain()));
+  }
+
+  /** during, (b): the rollout's COMPLETED came after a pipeline deployment replaced its revision; it was judged FAILED. */
+  @Test
+  void aRolloutWhoseRevisionAPipelineDeploymentReplacedIsSettledByThatDeployment(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g1", "OLDER", new Fault("THROTTLE", 2, 3)),
+        new Push("g2", "NEW", Fault.NONE),
+        new Push("g3", "NEW", Fault.NONE),
+        new EcsTick(),
+        new Pipeline(),
+        new Drain()));
+  }
+
+  /** during, (f): a pipeline deployment replaced a rollout and failed; a push landed before its events. */
+  @Test
+  void aRolloutAPipelineDeploymentReplacedIsSupersededByTheNextPush(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("b2", "NEW", Fault.NONE),
+        new Pipeline(),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new Push("g1", "NEW", new Fault("THROTTLE", 3, 3)),
+        new Drain()));
+  }
+
+  /** soak, (b): the breaker's rollback COMPLETED before its FAILED: taken for a pipeline deployment of the release. */
+  @Test
+  void aBreakerRollbackCompletingBeforeItsFailedEventIsNotTakenForAPipelineDeployment(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g3", "NEW", Fault.NONE),
+        new Push("b1", "NEW_TAG", new Fault("TOO_MANY_UPDATES", 5, 1)),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new Deliver(1, false, new Fault("CRASH", 7, 1)),
+        new Deliver(5, false, new Fault("TXN_CONFLICT", 6, 3)),
+        new Drain()));
+  }
+
+  /** soak, (b): a late COMPLETED of an older deployment was taken for the pipeline deployment that replaced the rollout. */
+  @Test
+  void aLateCompletedOfAnOlderDeploymentDoesNotSettleAPipelineDeployment(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g2", "NEW", new Fault("TXN_CONFLICT", 6, 1)),
+        new EcsTick(),
+        new Push("b1", "NEW_TAG", Fault.NONE),
+        new Pipeline(),
+        new Drain()));
+  }
+
+  /** during, (b): an old rollout's late FAILED ended the current rollout, whose image still ran as a pipeline revision. */
+  @Test
+  void aLateFailedOfAnOlderRolloutDoesNotFailTheCurrentOne(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("b2", "NEW", new Fault("TOO_MANY_UPDATES", 1, 1)),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new Push("g1", "NEW", new Fault("TXN_CONFLICT", 3, 1)),
+        new Pipeline(),
+        new Drain()));
+  }
+
+  /** soak, (budget): a resumed rollout described every newer revision of the family looking for its own (17 calls). */
+  @Test
+  void aResumedRolloutLooksForItsRevisionWithinTheTimeBudget(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g1", "NEW", new Fault("TIMEOUT", 8, 1)),
+        new Push("g2", "NEW", new Fault("THROTTLE", 6, 3)),
+        new Push("b2", "NEW", new Fault("TOO_MANY_UPDATES", 4, 3)),
+        new Push("b1", "NEW_TAG", Fault.NONE),
+        new EcsTick(),
+        new EcsTick(),
+        new EcsTick(),
+        new Push("g3", "NEW", new Fault("CRASH", 3, 1)),
+        new Drain()));
+  }
+
+  /** Hole 1 in the model: the deployer crashes after UpdateService; Lambda's retry must finish the rollout. */
+  @Test
+  void aRolloutCrashedAfterUpdateServiceIsFinishedByTheRetry(MotoServer moto) {
+    holds(moto, List.of(
+        new Push("g1", "NEW", new Fault("CRASH", 5, 1)),
+        new Advance(1),
+        new Drain()));
+  }
+}
