@@ -7,16 +7,20 @@ gitops::ensure_node_modules
 #    including the CDK template, contract and cdk-nag tests.
 gitops::log "running the test suite (mvn package)"
 suite_started=$SECONDS
+suite_epoch=$(date +%s)
 (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" package dependency:build-classpath \
     -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt "$@")
 
 # Maven runs quietly; count what Surefire ran from its reports so the total is visible. The newline
 # first: Maven's last output line may end without one.
 echo
-python3 - "$GITOPS_ROOT" <<'PY'
-import glob, sys, xml.etree.ElementTree as ET
+python3 - "$GITOPS_ROOT" "$suite_epoch" <<'PY'
+import glob, os, sys, xml.etree.ElementTree as ET
 tests = failed = skipped = 0
 for report in glob.glob(sys.argv[1] + "/*/target/surefire-reports/TEST-*.xml"):
+    # Only this run's reports: one left by a test class since deleted must not count.
+    if os.path.getmtime(report) < float(sys.argv[2]):
+        continue
     suite = ET.parse(report).getroot()
     tests += int(suite.get("tests", 0))
     failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
