@@ -24,20 +24,16 @@ public final class Metrics {
     this.function = function;
   }
 
-  public static boolean consumeColdStart() {
-    return COLD.getAndSet(false);
-  }
-
-  public void count(String name, boolean coldStart) {
-    emit(name, 1, "Count", coldStart, Map.of());
+  public void millis(String name, long value, boolean coldStart) {
+    emit(name, value, "Milliseconds", coldStart, Map.of());
   }
 
   public void count(String name, boolean coldStart, Map<String, String> dimensions) {
     emit(name, 1, "Count", coldStart, dimensions);
   }
 
-  public void millis(String name, long value, boolean coldStart) {
-    emit(name, value, "Milliseconds", coldStart, Map.of());
+  public void count(String name, boolean coldStart) {
+    count(name, coldStart, Map.of());
   }
 
   public void emit(String name, double value, String unit, boolean coldStart, Map<String, String> dimensions) {
@@ -47,5 +43,9 @@ public final class Metrics {
     dims.putAll(dimensions);
     MetricUnit u = unit.equals("Milliseconds") ? MetricUnit.MILLISECONDS : MetricUnit.COUNT;
     MetricsFactory.getMetricsInstance().flushSingleMetric(name, value, u, namespace, DimensionSet.of(dims));
+  }
+
+  public static boolean consumeColdStart() {
+    return COLD.getAndSet(false);
   }
 }
