@@ -1,4 +1,4 @@
-# summary: measure synth, tests, Lambda cold start (in-process runner and through the local Lambda host) and API calls; write docs/performance.md [--skip-tests] [--quick] [--host-only]
+# summary: measure synth, tests, Lambda cold start (in-process runner and through the local Lambda host) and API calls; write docs/performance.md [--skip-tests] [--quick] [--host-only] [--powertools]
 # Everything runs locally: the Lambda part against moto_server on 127.0.0.1, never AWS.
 skip_tests=false
 fast_runs=5
@@ -8,12 +8,16 @@ warm_events=200
 lambda_budget="${GITOPS_BENCH_LAMBDA_BUDGET_S:-240}"
 host_rounds="${GITOPS_BENCH_HOST_ROUNDS:-5}"
 host_only=false
+powertools_only=false
+# core/Log and core/Metrics swapped for Powertools (bench/powertools): one more cold-start row.
+powertools_jar=bench/powertools/target/gitops-powertools-overlay.jar
 for arg in "$@"; do
   case "$arg" in
     --skip-tests) skip_tests=true ;;
     --quick) fast_runs=2; naive_runs=1; lambda_runs=3; warm_events=50; lambda_budget=120; host_rounds=3 ;;
     --host-only) host_only=true ;;
-    *) gitops::die "bench: unknown option '$arg' (use --skip-tests, --quick, --host-only)" ;;
+    --powertools) powertools_only=true ;;
+    *) gitops::die "bench: unknown option '$arg' (use --skip-tests, --quick, --host-only, --powertools)" ;;
   esac
 done
 
@@ -23,8 +27,25 @@ host_bench() {
   (cd "$GITOPS_ROOT" && java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.HostColdStart \
       cdk.out bench/target/gitops-lambdas-baseline.jar "$1" "$host_rounds") \
-    2> >(grep --line-buffered -v "^SLF4J" >&2) >/dev/null
+    >/dev/null
 }
+
+# --powertools: build, then only rows C and C-with-Powertools (fresh JVM to the first event, 7 rounds);
+# prints the table (docs/performance.md records it with this command).
+if [[ "$powertools_only" == true ]]; then
+  gitops::require java mvn python3
+  gitops::ensure_python_tools
+  gitops::build -Pbench
+  work="$(mktemp -d /tmp/gitops-bench.XXXXXX)"
+  trap 'rm -rf "$work"' EXIT
+  (cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir="$work" \
+      -Dgitops.bench.powertools="$powertools_jar" -Dgitops.bench.powertoolsOnly=true \
+      -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.gitops.bench.ColdStartBench \
+      lambdas/target/gitops-lambdas.jar bench/target/gitops-lambdas-baseline.jar bench/target/gitops-bench-runner.jar \
+      "$work/powertools.md" "${GITOPS_BENCH_POWERTOOLS_RUNS:-7}") >/dev/null
+  cat "$work/powertools.md"
+  exit 0
+fi
 
 # --host-only: build, synth, and only the host rows; they replace the host section of docs/performance.md.
 if [[ "$host_only" == true ]]; then
@@ -128,10 +149,10 @@ fi
 
 # 4. Lambda cold start, warm latency, size, classes, API calls (bench module's orchestrator; owns its moto).
 lambda_md="$work/lambda.md"
-(cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir="$work" -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
-    io.gitops.bench.ColdStartBench lambdas/target/gitops-lambdas.jar bench/target/gitops-lambdas-baseline.jar \
+(cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir="$work" -Dgitops.bench.powertools="$powertools_jar" \
+    -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.gitops.bench.ColdStartBench lambdas/target/gitops-lambdas.jar bench/target/gitops-lambdas-baseline.jar \
     bench/target/gitops-bench-runner.jar "$lambda_md" "$lambda_runs" "$warm_events" "$lambda_budget") \
-    2> >(grep --line-buffered -v "^SLF4J" | tee "$work/lambda.err" >&2)
+    2> >(tee "$work/lambda.err" >&2)
 moto_pid=$(sed -n 's/^bench: moto_server pid \([0-9]*\).*/\1/p' "$work/lambda.err" | head -n 1)
 if [[ -n "$moto_pid" ]] && kill -0 "$moto_pid" 2>/dev/null; then
   gitops::log "moto_server $moto_pid still running after the bench: stopping it"

@@ -6,16 +6,21 @@ gitops::ensure_node_modules
 # 1. Every module's tests (the lambda jar is packaged before the CDK modules' tests need it),
 #    including the CDK template, contract and cdk-nag tests.
 gitops::log "running the test suite (mvn package)"
+suite_started=$SECONDS
+suite_epoch=$(date +%s)
 (cd "$GITOPS_ROOT" && "${GITOPS_MVN[@]}" package dependency:build-classpath \
     -DincludeScope=runtime -Dmdep.outputFile=target/classpath.txt "$@")
 
 # Maven runs quietly; count what Surefire ran from its reports so the total is visible. The newline
 # first: Maven's last output line may end without one.
 echo
-python3 - "$GITOPS_ROOT" <<'PY'
-import glob, sys, xml.etree.ElementTree as ET
+python3 - "$GITOPS_ROOT" "$suite_epoch" <<'PY'
+import glob, os, sys, xml.etree.ElementTree as ET
 tests = failed = skipped = 0
 for report in glob.glob(sys.argv[1] + "/*/target/surefire-reports/TEST-*.xml"):
+    # Only this run's reports: one left by a test class since deleted must not count.
+    if os.path.getmtime(report) < float(sys.argv[2]):
+        continue
     suite = ET.parse(report).getroot()
     tests += int(suite.get("tests", 0))
     failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
@@ -25,21 +30,32 @@ sys.exit(1 if tests == 0 or failed else 0)
 PY
 
 # 2. The real app through the CDK CLI (cdk-nag runs as a validation plugin: findings fail synth).
+gitops::log "mvn package and every module's tests took $((SECONDS - suite_started)) s"
 gitops::log "synthesizing the app (cdk-nag on every stack)"
+synth_started=$SECONDS
 gitops::synth
+gitops::log "synth took $((SECONDS - synth_started)) s"
 
-# 3. cfn-lint on every template of every stage; accepted warnings are listed in .cfnlintrc.yaml.
-gitops::log "cfn-lint on every template"
+# 3 and 4, side by side (both only read cdk.out): cfn-lint on every template (accepted warnings are listed in
+# .cfnlintrc.yaml), and AWS Control Tower's proactive controls (cfn-guard; exceptions are reviewed in
+# .cfn-guard-exceptions.yaml). Each one's output is shown whole, after it ends.
 mapfile -t templates < <(find "$GITOPS_ROOT/cdk.out" -name '*.template.json' | sort)
 ((${#templates[@]} > 3)) || gitops::die "expected the pipeline and stage templates in cdk.out, found ${#templates[@]}"
-(cd "$GITOPS_ROOT" && cfn-lint --non-zero-exit-code error -- "${templates[@]}")
+gitops::log "cfn-lint and the Control Tower controls on every template (in parallel)"
+checks_started=$SECONDS
+checks="$(mktemp -d)"
+(cd "$GITOPS_ROOT" && cfn-lint --non-zero-exit-code error -- "${templates[@]}") >"$checks/lint.log" 2>&1 &
+lint_pid=$!
+gitops::control_tower_gate >"$checks/gate.log" 2>&1 &
+gate_pid=$!
+lint_status=0; gate_status=0
+wait "$lint_pid" || lint_status=$?
+wait "$gate_pid" || gate_status=$?
+cat "$checks/lint.log" "$checks/gate.log"
+rm -rf "$checks"
+((lint_status == 0)) || gitops::die "cfn-lint found errors (above)"
 gitops::log "cfn-lint: ${#templates[@]} templates, no errors"
-
-# 4. AWS Control Tower's proactive controls (cfn-guard) on every template; exceptions are reviewed
-#    in .cfn-guard-exceptions.yaml.
-gitops::log "Control Tower controls on every template"
-gate_started=$SECONDS
-gitops::control_tower_gate
-gitops::log "Control Tower gate passed in $((SECONDS - gate_started)) s"
+((gate_status == 0)) || gitops::die "the Control Tower gate failed (above)"
+gitops::log "cfn-lint and the Control Tower gate passed in $((SECONDS - checks_started)) s"
 
 gitops::log "all checks passed in $((SECONDS - started)) s"

@@ -30,6 +30,10 @@ public final class ColdStartBench {
   static final String C1 = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1";
   static final String OPT_HANDLER = "io.gitops.lambdas.deployer.ImageDeployerHandler";
   static final String BASE_HANDLER = "io.gitops.bench.baseline.BaselineImageDeployerHandler";
+  /** The overlay jar (bench/powertools) that swaps core/Log and core/Metrics for Powertools; adds its row. */
+  static final String POWERTOOLS_JAR = System.getProperty("gitops.bench.powertools", "");
+  /** Only rows C and C-with-Powertools, plus their class counts (bin/gitops bench --powertools). */
+  static final boolean POWERTOOLS_ONLY = Boolean.getBoolean("gitops.bench.powertoolsOnly");
 
   record Variant(String name, String jar, String handler, String toolOptions, List<String> jvmArgs, boolean prime) {}
 
@@ -79,6 +83,9 @@ public final class ColdStartBench {
     env.put("AWS_ACCESS_KEY_ID", "testing");
     env.put("AWS_SECRET_ACCESS_KEY", "testing");
     env.put("AWS_EC2_METADATA_DISABLED", "true");
+    // Lambda sets it in every execution environment; the EMF library under Powertools metrics picks its
+    // stdout sink by it (without it, it waits on a CloudWatch agent that is not there).
+    env.put("AWS_LAMBDA_FUNCTION_NAME", "gitops-bench");
     Path work = Files.createTempDirectory("gitops-bench");
     ColdStartBench b = new ColdStartBench(env, work, runnerJar);
     Instant base = b.base;
@@ -97,6 +104,14 @@ public final class ColdStartBench {
 
     StringBuilder md = new StringBuilder();
     int perFunctionBudget = budgetSeconds / functions.size();
+    if (POWERTOOLS_ONLY) {
+      for (Function f : functions) {
+        md.append(b.benchPowertools(f, lambdasJar, runs));
+      }
+      Files.writeString(out, md.toString());
+      System.out.print(md);
+      return;
+    }
     for (Function f : functions) {
       md.append(b.benchFunction(f, lambdasJar, baselineJar, runs, warm, perFunctionBudget));
     }
@@ -123,14 +138,17 @@ public final class ColdStartBench {
     // AppCDS archive trained on the exact jar (a local stand-in for what a SnapStart snapshot gives).
     Path jsa = work.resolve(f.optHandler().replaceAll(".*\\.", "") + ".jsa");
     run(new Variant("train", lambdasJar, f.optHandler(), C1, List.of("-XX:ArchiveClassesAtExit=" + jsa), false), 0);
-    List<Variant> variants = List.of(
+    List<Variant> variants = new ArrayList<>(List.of(
         new Variant("A. baseline: SDK defaults, lazy clients", baselineJar, f.baseHandler(), "", List.of(), false),
         new Variant("A + tiered C1", baselineJar, f.baseHandler(), C1, List.of(), false),
         new Variant("B. optimised jar, no JVM flags", lambdasJar, f.optHandler(), "", List.of(), false),
         new Variant("C. optimised + tiered C1 (as deployed)", lambdasJar, f.optHandler(), C1, List.of(), false),
         new Variant("C + priming before the first event", lambdasJar, f.optHandler(), C1, List.of(), true),
         new Variant("C + AppCDS archive (SnapStart stand-in)", lambdasJar, f.optHandler(), C1,
-            List.of("-XX:SharedArchiveFile=" + jsa), false));
+            List.of("-XX:SharedArchiveFile=" + jsa), false)));
+    if (!POWERTOOLS_JAR.isEmpty()) {
+      variants.add(powertools(lambdasJar, f));
+    }
     Map<Variant, List<Run>> results = new LinkedHashMap<>();
     variants.forEach(v -> results.put(v, new ArrayList<>()));
     // Rounds stop early (never below 3) when the next one would pass the time budget; the table says so.
@@ -188,6 +206,48 @@ public final class ColdStartBench {
         new File(lambdasJar).length() / 1e6, new File(baselineJar).length() / 1e6, classesOpt, classesBase));
     md.append(String.format(Locale.ROOT, "\n_%s: %d JVMs measured + 2 warm runs + 1 AppCDS training run + 2 "
         + "class-count runs, %.0f s._\n", f.title(), done * variants.size(), (System.nanoTime() - started) / 1e9));
+    return md.toString();
+  }
+
+  /** Row C with core/Log and core/Metrics swapped for Powertools (the overlay jar first on the class path). */
+  static Variant powertools(String lambdasJar, Function f) {
+    return new Variant("C with Powertools logging + metrics instead of core/Log, core/Metrics",
+        POWERTOOLS_JAR + File.pathSeparator + lambdasJar, f.optHandler(), C1, List.of(), false);
+  }
+
+  /**
+   * Rows C and C-with-Powertools only, interleaved round by round: the cost of adopting Powertools for
+   * the functions' logging and metrics, fresh JVM to the first event.
+   */
+  String benchPowertools(Function f, String lambdasJar, int runs) throws IOException, InterruptedException {
+    this.events = f.events();
+    Variant c = new Variant("C. optimised + tiered C1 (as deployed): core/Log, core/Metrics", lambdasJar,
+        f.optHandler(), C1, List.of(), false);
+    Variant p = powertools(lambdasJar, f);
+    List<Run> cr = new ArrayList<>();
+    List<Run> pr = new ArrayList<>();
+    run(c, 0);
+    run(p, 0);
+    for (int round = 0; round < runs; round++) {
+      cr.add(run(c, 0));
+      pr.add(run(p, 0));
+    }
+    double cw = median(cr.stream().mapToDouble(Run::wallMs).toArray());
+    double pw = median(pr.stream().mapToDouble(Run::wallMs).toArray());
+    StringBuilder md = new StringBuilder("\n### Powertools vs core/Log + core/Metrics: ").append(f.title()).append("\n\n");
+    md.append(String.format(Locale.ROOT, "Fresh JVM → first event handled (%s), median of %d JVMs per row after one"
+        + " unmeasured JVM each, rows interleaved.\n\n", f.eventDescription(), runs));
+    md.append("| variant | wall to first event (ms) | vs C | init (ms) | first handle (ms) | classes loaded | runs (ms) |\n");
+    md.append("| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (var e : List.of(Map.entry(c, cr), Map.entry(p, pr))) {
+      List<Run> rs = e.getValue();
+      double wall = median(rs.stream().mapToDouble(Run::wallMs).toArray());
+      md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.0f | %.0f | %d | %s |\n", e.getKey().name(), wall,
+          wall / cw, median(rs.stream().mapToDouble(Run::initMs).toArray()),
+          median(rs.stream().mapToDouble(Run::firstHandleMs).toArray()), classesLoaded(e.getKey()),
+          String.join(", ", rs.stream().map(r -> String.format(Locale.ROOT, "%.0f", r.wallMs())).toList())));
+    }
+    md.append(String.format(Locale.ROOT, "\nPowertools / hand-written: **%.2f×** (adopt if ≤ 1.10×).\n", pw / cw));
     return md.toString();
   }
 

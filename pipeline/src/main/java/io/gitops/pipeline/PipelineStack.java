@@ -1,5 +1,6 @@
 package io.gitops.pipeline;
 
+import io.gitops.stacks.config.Sorted;
 import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.config.EnvironmentRef;
 import io.gitops.stacks.config.Placeholders;
@@ -286,11 +287,11 @@ public class PipelineStack extends Stack {
         .partialBuildSpec(spec.partialBuildSpec())
         .commands(spec.commands())
         .envFromCfnOutputs(Map.of("ALB_DNS_NAME", stage.stacks().compute().albDnsNameOutput()))
-        .env(Map.of(
+        .env(Sorted.map(Map.of(
             "HEALTH_PATH", config.publicService().healthPath(),
             "HEALTH_SCHEME", config.certificateArn().isPresent() ? "https" : "http",
             // The certificate's name: the test connects to the ALB under it and checks the chain.
-            "DOMAIN_NAME", config.domainName()))
+            "DOMAIN_NAME", config.domainName())))
         .build();
   }
 

@@ -20,6 +20,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,6 +30,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * buildspecs/promote.sh: its validation function on its own (bash only), and the whole promotion
  * against moto_server on 127.0.0.1 with the real AWS CLI (skipped when either is missing).
  */
+// Concurrent with the module's other classes (junit-platform.properties): nearly all its time is the AWS CLI
+// and moto in their own processes, and it shares no state with them (its own moto on its own port). Its
+// own methods share that moto and reset it, so the class-level lock keeps them one after another.
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock("PromoteScriptTest.moto")
 class PromoteScriptTest {
 
   private static final Path SCRIPT = SynthesizedApp.ROOT.resolve("buildspecs/promote.sh");

@@ -42,13 +42,17 @@ class LogicalIdsTest {
   private static final Map<String, Set<String>> PINNED_PROD_EXTRA = Map.of(
       "Database", Set.of("Aurorareader1C7647A85"));
 
+  private static PlatformStacks devStacks;
+  private static PlatformStacks prodStacks;
   private static Map<String, Set<String>> dev;
   private static Map<String, Set<String>> prod;
 
   @BeforeAll
   static void synth() {
-    dev = statefulIds(TestEnvironments.dev());
-    prod = statefulIds(TestEnvironments.prod());
+    devStacks = TestEnvironments.dev();
+    prodStacks = TestEnvironments.prod();
+    dev = statefulIds(devStacks);
+    prod = statefulIds(prodStacks);
   }
 
   @Test
@@ -65,6 +69,23 @@ class LogicalIdsTest {
       expected.put(stack, all);
     });
     assertThat(prod).isEqualTo(expected);
+  }
+
+  /**
+   * The deployment ledger: a new logical ID would replace the table and lose every claim and outcome, so
+   * a redelivered push would be deployed again. Every stage has the same one.
+   */
+  @Test
+  void theLedgerTablesLogicalIdIsUnchanged() {
+    for (PlatformStacks env : List.of(devStacks, prodStacks)) {
+      Set<String> tables = new TreeSet<>();
+      TestEnvironments.resources(Template.fromStack(env.deployment())).forEach((id, resource) -> {
+        if (((String) resource.get("Type")).startsWith("AWS::DynamoDB::")) {
+          tables.add(id);
+        }
+      });
+      assertThat(tables).as(env.config().name()).containsExactly("LedgerB7379752");
+    }
   }
 
   private static Map<String, Set<String>> statefulIds(PlatformStacks env) {

@@ -1,8 +1,6 @@
 package io.gitops.lambdas.core;
 
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
@@ -14,14 +12,14 @@ import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
  * attempts. Plug it in through {@link AwsClients.Settings#interceptors()}; benchmarks and tests read it.
  */
 public final class ApiCallCounter implements ExecutionInterceptor {
-  private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+  private final CallTally calls = new CallTally();
   private final AtomicInteger attempts = new AtomicInteger();
 
   @Override
   public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
     String name = attributes.getAttribute(SdkExecutionAttribute.SERVICE_NAME) + "."
         + attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
-    calls.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+    calls.add(name);
   }
 
   @Override
@@ -31,24 +29,22 @@ public final class ApiCallCounter implements ExecutionInterceptor {
 
   /** Calls per {@code Service.Operation}, sorted by name. */
   public Map<String, Integer> snapshot() {
-    Map<String, Integer> out = new TreeMap<>();
-    calls.forEach((k, v) -> out.put(k, v.get()));
-    return out;
+    return calls.snapshot();
   }
 
   public int total() {
-    return calls.values().stream().mapToInt(AtomicInteger::get).sum();
+    return calls.total();
   }
 
   /** Calls whose operation may change state: anything but Describe*, Get*, List*, Query, Scan, BatchGet*. */
   public int mutating() {
-    return calls.entrySet().stream()
+    return calls.snapshot().entrySet().stream()
         .filter(e -> {
           String op = e.getKey().substring(e.getKey().indexOf('.') + 1);
           return !(op.startsWith("Describe") || op.startsWith("Get") || op.startsWith("List")
               || op.equals("Query") || op.equals("Scan") || op.startsWith("BatchGet"));
         })
-        .mapToInt(e -> e.getValue().get())
+        .mapToInt(Map.Entry::getValue)
         .sum();
   }
 

@@ -1,6 +1,7 @@
 package io.gitops.sandbox.host;
 
 import com.sun.net.httpserver.HttpExchange;
+import io.gitops.lambdas.core.CallTally;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,8 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,7 +52,7 @@ public final class AwsProxy implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
-  private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+  private final CallTally calls = new CallTally();
   private final AtomicInteger refused = new AtomicInteger();
   private final List<java.util.function.Consumer<Call>> listeners = new CopyOnWriteArrayList<>();
   private final List<Exchange> exchanges = new CopyOnWriteArrayList<>();
@@ -97,13 +96,11 @@ public final class AwsProxy implements AutoCloseable {
 
   /** Calls per {@code service.Operation} since the last reset. */
   public Map<String, Integer> snapshot() {
-    Map<String, Integer> out = new TreeMap<>();
-    calls.forEach((k, v) -> out.put(k, v.get()));
-    return out;
+    return calls.snapshot();
   }
 
   public int total() {
-    return calls.values().stream().mapToInt(AtomicInteger::get).sum();
+    return calls.total();
   }
 
   /** Requests refused for credentials the host never issued. */
@@ -138,7 +135,7 @@ public final class AwsProxy implements AutoCloseable {
         }
         return;
       }
-      calls.computeIfAbsent(service + "." + operation, k -> new AtomicInteger()).incrementAndGet();
+      calls.add(service + "." + operation);
       for (Exchange e : exchanges) {
         e.beforeForward(service, operation, body);
       }

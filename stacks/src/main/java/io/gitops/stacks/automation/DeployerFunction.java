@@ -1,5 +1,6 @@
 package io.gitops.stacks.automation;
 
+import io.gitops.stacks.config.Sorted;
 import io.gitops.stacks.nag.Nag;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +63,7 @@ public final class DeployerFunction extends Construct {
     public Props {
       Objects.requireNonNull(jar, "jar");
       Objects.requireNonNull(handler, "handler");
-      environment = Map.copyOf(environment);
+      environment = Sorted.map(environment);
     }
   }
 
@@ -130,6 +131,10 @@ public final class DeployerFunction extends Construct {
         .aliasName("live")
         .version(function.getCurrentVersion())
         .build();
+    // CDK warns that SnapStart applies to published versions only; this function is only ever invoked
+    // through the live alias of its published current version, so there is nothing to act on.
+    software.amazon.awscdk.Annotations.of(function).acknowledgeWarning("@aws-cdk/aws-lambda:snapStartRequirePublish",
+        "invoked only through the live alias of its published version");
     alias.configureAsyncInvoke(EventInvokeConfigOptions.builder()
         .retryAttempts(ASYNC_RETRIES)
         .maxEventAge(Duration.hours(6))

@@ -451,9 +451,10 @@ public class ComputeStack extends PlatformStack {
     output(config, "NamespaceName", namespace.getNamespaceName(), "Cloud Map private DNS namespace name");
     output(config, pascal(front.config().name()) + "TargetGroupArn", targetGroup.getTargetGroupArn(),
         "Target group of " + front.config().name() + " on the public ALB");
-    // A one-element Fn::Join around the network stack's value: under the project's weak cross-stack
-    // references the bare value is an Fn::GetStackOutput, which cfn-lint 1.51 does not accept as an
-    // output value (E6101). The join is the identity, and Token.asString keeps CDK from folding it.
+    // A one-element Fn::Join around the network stack's value: under the project's strong cross-stack
+    // references (cdk.json, @aws-cdk/core:defaultCrossStackReferences) the bare value is an Fn::ImportValue
+    // of the network stack's export, and cfn-lint 1.51 warns on an output that only re-exports an import
+    // (W6001). The join is the identity, and Token.asString keeps CDK from folding it.
     String albDnsName = software.amazon.awscdk.Token.asString(
         Map.of("Fn::Join", List.of("", List.of(props.alb().getLoadBalancerDnsName()))));
     return output(config, "AlbDnsName", albDnsName,

@@ -1,5 +1,6 @@
 package io.gitops.stacks.compute;
 
+import io.gitops.stacks.config.Sorted;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiFunction;
@@ -65,7 +66,7 @@ public record ComputeStackProps(
     Objects.requireNonNull(alb, "alb");
     Objects.requireNonNull(albSecurityGroup, "albSecurityGroup");
     Objects.requireNonNull(listener, "listener");
-    repositories = Map.copyOf(Objects.requireNonNull(repositories, "repositories"));
+    repositories = Sorted.map(Objects.requireNonNull(repositories, "repositories"));
     Objects.requireNonNull(releaseParameterName, "releaseParameterName");
     Objects.requireNonNull(documentsBucket, "documentsBucket");
     Objects.requireNonNull(applicationSecret, "applicationSecret");

@@ -1,5 +1,6 @@
 package io.gitops.stacks.compute;
 
+import io.gitops.stacks.config.Sorted;
 import io.gitops.stacks.nag.Nag;
 
 import io.gitops.stacks.config.CapacitySplit;
@@ -120,7 +121,7 @@ public final class Microservice extends Construct {
       Objects.requireNonNull(executionRole, "executionRole");
       Objects.requireNonNull(logKey, "logKey");
       Objects.requireNonNull(image, "image");
-      settings = Map.copyOf(settings);
+      settings = Sorted.map(settings);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.gitops.stacks.database;
 
+import io.gitops.stacks.config.Sorted;
 import io.gitops.stacks.PlatformStack;
 import io.gitops.stacks.config.DatabaseSizing;
 import io.gitops.stacks.config.EnvironmentConfig;
@@ -166,14 +167,14 @@ public class DatabaseStack extends PlatformStack {
     // a native resource instead of the custom resource (a Lambda) the Domain construct would add.
     CfnResourcePolicy searchLogsPolicy = CfnResourcePolicy.Builder.create(this, "SearchLogsPolicy")
         .policyName(software.amazon.awscdk.Names.uniqueId(this) + "-search-logs")
-        .policyDocument(toJsonString(Map.of(
+        .policyDocument(toJsonString(Sorted.map(Map.of(
             "Version", "2012-10-17",
-            "Statement", List.of(Map.of(
+            "Statement", List.of(Sorted.map(Map.of(
                 "Effect", "Allow",
                 "Principal", Map.of("Service", "es.amazonaws.com"),
                 "Action", List.of("logs:PutLogEvents", "logs:CreateLogStream"),
                 "Resource", searchLogs.values().stream().map(LogGroup::getLogGroupArn).toList(),
-                "Condition", Map.of("StringEquals", Map.of("aws:SourceAccount", getAccount())))))))
+                "Condition", Map.of("StringEquals", Map.of("aws:SourceAccount", getAccount())))))))))
         .build();
 
     searchAccessRole = searchAccessRole(config);

@@ -1,5 +1,6 @@
 package io.gitops.stacks.monitoring;
 
+import io.gitops.stacks.config.Sorted;
 import io.gitops.stacks.PlatformStack;
 import io.gitops.stacks.config.EnvironmentConfig;
 import java.util.ArrayList;
@@ -165,9 +166,9 @@ public class MonitoringStack extends PlatformStack {
           .alarmDescription(name + " (" + config.name() + "): fewer tasks running than desired for 3 minutes")
           .metric(MathExpression.Builder.create()
               .expression("desired - running")
-              .usingMetrics(Map.of(
+              .usingMetrics(Sorted.map(Map.of(
                   "desired", taskCount("DesiredTaskCount", props, entry.getValue()),
-                  "running", taskCount("RunningTaskCount", props, entry.getValue())))
+                  "running", taskCount("RunningTaskCount", props, entry.getValue()))))
               .period(Duration.minutes(1))
               .label(name + " tasks missing")
               .build())
@@ -225,10 +226,10 @@ public class MonitoringStack extends PlatformStack {
     MetricOptions sum = MetricOptions.builder().period(Duration.minutes(1)).statistic("Sum").build();
     return MathExpression.Builder.create()
         .expression("IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)")
-        .usingMetrics(Map.of(
+        .usingMetrics(Sorted.map(Map.of(
             "requests", props.alb().getMetrics().requestCount(sum),
             "elb5xx", props.alb().getMetrics().httpCodeElb(HttpCodeElb.ELB_5XX_COUNT, sum),
-            "target5xx", props.alb().getMetrics().httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, sum)))
+            "target5xx", props.alb().getMetrics().httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, sum))))
         .period(Duration.minutes(1))
         .label("5xx rate (%)")
         .build();
@@ -236,15 +237,20 @@ public class MonitoringStack extends PlatformStack {
 
   /** Container Insights task counts of one service. */
   private static Metric taskCount(String metricName, MonitoringStackProps props, IBaseService service) {
+    return serviceMetric(CONTAINER_INSIGHTS, metricName, props, service).build();
+  }
+
+  /** A one-minute average of one service's metric, by the cluster and service dimensions ECS publishes. */
+  private static Metric.Builder serviceMetric(String namespace, String metricName, MonitoringStackProps props,
+      IBaseService service) {
     return Metric.Builder.create()
-        .namespace(CONTAINER_INSIGHTS)
+        .namespace(namespace)
         .metricName(metricName)
         .dimensionsMap(Map.of(
             "ClusterName", props.cluster().getClusterName(),
             "ServiceName", service.getServiceName()))
         .statistic("Average")
-        .period(Duration.minutes(1))
-        .build();
+        .period(Duration.minutes(1));
   }
 
   private Dashboard dashboard(EnvironmentConfig config, MonitoringStackProps props) {
@@ -280,16 +286,7 @@ public class MonitoringStack extends PlatformStack {
   }
 
   private static Metric ecsUtilization(String metricName, MonitoringStackProps props, IBaseService service, String label) {
-    return Metric.Builder.create()
-        .namespace("AWS/ECS")
-        .metricName(metricName)
-        .dimensionsMap(Map.of(
-            "ClusterName", props.cluster().getClusterName(),
-            "ServiceName", service.getServiceName()))
-        .statistic("Average")
-        .period(Duration.minutes(1))
-        .label(label)
-        .build();
+    return serviceMetric("AWS/ECS", metricName, props, service).label(label).build();
   }
 
   private static GraphWidget graph(String title, List<? extends IMetric> metrics) {

@@ -1,5 +1,6 @@
 package io.gitops.stacks.storage;
 
+import io.gitops.stacks.config.Sorted;
 import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.config.Placeholders;
 import java.util.LinkedHashMap;
@@ -59,7 +60,7 @@ public final class ReleaseParameter extends Construct {
     put.put("Description", "Live release (image@sha256:digest); written by the deployers, not by CloudFormation");
     // Tags are only accepted when Overwrite is absent; absent Overwrite means false.
     put.put("Tags", config.tags().entrySet().stream()
-        .map(e -> Map.of("Key", e.getKey(), "Value", e.getValue()))
+        .map(e -> Sorted.map(Map.of("Key", e.getKey(), "Value", e.getValue())))
         .toList());
 
     AwsCustomResource.Builder builder = AwsCustomResource.Builder.create(this, "Resource")

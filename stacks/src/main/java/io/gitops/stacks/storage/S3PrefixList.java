@@ -1,5 +1,6 @@
 package io.gitops.stacks.storage;
 
+import io.gitops.stacks.config.Sorted;
 import io.gitops.stacks.nag.Nag;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,7 @@ public final class S3PrefixList extends Construct {
     AwsSdkCall describe = AwsSdkCall.builder()
         .service("EC2")
         .action("DescribeManagedPrefixLists")
-        .parameters(Map.of("Filters", List.of(Map.of("Name", "prefix-list-name", "Values", List.of(name)))))
+        .parameters(Map.of("Filters", List.of(Sorted.map(Map.of("Name", "prefix-list-name", "Values", List.of(name))))))
         .physicalResourceId(PhysicalResourceId.fromResponse("PrefixLists.0.PrefixListId"))
         .outputPaths(List.of("PrefixLists.0.PrefixListId"))
         .build();

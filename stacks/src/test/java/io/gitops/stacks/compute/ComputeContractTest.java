@@ -19,7 +19,9 @@ import software.amazon.awscdk.assertions.Template;
 
 /**
  * The compute stack's outputs against the contracts in docs/contracts/*.yaml: every environment
- * exposes exactly the outputs the contracts list, with the export names they prescribe.
+ * exposes exactly the outputs the contracts list, with the export names they prescribe, and besides
+ * them only the {@code ExportsOutput*} outputs CDK generates for strong references to later stacks of
+ * the same stage (the contracts say so).
  */
 class ComputeContractTest {
 
@@ -28,6 +30,8 @@ class ComputeContractTest {
 
   static Map<String, Map<String, Object>> contracts = new TreeMap<>();
   static Map<String, Map<String, Map<String, Object>>> outputsByEnv = new TreeMap<>();
+  static Map<String, Map<String, Map<String, Object>>> generatedByEnv = new TreeMap<>();
+  static Map<String, String> stackNames = new TreeMap<>();
 
   @BeforeAll
   @SuppressWarnings("unchecked")
@@ -42,14 +46,14 @@ class ComputeContractTest {
     }
     for (PlatformStacks env : List.of(ComputeFixture.dev(), ComputeFixture.test(), ComputeFixture.prod())) {
       Map<String, Map<String, Object>> outputs = new TreeMap<>();
+      Map<String, Map<String, Object>> generated = new TreeMap<>();
       // CDK's own ExportsOutput* outputs carry the typed references to later stacks of the same
-      // stage (monitoring); they are not part of the published contract.
-      Template.fromStack(env.compute()).findOutputs("*").forEach((k, v) -> {
-        if (!k.startsWith("ExportsOutput")) {
-          outputs.put(k, (Map<String, Object>) v);
-        }
-      });
+      // stage (monitoring); the contracts name them as outside the published contract.
+      Template.fromStack(env.compute()).findOutputs("*").forEach((k, v) ->
+          (k.startsWith("ExportsOutput") ? generated : outputs).put(k, (Map<String, Object>) v));
       outputsByEnv.put(env.config().name(), outputs);
+      generatedByEnv.put(env.config().name(), generated);
+      stackNames.put(env.config().name(), env.compute().getStackName());
     }
   }
 
@@ -101,6 +105,23 @@ class ComputeContractTest {
             .containsEntry("Export", Map.of("Name", env + "-compute-" + name));
       }
     });
+  }
+
+  @Test
+  void everyOtherOutputIsACrossStackReferenceCdkGenerates() {
+    generatedByEnv.forEach((env, outputs) -> {
+      // Monitoring reads the cluster and the services through strong references: never none.
+      assertThat(outputs).as(env).isNotEmpty();
+      outputs.forEach((name, output) -> assertThat(output).as(env + " " + name)
+          .containsEntry("Export", Map.of("Name", stackNames.get(env) + ":" + name)));
+    });
+  }
+
+  @Test
+  void everyContractSaysThatCdkAddsItsOwnExports() throws IOException {
+    for (String name : CONTRACTS) {
+      assertThat(Files.readString(contractsDir().resolve(name + ".yaml"))).as(name).contains("ExportsOutput");
+    }
   }
 
   @Test
