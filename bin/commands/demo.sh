@@ -21,4 +21,4 @@ else
 fi
 java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.Demo \
-  --cdk-out cdk.out --patterns lambdas/src/test/resources/patterns --function-log .sandbox/demo-functions.log "$@"
+  --cdk-out cdk.out --function-log .sandbox/demo-functions.log "$@"

@@ -1,7 +1,8 @@
 package io.gitops.bench;
 
 import io.gitops.lambdas.testing.AwsFixture;
-import io.gitops.lambdas.testing.Events;
+import io.gitops.testing.Events;
+import io.gitops.testing.MotoServer;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -67,11 +68,10 @@ public final class ColdStartBench {
     long started = System.nanoTime();
 
     int budgetSeconds = args.length > 6 ? Integer.parseInt(args[6]) : 240;
-    Moto moto = Moto.start();
-    try {
+    try (MotoServer moto = MotoServer.start()) {
+      // bin/gitops bench checks that this pid is gone afterwards
+      System.err.println("bench: moto_server pid " + moto.pid() + " on " + moto.endpoint().getAuthority());
       bench(moto.endpoint(), lambdasJar, baselineJar, runnerJar, out, runs, warm, budgetSeconds, started);
-    } finally {
-      moto.stop();
     }
   }
 

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gitops.sandbox.CloudAssembly;
 import io.gitops.sandbox.HostInvoke;
-import io.gitops.sandbox.MotoServer;
 import io.gitops.sandbox.Sandbox;
 import io.gitops.sandbox.SandboxState;
+import io.gitops.testing.MotoServer;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -55,8 +55,7 @@ class HostInvokeTest {
 
   /** Provisions the stage, saves the sandbox state under dir, and writes a push event of bff:2.0.0. */
   private Path up(Path cdkOut) throws Exception {
-    SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), reset(), 0,
-        SynthesizedApp.ROOT.resolve("lambdas/src/test/resources/patterns"));
+    SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), reset(), 0);
     state.save(dir.resolve(".sandbox/state.json"));
     Path event = dir.resolve("push.json");
     try (Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC())) {

@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.gitops.stacks.config.Placeholders;
+import io.gitops.testing.MotoServer;
 import java.io.File;
 import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,48 +43,28 @@ class PromoteScriptTest {
   private static final String RELEASE = REGISTRY + ".dkr.ecr.us-east-1.amazonaws.com/bff@" + DIGEST;
   private static final List<String> SERVICES = List.of("bff", "graphql", "agentcore");
 
-  private static Process moto;
+  private static MotoServer moto;
   private static String endpoint;
 
   @BeforeAll
-  static void startMoto() throws Exception {
+  static void startMoto() {
     if (!onPath("moto_server") || !onPath("aws") || !onPath("python3")) {
       return;
     }
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
-    moto = new ProcessBuilder("moto_server", "-H", "127.0.0.1", "-p", String.valueOf(port))
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    endpoint = "http://127.0.0.1:" + port;
-    for (int i = 0; i < 100; i++) {
-      try {
-        HttpURLConnection c = (HttpURLConnection) URI.create(endpoint + "/moto-api/").toURL().openConnection();
-        if (c.getResponseCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        Thread.sleep(100);
-      }
-    }
-    throw new IllegalStateException("moto_server did not start on " + endpoint);
+    moto = MotoServer.start();
+    endpoint = moto.endpoint().toString();
   }
 
   @AfterAll
   static void stopMoto() {
     if (moto != null) {
-      moto.destroy();
+      moto.close();
     }
   }
 
   /** Clears moto's state; only the emulator tests call it (a reset takes seconds). */
-  private static void resetMoto() throws IOException {
-    {
-      HttpURLConnection c = (HttpURLConnection) URI.create(endpoint + "/moto-api/reset").toURL().openConnection();
-      c.setRequestMethod("POST");
-      assertThat(c.getResponseCode()).isEqualTo(200);
-    }
+  private static void resetMoto() {
+    moto.reset();
   }
 
   // --- the validation function alone --------------------------------------------------------

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.sandbox.CloudAssembly;
 import io.gitops.sandbox.Demo;
-import io.gitops.sandbox.MotoServer;
 import io.gitops.sandbox.Sandbox;
 import io.gitops.sandbox.SandboxState;
+import io.gitops.testing.MotoServer;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -60,8 +60,7 @@ class SandboxDemoTest {
   }
 
   private Demo.Result demo(Path cdkOut, java.util.function.Consumer<Sandbox> after) throws Exception {
-    SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), reset(), 0,
-        SynthesizedApp.ROOT.resolve("lambdas/src/test/resources/patterns"));
+    SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), reset(), 0);
     try (Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC())) {
       Demo.Result r = new Demo(sandbox, new PrintStream(output, true, StandardCharsets.UTF_8)).run();
       after.accept(sandbox);
@@ -91,18 +90,14 @@ class SandboxDemoTest {
       checks.add("refused=" + sandbox.apiCalls().refused());
     });
     assertThat(r.failures()).as(output.toString(StandardCharsets.UTF_8)).isEmpty();
+    assertThat(output.toString(StandardCharsets.UTF_8)).contains("ECR push bff:1.0.1 → image-deployer: DEPLOYED");
+    assertThat(r.summary().get(1)).startsWith("bff").contains("rev 2").contains("HEALTHY");
+    assertThat(r.apiCalls()).isPositive();
     // one warm environment per function served the whole scenario; credentials came as Lambda provides them
     assertThat(checks).containsExactly(
         "image-deployer snapStart=" + snapStart + " qualifier=live environments=1 containerCredentialFetches=" + snapStart,
         "guard snapStart=" + snapStart + " qualifier=live environments=1 containerCredentialFetches=" + snapStart,
         "refused=0");
-  }
-
-  @Test
-  void theSynthesizedDevStageNeedsNoFallback() throws Exception {
-    SandboxState state = SandboxState.provision(CloudAssembly.load(SynthesizedApp.get().outdir, "dev"), reset(), 0,
-        SynthesizedApp.ROOT.resolve("lambdas/src/test/resources/patterns"));
-    assertThat(state.fallbacks()).isEmpty();
   }
 
   @Test
@@ -129,5 +124,7 @@ class SandboxDemoTest {
     Demo.Result r = demo(outdir);
     assertThat(r.failures()).singleElement().asString().startsWith("no rollout happened");
     assertThat(output.toString(StandardCharsets.UTF_8)).contains("no rule matched: nothing was delivered");
+    assertThat(r.ok()).isFalse();
+    assertThat(r.summary().get(1)).startsWith("bff").contains("rev 1");
   }
 }

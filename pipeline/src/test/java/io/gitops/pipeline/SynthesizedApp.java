@@ -16,15 +16,15 @@ import software.amazon.awscdk.assertions.Template;
  * The whole app (pipeline and every stage), synthesized once per JVM with cdk.json's context and
  * shared by every test class: a synth costs seconds, and the templates do not change between tests.
  */
-final class SynthesizedApp {
+public final class SynthesizedApp {
 
-  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  public static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
   private static SynthesizedApp instance;
 
   final App app;
   final PipelineStack pipeline;
-  final Path outdir;
+  public final Path outdir;
   /** cdk-nag's verdict: null when every finding is fixed or acknowledged. */
   final RuntimeException validationFailure;
 
@@ -46,7 +46,7 @@ final class SynthesizedApp {
     validationFailure = failure;
   }
 
-  static synchronized SynthesizedApp get() {
+  public static synchronized SynthesizedApp get() {
     if (instance == null) {
       instance = synthesize();
     }

@@ -2,6 +2,7 @@ package io.gitops.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.testing.MotoServer;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -56,12 +57,10 @@ public final class Demo {
 
   public static void main(String[] args) {
     Path cdkOut = Path.of("cdk.out");
-    Path patterns = Path.of("lambdas/src/test/resources/patterns");
     Path logFile = Path.of(".sandbox/demo-functions.log");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--cdk-out" -> cdkOut = Path.of(args[++i]);
-        case "--patterns" -> patterns = Path.of(args[++i]);
         case "--function-log" -> logFile = Path.of(args[++i]);
         default -> {
           System.err.println("gitops demo: unexpected argument '" + args[i] + "'");
@@ -69,21 +68,20 @@ public final class Demo {
         }
       }
     }
-    System.exit(run(cdkOut, patterns, logFile, System.out, System.err));
+    System.exit(run(cdkOut, logFile, System.out, System.err));
   }
 
   /** The whole demo, emulator included; returns the exit code. */
-  public static int run(Path cdkOut, Path patterns, Path functionLog, PrintStream out, PrintStream err) {
+  public static int run(Path cdkOut, Path functionLog, PrintStream out, PrintStream err) {
     long t0 = System.nanoTime();
     try {
       CloudAssembly assembly = CloudAssembly.load(cdkOut, "dev");
       out.printf("%s starting moto_server on 127.0.0.1%n", stamp(t0));
       try (MotoServer moto = MotoServer.start()) {
         out.printf("%s emulator up at %s%n", stamp(t0), moto.endpoint());
-        SandboxState state = SandboxState.provision(assembly, moto.endpoint(), 0, patterns);
+        SandboxState state = SandboxState.provision(assembly, moto.endpoint(), 0);
         out.printf("%s provisioned the dev stage from %d synthesized templates: %d resources%n", stamp(t0),
             assembly.stacks().size(), state.provisioned().size());
-        state.fallbacks().forEach(f -> out.println("           fallback: " + f));
         Result r;
         try (Sandbox sandbox = new Sandbox(state, functionLog(functionLog), Clock.systemUTC())) {
           for (var f : sandbox.host().functions()) {
@@ -111,7 +109,7 @@ public final class Demo {
             stamp(t0), (System.nanoTime() - t0) / 1e9);
         return 0;
       }
-    } catch (SandboxException e) {
+    } catch (SandboxException | MotoServer.StartFailure e) {
       err.println("gitops demo: " + e.getMessage());
       return 2;
     } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gitops.lambdas.core.AwsClients;
 import io.gitops.lambdas.core.LambdaConfig;
+import io.gitops.testing.MotoServer;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;

@@ -3,6 +3,7 @@ package io.gitops.sandbox;
 import io.gitops.sandbox.host.FunctionSpec;
 import io.gitops.sandbox.host.HostOptions;
 import io.gitops.sandbox.host.LambdaHost;
+import io.gitops.testing.MotoServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,8 +44,7 @@ public final class HostColdStart {
     variants.forEach(v -> results.put(v, new ArrayList<>()));
     long t0 = System.nanoTime();
     try (MotoServer moto = MotoServer.start()) {
-      SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), moto.endpoint(), 0,
-          Path.of("lambdas/src/test/resources/patterns"));
+      SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), moto.endpoint(), 0);
       FunctionSpec deployer = state.functions().stream().filter(f -> f.name().equals("image-deployer")).findFirst()
           .orElseThrow(() -> new SandboxException("no image-deployer in " + cdkOut));
       try (Sandbox pushes = new Sandbox(state, log, Clock.systemUTC())) {

@@ -2,6 +2,7 @@ package io.gitops.sandbox;
 
 import io.gitops.lambdas.core.Deployment;
 import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.testing.MotoServer;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -21,27 +22,25 @@ public final class SandboxCli {
 
   private final Path stateDir;
   private final Path cdkOut;
-  private final Path patterns;
   private final PrintStream out;
 
-  SandboxCli(Path stateDir, Path cdkOut, Path patterns, PrintStream out) {
+  SandboxCli(Path stateDir, Path cdkOut, PrintStream out) {
     this.stateDir = stateDir;
     this.cdkOut = cdkOut;
-    this.patterns = patterns;
     this.out = out;
   }
 
   public static void main(String[] args) {
     System.exit(run(args, Path.of(System.getProperty("gitops.sandbox.dir", ".sandbox")),
         Path.of(System.getProperty("gitops.cdk.out", "cdk.out")),
-        Path.of(System.getProperty("gitops.patterns", "lambdas/src/test/resources/patterns")), System.out, System.err));
+        System.out, System.err));
   }
 
-  static int run(String[] args, Path stateDir, Path cdkOut, Path patterns, PrintStream out, PrintStream err) {
+  static int run(String[] args, Path stateDir, Path cdkOut, PrintStream out, PrintStream err) {
     try {
-      new SandboxCli(stateDir, cdkOut, patterns, out).dispatch(args);
+      new SandboxCli(stateDir, cdkOut, out).dispatch(args);
       return 0;
-    } catch (SandboxException e) {
+    } catch (SandboxException | MotoServer.StartFailure e) {
       err.println("gitops sandbox: " + oneLine(e.getMessage()));
       return 2;
     } catch (RuntimeException e) {
@@ -121,14 +120,13 @@ public final class SandboxCli {
     }
     SandboxState state;
     try {
-      state = SandboxState.provision(assembly, endpoint, pid, patterns);
+      state = SandboxState.provision(assembly, endpoint, pid);
     } catch (RuntimeException e) {
       if (pid > 0) MotoServer.stop(pid);
       throw e;
     }
     state.save(stateFile());
     out.println("provisioned the dev stage: " + state.provisioned().size() + " resources");
-    state.fallbacks().forEach(f -> out.println("fallback: " + f));
     out.println();
     out.println("# 'bin/gitops invoke FUNCTION --event FILE' now runs a function of this sandbox through the local"
         + " Lambda host; for 'bin/gitops invoke --in-process ...' export these (the functions' variables, merged):");

@@ -31,7 +31,6 @@ public record SandboxState(
     List<EventRouter.Rule> rules,
     String notificationQueueUrl,
     Set<String> brokenDigests,
-    List<String> fallbacks,
     List<String> provisioned,
     List<FunctionSpec> functions) {
 
@@ -45,23 +44,18 @@ public record SandboxState(
     return null;
   }
 
-  /**
-   * Provisions a stage into the emulator at {@code endpoint} and reads its wiring.
-   *
-   * @param patternsDir the fallback pattern files (see {@link StageWiring})
-   */
-  public static SandboxState provision(CloudAssembly assembly, URI endpoint, long pid, Path patternsDir) {
+  /** Provisions a stage into the emulator at {@code endpoint} and reads its wiring. */
+  public static SandboxState provision(CloudAssembly assembly, URI endpoint, long pid) {
     Emulator emulator = new Emulator(endpoint, List.of());
     emulator.warmUp().join();
     TemplateProvisioner p = new TemplateProvisioner(assembly, emulator);
     p.provisionAll();
-    StageWiring wiring = StageWiring.read(p, patternsDir, Invoke.functions().keySet().stream()
-        .collect(java.util.stream.Collectors.toCollection(() -> new LinkedHashSet<>(List.of("guard")))));
+    StageWiring wiring = StageWiring.read(p);
     if (wiring.alarmTopicArn() == null) throw new SandboxException("no ALARM_TOPIC_ARN in the functions' environment");
     String queue = Sandbox.subscribeQueue(emulator, wiring.alarmTopicArn(), assembly.stage() + "-sandbox-notifications");
     List<FunctionSpec> functions = FunctionDefinitions.read(p, wiring.environments(), lambdasJar());
     return new SandboxState(endpoint, pid, assembly.stage(), wiring.environments(), wiring.rules(), queue,
-        new LinkedHashSet<>(), wiring.fallbacks(), p.log(), functions);
+        new LinkedHashSet<>(), p.log(), functions);
   }
 
   public void save(Path file) {
@@ -74,7 +68,6 @@ public record SandboxState(
     for (EventRouter.Rule r : rules) rs.addObject().put("name", r.name()).put("function", r.function()).set("pattern", r.pattern());
     o.put("notificationQueueUrl", notificationQueueUrl);
     o.set("brokenDigests", CloudAssembly.JSON.valueToTree(brokenDigests));
-    o.set("fallbacks", CloudAssembly.JSON.valueToTree(fallbacks));
     o.set("provisioned", CloudAssembly.JSON.valueToTree(provisioned));
     ArrayNode fs = o.putArray("functions");
     functions.forEach(f -> fs.add(FunctionDefinitions.toJson(f)));
@@ -100,14 +93,12 @@ public record SandboxState(
       o.path("rules").forEach(r -> rules.add(new EventRouter.Rule(r.path("name").asText(), r.path("function").asText(), r.path("pattern"))));
       Set<String> broken = new LinkedHashSet<>();
       o.path("brokenDigests").forEach(b -> broken.add(b.asText()));
-      List<String> fallbacks = new ArrayList<>();
-      o.path("fallbacks").forEach(b -> fallbacks.add(b.asText()));
       List<String> provisioned = new ArrayList<>();
       o.path("provisioned").forEach(b -> provisioned.add(b.asText()));
       List<FunctionSpec> functions = new ArrayList<>();
       o.path("functions").forEach(f -> functions.add(FunctionDefinitions.fromJson(f)));
       return new SandboxState(URI.create(o.path("endpoint").asText()), o.path("pid").asLong(), o.path("stage").asText(),
-          envs, rules, o.path("notificationQueueUrl").asText(), broken, fallbacks, provisioned, functions);
+          envs, rules, o.path("notificationQueueUrl").asText(), broken, provisioned, functions);
     } catch (IOException | RuntimeException e) {
       throw new SandboxException("cannot read " + file + " (run 'bin/gitops sandbox down' then 'up'): " + e.getMessage());
     }

@@ -356,26 +356,6 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
     }
   }
 
-  /** FALLBACK (no ledger table in the templates yet): the ledger's key schema, on-demand capacity. */
-  void createLedgerTable(String name) {
-    ObjectNode body = Emulator.object().put("TableName", name).put("BillingMode", "PAY_PER_REQUEST");
-    ArrayNode keys = body.putArray("KeySchema");
-    keys.addObject().put("AttributeName", "pk").put("KeyType", "HASH");
-    keys.addObject().put("AttributeName", "sk").put("KeyType", "RANGE");
-    ArrayNode attrs = body.putArray("AttributeDefinitions");
-    attrs.addObject().put("AttributeName", "pk").put("AttributeType", "S");
-    attrs.addObject().put("AttributeName", "sk").put("AttributeType", "S");
-    emulator.dynamodb("CreateTable", body);
-    log.add("AWS::DynamoDB::Table (sandbox fallback) → " + name);
-  }
-
-  /** FALLBACK (no topic in the templates yet). */
-  String createTopic(String name) {
-    String arn = emulator.clients().sns().createTopic(b -> b.name(name)).topicArn();
-    log.add("AWS::SNS::Topic (sandbox fallback) → " + arn);
-    return arn;
-  }
-
   /** A placeholder for a resource the sandbox does not emulate; its properties are never read. */
   private Physical synthetic(ResourceRef r) {
     String name = physicalName(r);

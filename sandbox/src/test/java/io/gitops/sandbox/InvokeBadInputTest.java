@@ -2,6 +2,7 @@ package io.gitops.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gitops.testing.MotoServer;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,7 +68,7 @@ class InvokeBadInputTest {
   void aMalformedEvent() throws Exception {
     Path event = dir.resolve("e.json");
     Files.writeString(event, "{\"source\":\"aws.ecr\",\"detail\":");
-    Run r = invoke(env(Moto.fresh().getPort()), "image-deployer", "--event", event.toString());
+    Run r = invoke(env(MotoServer.shared().reset().getPort()), "image-deployer", "--event", event.toString());
     oneLine(r);
   }
 

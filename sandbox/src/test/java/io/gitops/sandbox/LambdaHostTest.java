@@ -10,6 +10,7 @@ import io.gitops.sandbox.host.functions.Hanging;
 import io.gitops.sandbox.host.functions.Hooked;
 import io.gitops.sandbox.host.functions.Sleeping;
 import io.gitops.sandbox.host.functions.Throwing;
+import io.gitops.testing.MotoServer;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ class LambdaHostTest {
   private String queueArn;
 
   private LambdaHost host(FunctionSpec spec) throws Exception {
-    URI endpoint = Moto.fresh();
+    URI endpoint = MotoServer.shared().reset();
     emulator = new Emulator(endpoint, List.of());
     queueUrl = emulator.sqs().createQueue(b -> b.queueName("on-failure")).queueUrl();
     queueArn = "arn:aws:sqs:us-east-1:123456789012:on-failure";
@@ -64,12 +65,17 @@ class LambdaHostTest {
         classes, "/aws/lambda/dev-test-fn");
   }
 
-  private List<Message> drain() {
+  /**
+   * Every record on the queue, polled three times a second apart (so a late duplicate would be seen). Short
+   * polls with a sleep between, not long polls: a 1 s long poll under load exceeds the emulator client's 2 s
+   * call timeout.
+   */
+  private List<Message> drain() throws InterruptedException {
     List<Message> all = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      int wait = i == 0 ? 0 : 1;
+      if (i > 0) Thread.sleep(1000);
       List<Message> got = emulator.sqs().receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10)
-          .waitTimeSeconds(wait)).messages();
+          .waitTimeSeconds(0)).messages();
       all.addAll(got);
       got.forEach(m -> emulator.sqs().deleteMessage(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle())));
     }

@@ -39,44 +39,29 @@ public final class Invoke {
     Json.Obj handle(byte[] event);
   }
 
+  /**
+   * Builds a function from its configuration, its raw environment (a function with settings of its own, the
+   * guard's) and the client settings (a client of its own, the guard's ELBv2 client, which must get the same
+   * endpoint and interceptors, e.g. the API call counter).
+   */
   @FunctionalInterface
   public interface Factory {
-    LocalFunction create(LambdaConfig config, AwsClients clients, PrintStream logs);
-
-    /**
-     * With the raw environment and the client settings too, for a function with settings of its own (the
-     * guard's) or a client of its own (the guard's ELBv2 client, which must get the same endpoint and
-     * interceptors, e.g. the API call counter).
-     */
-    default LocalFunction create(LambdaConfig config, Map<String, String> env, AwsClients clients,
-        AwsClients.Settings settings, PrintStream logs) {
-      return create(config, clients, logs);
-    }
+    LocalFunction create(LambdaConfig config, Map<String, String> env, AwsClients clients,
+        AwsClients.Settings settings, PrintStream logs);
   }
 
-  /** The registry of function names; the guard adds itself here. */
+  /** The registry of function names. */
   static final Map<String, Factory> FUNCTIONS = new TreeMap<>(Map.of(
       ImageDeployerHandler.FUNCTION,
-      (config, clients, logs) -> {
+      (config, env, clients, settings, logs) -> {
         ImageDeployerHandler h = new ImageDeployerHandler(config, clients, logs, Clock.systemUTC());
         return event -> h.handle(event).toJson();
-      }));
-
-  static {
-    FUNCTIONS.put(GuardHandler.FUNCTION, new Factory() {
-      @Override
-      public LocalFunction create(LambdaConfig config, AwsClients clients, PrintStream logs) {
-        throw new IllegalStateException("the guard needs the client settings");
-      }
-
-      @Override
-      public LocalFunction create(LambdaConfig config, Map<String, String> env, AwsClients clients,
-          AwsClients.Settings settings, PrintStream logs) {
+      },
+      GuardHandler.FUNCTION,
+      (config, env, clients, settings, logs) -> {
         GuardHandler h = new GuardHandler(config, GuardConfig.from(env), settings.interceptors(), logs);
         return event -> h.handle(event).toJson();
-      }
-    });
-  }
+      }));
 
   private Invoke() {}
 

@@ -150,48 +150,40 @@ public final class ImageDeployer {
 
   private Outcome rollout(Log l, ServiceTarget target, String image, ImagePush push, Ledger.Claim.Acquired claim,
       Progress progress) {
-    Deployment d = claim.deployment();
     String newArn;
     String previousArn;
     String previousImage;
-    if (d.phase() == Phase.REGISTERED && d.newTaskDefinitionArn() != null) {
-      // Written by an earlier version of this protocol, which recorded the registration separately.
-      newArn = d.newTaskDefinitionArn();
-      previousArn = d.previousTaskDefinitionArn();
-      previousImage = d.previousImage();
-    } else {
-      DescribeServicesResponse services =
-          ecs.describeServices(b -> b.cluster(target.cluster()).services(target.service()));
-      var service = services.services().stream()
-          .filter(s -> target.service().equals(s.serviceName()) && "ACTIVE".equals(s.status()))
-          .findFirst()
-          .orElseThrow(() -> new PermanentFailureException("service '" + target.service()
-              + "' not found (or not ACTIVE) in cluster '" + target.cluster() + "'"));
-      String currentArn = service.taskDefinition();
-      DescribeTaskDefinitionResponse current = describe(currentArn);
-      String currentImage = TaskDefinitions.imageOf(current.taskDefinition(), target.container());
-      previousArn = currentArn;
-      previousImage = currentImage;
-      if (image.equals(currentImage)) {
-        newArn = currentArn; // the service already runs this image: nothing to register
-        var registeredBy = TaskDefinitions.tag(current, TaskDefinitions.PREVIOUS_REVISION_TAG);
-        if (claim.resumed() && registeredBy.isPresent()
-            && TaskDefinitions.tag(current, TaskDefinitions.DIGEST_TAG).filter(push.digest()::equals).isPresent()) {
-          // An interrupted attempt of this rollout got as far as UpdateService: what ran before is on the tag.
-          previousArn = registeredBy.get();
-          previousImage = TaskDefinitions.imageOf(describe(previousArn).taskDefinition(), target.container());
-        }
-      } else {
-        String found = claim.resumed() ? findRegistered(current, push.digest()) : null;
-        if (found != null) {
-          newArn = found; // an interrupted attempt registered it before it could update the service
-        } else {
-          checkLease(claim, push);
-          newArn = register(current, target, image, push.digest(), currentArn);
-        }
+    DescribeServicesResponse services =
+        ecs.describeServices(b -> b.cluster(target.cluster()).services(target.service()));
+    var service = services.services().stream()
+        .filter(s -> target.service().equals(s.serviceName()) && "ACTIVE".equals(s.status()))
+        .findFirst()
+        .orElseThrow(() -> new PermanentFailureException("service '" + target.service()
+            + "' not found (or not ACTIVE) in cluster '" + target.cluster() + "'"));
+    String currentArn = service.taskDefinition();
+    DescribeTaskDefinitionResponse current = describe(currentArn);
+    String currentImage = TaskDefinitions.imageOf(current.taskDefinition(), target.container());
+    previousArn = currentArn;
+    previousImage = currentImage;
+    if (image.equals(currentImage)) {
+      newArn = currentArn; // the service already runs this image: nothing to register
+      var registeredBy = TaskDefinitions.tag(current, TaskDefinitions.PREVIOUS_REVISION_TAG);
+      if (claim.resumed() && registeredBy.isPresent()
+          && TaskDefinitions.tag(current, TaskDefinitions.DIGEST_TAG).filter(push.digest()::equals).isPresent()) {
+        // An interrupted attempt of this rollout got as far as UpdateService: what ran before is on the tag.
+        previousArn = registeredBy.get();
+        previousImage = TaskDefinitions.imageOf(describe(previousArn).taskDefinition(), target.container());
       }
-      l.with("revision", newArn).info("task definition registered", "previousRevision", previousArn);
+    } else {
+      String found = claim.resumed() ? findRegistered(current, push.digest()) : null;
+      if (found != null) {
+        newArn = found; // an interrupted attempt registered it before it could update the service
+      } else {
+        checkLease(claim, push);
+        newArn = register(current, target, image, push.digest(), currentArn);
+      }
     }
+    l.with("revision", newArn).info("task definition registered", "previousRevision", previousArn);
     String revision = newArn;
     progress.previousArn = previousArn;
     progress.previousImage = previousImage;

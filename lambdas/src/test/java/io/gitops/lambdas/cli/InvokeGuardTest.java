@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.lambdas.core.Json;
 import io.gitops.lambdas.testing.AwsFixture;
-import io.gitops.lambdas.testing.MotoExtension;
-import io.gitops.lambdas.testing.MotoServer;
+import io.gitops.testing.MotoExtension;
+import io.gitops.testing.MotoServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.lambdas.core.Json;
 import io.gitops.lambdas.testing.AwsFixture;
-import io.gitops.lambdas.testing.FaultProxy;
-import io.gitops.lambdas.testing.MotoExtension;
-import io.gitops.lambdas.testing.MotoServer;
+import io.gitops.testing.FaultProxy;
+import io.gitops.testing.MotoExtension;
+import io.gitops.testing.MotoServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;

@@ -3,10 +3,10 @@ package io.gitops.lambdas.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.lambdas.testing.AwsFixture;
-import io.gitops.lambdas.testing.Events;
-import io.gitops.lambdas.testing.MotoExtension;
-import io.gitops.lambdas.testing.MotoServer;
-import io.gitops.lambdas.testing.MutableClock;
+import io.gitops.testing.Events;
+import io.gitops.testing.MotoExtension;
+import io.gitops.testing.MotoServer;
+import io.gitops.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

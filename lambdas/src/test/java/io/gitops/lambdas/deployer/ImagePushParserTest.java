@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gitops.lambdas.core.InvalidInputException;
-import io.gitops.lambdas.testing.Events;
+import io.gitops.testing.Events;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 

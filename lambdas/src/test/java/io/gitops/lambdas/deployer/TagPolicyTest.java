@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.lambdas.core.ApiCallCounter;
 import io.gitops.lambdas.core.LambdaConfig;
-import io.gitops.lambdas.testing.Events;
+import io.gitops.testing.Events;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.time.Clock;

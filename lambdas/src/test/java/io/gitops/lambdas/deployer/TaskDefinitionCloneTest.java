@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.lambdas.core.TaskDefinitions;
 import io.gitops.lambdas.testing.AwsFixture;
-import io.gitops.lambdas.testing.Events;
-import io.gitops.lambdas.testing.MotoExtension;
-import io.gitops.lambdas.testing.MotoServer;
+import io.gitops.testing.Events;
+import io.gitops.testing.MotoExtension;
+import io.gitops.testing.MotoServer;
 import java.io.PrintStream;
 import java.io.OutputStream;
 import java.time.Clock;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gitops.lambdas.core.InvalidInputException;
 import io.gitops.lambdas.core.Json;
-import io.gitops.lambdas.testing.Events;
-import io.gitops.lambdas.testing.MotoExtension;
-import io.gitops.lambdas.testing.MotoServer;
+import io.gitops.testing.Events;
+import io.gitops.testing.MotoExtension;
+import io.gitops.testing.MotoServer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package io.gitops.lambdas.guard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gitops.lambdas.testing.Events;
+import io.gitops.testing.Events;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 

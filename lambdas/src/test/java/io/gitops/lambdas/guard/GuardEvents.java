@@ -1,7 +1,7 @@
 package io.gitops.lambdas.guard;
 
 import io.gitops.lambdas.core.Json;
-import io.gitops.lambdas.testing.Events;
+import io.gitops.testing.Events;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;

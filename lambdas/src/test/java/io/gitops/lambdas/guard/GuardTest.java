@@ -7,14 +7,14 @@ import io.gitops.lambdas.core.DeploymentStatus;
 import io.gitops.lambdas.core.Json;
 import io.gitops.lambdas.core.Owner;
 import io.gitops.lambdas.guard.GuardOutcome.Action;
-import io.gitops.lambdas.testing.Events;
-import io.gitops.lambdas.testing.MotoExtension;
-import io.gitops.lambdas.testing.MotoServer;
+import io.gitops.testing.Events;
+import io.gitops.testing.MotoExtension;
+import io.gitops.testing.MotoServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import io.gitops.lambdas.core.RetryableException;
-import io.gitops.lambdas.testing.FaultProxy;
+import io.gitops.testing.FaultProxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -222,7 +222,7 @@ class GuardTest {
     assertThat(h.deployment("bff", "bad").status()).isEqualTo(DeploymentStatus.ROLLED_BACK);
     var n = onlyNotification(h.fx.notifications());
     assertThat(n.get("event").asString()).isEqualTo("ROLLED_BACK");
-    assertThat(n.get("badDigest").asString()).isEqualTo(io.gitops.lambdas.testing.Events.digest("bad"));
+    assertThat(n.get("badDigest").asString()).isEqualTo(io.gitops.testing.Events.digest("bad"));
     assertThat(n.get("rollbackTarget").asString()).isEqualTo("PREVIOUS_REVISION");
   }
 

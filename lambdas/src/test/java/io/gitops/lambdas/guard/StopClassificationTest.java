@@ -2,7 +2,7 @@ package io.gitops.lambdas.guard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gitops.lambdas.testing.Events;
+import io.gitops.testing.Events;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -3,8 +3,8 @@ package io.gitops.lambdas.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.lambdas.model.ReleaseModel.Action;
-import io.gitops.lambdas.testing.MotoExtension;
-import io.gitops.lambdas.testing.MotoServer;
+import io.gitops.testing.MotoExtension;
+import io.gitops.testing.MotoServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package io.gitops.lambdas.testing;
 
+import io.gitops.testing.MutableClock;
+
 import io.gitops.lambdas.core.RetryableException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package io.gitops.lambdas.testing;
 
+import io.gitops.testing.FaultProxy;
+
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,6 +1,7 @@
-package io.gitops.lambdas.testing;
+package io.gitops.testing;
 
-import io.gitops.lambdas.core.Json;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -9,12 +10,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /** Event fixtures: files under src/test/resources/events/, and builders for EventBridge payloads. */
 public final class Events {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private Events() {}
 
   /** A fixture file's bytes, e.g. {@code resource("events/ecr-push-bff.json")}. */
@@ -48,20 +49,19 @@ public final class Events {
 
   public static String ecrAction(String id, String repository, String digest, String tag, Instant time,
       String actionType, String result) {
-    Json.Obj detail = Json.obj().put("result", result).put("repository-name", repository)
-        .put("image-digest", digest).put("action-type", actionType);
-    if (tag != null) detail.put("image-tag", tag);
-    return Json.obj()
+    ObjectNode event = JSON.createObjectNode()
         .put("version", "0")
         .put("id", id)
         .put("detail-type", "ECR Image Action")
         .put("source", "aws.ecr")
         .put("account", "123456789012")
         .put("time", time.toString().replaceAll("\\.\\d+Z$", "Z"))
-        .put("region", "us-east-1")
-        .put("resources", List.of("arn:aws:ecr:us-east-1:123456789012:repository/" + repository))
-        .put("detail", detail)
-        .toString();
+        .put("region", "us-east-1");
+    event.putArray("resources").add("arn:aws:ecr:us-east-1:123456789012:repository/" + repository);
+    ObjectNode detail = event.putObject("detail").put("result", result).put("repository-name", repository)
+        .put("image-digest", digest).put("action-type", actionType);
+    if (tag != null) detail.put("image-tag", tag);
+    return event.toString();
   }
 
   public static byte[] bytes(String s) {

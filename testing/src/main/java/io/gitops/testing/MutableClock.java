@@ -1,4 +1,4 @@
-package io.gitops.lambdas.testing;
+package io.gitops.testing;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -1,8 +1,7 @@
-package io.gitops.lambdas.guard;
+package io.gitops.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gitops.lambdas.testing.Events;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,30 +9,31 @@ import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.event.ruler.Machine;
 
 /**
- * The guard's two EventBridge rule patterns, matched with AWS's own pattern engine (event-ruler) against the
- * event fixtures. The CDK stack uses the same patterns (patterns/guard-*.json).
+ * The guard's two EventBridge rules, as the dev stage synthesizes them ({@link DevStageRules}), matched with
+ * AWS's own pattern engine (event-ruler) against the event fixtures.
  */
 class GuardRoutingTest {
   static final String TASK_RULE = "guard-task-rule";
   static final String DEPLOYMENT_RULE = "guard-deployment-rule";
 
   private static Machine machine;
-
-  /** The one place patterns are loaded: src/test/resources/patterns/NAME.json. */
-  static String pattern(String name) {
-    return Events.text("patterns/" + name + ".json");
-  }
+  private static DevStageRules stage;
 
   @BeforeAll
   static void rules() throws Exception {
+    stage = DevStageRules.get();
+    assertThat(stage.target("TaskStateRule")).isEqualTo("guard");
+    assertThat(stage.target("DeploymentStateRule")).isEqualTo("guard");
     machine = new Machine();
-    machine.addRule(TASK_RULE, pattern(TASK_RULE));
-    machine.addRule(DEPLOYMENT_RULE, pattern(DEPLOYMENT_RULE));
+    machine.addRule(TASK_RULE, stage.pattern("TaskStateRule"));
+    machine.addRule(DEPLOYMENT_RULE, stage.pattern("DeploymentStateRule"));
   }
 
   private static List<String> route(String fixture) {
     try {
-      return machine.rulesForJSONEvent(Events.text("events/guard/" + fixture + ".json"));
+      // a class-path resource name: "../" must be resolved here, a jar does not
+      String path = java.net.URI.create("events/guard/" + fixture + ".json").normalize().toString();
+      return machine.rulesForJSONEvent(stage.event(path));
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

@@ -1,4 +1,4 @@
-package io.gitops.lambdas.testing;
+package io.gitops.testing;
 
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -12,7 +12,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 public final class MotoExtension implements BeforeEachCallback, ParameterResolver {
   @Override
   public void beforeEach(ExtensionContext context) {
-    MotoServer.get().reset();
+    MotoServer.shared().reset();
   }
 
   @Override
@@ -22,6 +22,6 @@ public final class MotoExtension implements BeforeEachCallback, ParameterResolve
 
   @Override
   public Object resolveParameter(ParameterContext p, ExtensionContext e) {
-    return MotoServer.get();
+    return MotoServer.shared();
   }
 }

@@ -3,9 +3,11 @@ package io.gitops.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.gitops.testing.MotoServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class EventRouterTest {
@@ -15,23 +17,35 @@ class EventRouterTest {
     return CloudAssembly.JSON.readTree(Files.readString(EVENTS.resolve(file)));
   }
 
-  private static EventRouter fallbackRouter() {
-    return new EventRouter(StageWiring.patternFiles(Fixtures.patterns(), List.of("image-deployer", "guard")));
+  private static EventRouter stageRouter;
+
+  /** The router of the real dev stage: the synthesized rules, their intrinsics resolved in moto. */
+  @BeforeAll
+  static void provisionTheRealStage() {
+    Emulator emulator = new Emulator(MotoServer.shared().reset(), List.of());
+    emulator.warmUp().join(); // moto loads each service on first use: seconds, beyond the SDK's call timeout
+    TemplateProvisioner p = new TemplateProvisioner(RealStage.assembly(), emulator);
+    p.provisionAll();
+    stageRouter = new EventRouter(StageWiring.read(p).rules());
+  }
+
+  private static EventRouter stageRouter() {
+    return stageRouter;
   }
 
   @Test
   void aSuccessfulPushToAMappedRepositoryGoesToTheImageDeployer() throws Exception {
-    assertThat(fallbackRouter().functionsFor(event("ecr-push-bff.json"))).containsExactly("image-deployer");
+    assertThat(stageRouter().functionsFor(event("ecr-push-bff.json"))).containsExactly("image-deployer");
   }
 
   @Test
   void aFailedPushGoesNowhere() throws Exception {
-    assertThat(fallbackRouter().functionsFor(event("ecr-push-bff-failed.json"))).isEmpty();
+    assertThat(stageRouter().functionsFor(event("ecr-push-bff-failed.json"))).isEmpty();
   }
 
   @Test
   void aDeleteGoesNowhere() throws Exception {
-    assertThat(fallbackRouter().functionsFor(event("ecr-delete-bff.json"))).isEmpty();
+    assertThat(stageRouter().functionsFor(event("ecr-delete-bff.json"))).isEmpty();
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.testing.MotoServer;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -20,9 +21,8 @@ import org.junit.jupiter.api.Test;
 class BrokenFirstPushTest {
   @Test
   void aNewEnvironmentsFirstBrokenPushEndsOnThePreviousRevisionWithTheReleaseRestored() {
-    URI endpoint = Moto.fresh();
-    SandboxState state = SandboxState.provision(CloudAssembly.load(Fixtures.cdkOut("fixture-assembly"), "dev"),
-        endpoint, 0, Fixtures.patterns());
+    URI endpoint = MotoServer.shared().reset();
+    SandboxState state = SandboxState.provision(RealStage.assembly(), endpoint, 0);
     try (Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC())) {
       runs(sandbox);
     }

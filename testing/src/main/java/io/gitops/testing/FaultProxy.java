@@ -1,4 +1,4 @@
-package io.gitops.lambdas.testing;
+package io.gitops.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

@@ -2,6 +2,7 @@ package io.gitops.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gitops.testing.MotoServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -17,7 +18,7 @@ class SandboxCliTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int run(String... args) {
-    return SandboxCli.run(args, dir.resolve(".sandbox"), Fixtures.cdkOut("fixture-assembly"), Fixtures.patterns(),
+    return SandboxCli.run(args, dir.resolve(".sandbox"), RealStage.cdkOut(),
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
@@ -29,7 +30,7 @@ class SandboxCliTest {
   }
 
   private void upOnFreshEmulator() {
-    URI endpoint = Moto.fresh();
+    URI endpoint = MotoServer.shared().reset();
     assertThat(run("up", "--endpoint", endpoint.toString())).as(err.toString(StandardCharsets.UTF_8)).isZero();
     out.reset();
   }
@@ -59,7 +60,7 @@ class SandboxCliTest {
     upOnFreshEmulator();
     SandboxState s = SandboxState.load(dir.resolve(".sandbox/state.json"));
     new SandboxState(URI.create("http://127.0.0.1:" + MotoServer.freePort()), 0, s.stage(), s.environments(), s.rules(),
-        s.notificationQueueUrl(), s.brokenDigests(), s.fallbacks(), s.provisioned(), s.functions()).save(dir.resolve(".sandbox/state.json"));
+        s.notificationQueueUrl(), s.brokenDigests(), s.provisioned(), s.functions()).save(dir.resolve(".sandbox/state.json"));
     assertThat(run("push", "bff", "1.0.1")).isNotZero();
     assertThat(errLine()).contains("no emulator answers");
   }

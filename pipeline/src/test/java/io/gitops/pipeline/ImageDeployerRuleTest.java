@@ -1,33 +1,30 @@
-package io.gitops.lambdas.routing;
+package io.gitops.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gitops.lambdas.testing.Events;
+import io.gitops.testing.Events;
 import java.time.Instant;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.event.ruler.Machine;
 
 /**
- * The image deployer's EventBridge rule pattern, matched with AWS's own pattern engine (event-ruler)
- * against the event fixtures.
+ * The image deployer's EventBridge rule, as the dev stage synthesizes it ({@link DevStageRules}), matched
+ * with AWS's own pattern engine (event-ruler) against the event fixtures.
  */
 class ImageDeployerRuleTest {
   private static Machine machine;
 
-  /**
-   * The pattern the stack's rule must use. Today a test resource; the lead switches this one method to read
-   * the pattern from the synthesized template's {@code AWS::Events::Rule} {@code EventPattern}.
-   */
-  static String rulePattern() {
-    return Events.text("patterns/image-deployer-rule.json");
-  }
+  private static DevStageRules stage;
 
   @BeforeAll
   static void compile() throws Exception {
+    stage = DevStageRules.get();
+    assertThat(stage.target("ImagePushRule")).isEqualTo("image-deployer");
     machine = new Machine();
-    machine.addRule("image-deployer", rulePattern());
+    machine.addRule("image-deployer", stage.pattern("ImagePushRule"));
   }
 
   private static boolean routed(String event) throws Exception {
@@ -47,32 +44,35 @@ class ImageDeployerRuleTest {
       "events/ecr-push-bff-latest.json", "events/ecr-push-bff-untagged.json"})
   void matchesSuccessfulPushesToMappedRepositories(String fixture) {
     // Tag policy is the function's job, not the rule's: latest and untagged pushes are routed and skipped there.
-    assertThat(routedUnchecked(Events.text(fixture))).isTrue();
+    assertThat(routedUnchecked(stage.event(fixture))).isTrue();
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"bff", "graphql", "agentcore"})
-  void matchesEveryMappedRepository(String repository) {
-    assertThat(routedUnchecked(Events.ecrPush(repository, Events.digest(repository), "1.0.0", Instant.EPOCH))).isTrue();
+  @Test
+  void matchesEveryMappedRepository() {
+    assertThat(stage.repositories()).hasSize(3);
+    for (String repository : stage.repositories()) {
+      assertThat(routedUnchecked(Events.ecrPush(repository, Events.digest(repository), "1.0.0", Instant.EPOCH)))
+          .as(repository).isTrue();
+    }
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"events/ecr-delete-bff.json", "events/ecr-push-bff-failed.json", "events/ecr-push-unmapped.json"})
   void rejectsDeletesFailedPushesAndOtherRepositories(String fixture) {
-    assertThat(routedUnchecked(Events.text(fixture))).isFalse();
+    assertThat(routedUnchecked(stage.event(fixture))).isFalse();
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"aws.ecs", "aws.ecr.scan", "custom.ecr"})
   void rejectsOtherSources(String source) {
-    String event = Events.text("events/ecr-push-bff.json").replace("\"aws.ecr\"", "\"" + source + "\"");
+    String event = stage.event("events/ecr-push-bff.json").replace("\"aws.ecr\"", "\"" + source + "\"");
     assertThat(routedUnchecked(event)).isFalse();
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"ECR Image Scan", "ECR Replication Action", "ECR Pull Through Cache Action"})
   void rejectsOtherEcrDetailTypes(String detailType) {
-    String event = Events.text("events/ecr-push-bff.json").replace("\"ECR Image Action\"", "\"" + detailType + "\"");
+    String event = stage.event("events/ecr-push-bff.json").replace("\"ECR Image Action\"", "\"" + detailType + "\"");
     assertThat(routedUnchecked(event)).isFalse();
   }
 }

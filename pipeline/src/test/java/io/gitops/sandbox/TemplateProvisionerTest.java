@@ -1,9 +1,12 @@
 package io.gitops.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.gitops.lambdas.core.LambdaConfig;
 import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.testing.MotoServer;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,21 +16,36 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.Service;
 
-/** Provisioning the CDK-synthesized fixture stage into moto. */
+/** Provisioning the app's synthesized dev stage into moto. */
 class TemplateProvisionerTest {
   private URI endpoint;
   private Emulator emulator;
 
   @BeforeEach
   void freshEmulator() {
-    endpoint = Moto.fresh();
+    endpoint = MotoServer.shared().reset();
     emulator = new Emulator(endpoint, List.of());
+    emulator.warmUp().join(); // moto loads each service on first use: seconds, beyond the SDK's call timeout
   }
 
   private StageWiring provision(CloudAssembly assembly) {
     TemplateProvisioner p = new TemplateProvisioner(assembly, emulator);
     p.provisionAll();
-    return StageWiring.read(p, Fixtures.patterns(), List.of("image-deployer", "guard"));
+    return StageWiring.read(p);
+  }
+
+  /** The properties of the dev template's resource of {@code type} whose logical ID starts with {@code prefix}. */
+  private static JsonNode template(String type, String prefix) {
+    return RealStage.assembly().resources(type).stream()
+        .filter(r -> r.logicalId().startsWith(prefix))
+        .findFirst().orElseThrow(() -> new AssertionError("no " + type + " " + prefix + "* in the dev stage"))
+        .properties();
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new java.util.ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
   }
 
   private static LambdaConfig config(StageWiring w, String function, URI endpoint) {
@@ -36,34 +54,40 @@ class TemplateProvisionerTest {
 
   @Test
   void containerImagesComeFromTheReleaseParameters() {
-    StageWiring w = provision(Fixtures.assembly());
+    StageWiring w = provision(RealStage.assembly());
     ServiceTarget bff = config(w, "image-deployer", endpoint).targetForRepository("bff").orElseThrow();
     Service svc = emulator.clients().ecs().describeServices(b -> b.cluster(bff.cluster()).services(bff.service())).services().get(0);
     ContainerDefinition c = emulator.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(svc.taskDefinition()))
         .taskDefinition().containerDefinitions().get(0);
     String release = emulator.clients().ssm().getParameter(b -> b.name("/gitops/dev/release/bff")).parameter().value();
-    assertThat(c.image()).isEqualTo(release).startsWith("docker.io/ealen/echo-server@sha256:");
+    // before any push, the release parameter holds the placeholder image the stage is synthesized with
+    assertThat(c.image()).isEqualTo(release).isEqualTo(io.gitops.stacks.config.Placeholders.IMAGE);
   }
 
   @Test
   void containerDefinitionsKeepTheSynthesizedSettings() {
-    StageWiring w = provision(Fixtures.assembly());
+    StageWiring w = provision(RealStage.assembly());
     ServiceTarget bff = config(w, "image-deployer", endpoint).targetForRepository("bff").orElseThrow();
     Service svc = emulator.clients().ecs().describeServices(b -> b.cluster(bff.cluster()).services(bff.service())).services().get(0);
     var td = emulator.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(svc.taskDefinition())).taskDefinition();
     ContainerDefinition c = td.containerDefinitions().get(0);
-    assertThat(td.cpu()).isEqualTo("256");
-    assertThat(td.memory()).isEqualTo("512");
-    assertThat(td.runtimePlatform().cpuArchitectureAsString()).isEqualTo("ARM64");
-    assertThat(c.portMappings().get(0).containerPort()).isEqualTo(8080);
-    assertThat(c.healthCheck().command()).contains("CMD-SHELL");
+    JsonNode synthesized = template("AWS::ECS::TaskDefinition", "BffTaskDefinition");
+    JsonNode container = synthesized.path("ContainerDefinitions").get(0);
+    assertThat(td.cpu()).isEqualTo(synthesized.path("Cpu").asText()).isNotEmpty();
+    assertThat(td.memory()).isEqualTo(synthesized.path("Memory").asText()).isNotEmpty();
+    assertThat(td.runtimePlatform().cpuArchitectureAsString())
+        .isEqualTo(synthesized.path("RuntimePlatform").path("CpuArchitecture").asText()).isNotEmpty();
+    assertThat(c.portMappings().get(0).containerPort())
+        .isEqualTo(container.path("PortMappings").get(0).path("ContainerPort").asInt()).isPositive();
+    assertThat(c.healthCheck().command()).contains("CMD-SHELL")
+        .containsExactlyElementsOf(texts(container.path("HealthCheck").path("Command")));
     assertThat(c.logConfiguration().options()).containsKey("awslogs-stream-prefix");
     assertThat(c.readonlyRootFilesystem()).isTrue();
   }
 
   @Test
   void servicesKeepDesiredCountsLoadBalancersAndDeploymentSettings() {
-    StageWiring w = provision(Fixtures.assembly());
+    StageWiring w = provision(RealStage.assembly());
     ServiceTarget bff = config(w, "image-deployer", endpoint).targetForRepository("bff").orElseThrow();
     Service svc = emulator.clients().ecs().describeServices(b -> b.cluster(bff.cluster()).services(bff.service())).services().get(0);
     assertThat(svc.desiredCount()).isEqualTo(2);
@@ -71,13 +95,14 @@ class TemplateProvisionerTest {
     assertThat(svc.loadBalancers().get(0).targetGroupArn()).contains(":targetgroup/");
     assertThat(svc.deploymentConfiguration().deploymentCircuitBreaker().rollback()).isTrue();
     assertThat(emulator.elb().describeTargetGroups(b -> b.targetGroupArns(svc.loadBalancers().get(0).targetGroupArn()))
-        .targetGroups().get(0).healthCheckPath()).isEqualTo("/health");
+        .targetGroups().get(0).healthCheckPath())
+        .isEqualTo(template("AWS::ElasticLoadBalancingV2::TargetGroup", "BffTargetGroup").path("HealthCheckPath").asText())
+        .startsWith("/");
   }
 
   @Test
   void theEnvironmentComesFromTheAutomationStacksFunctions() {
-    StageWiring w = provision(Fixtures.assembly());
-    assertThat(w.fallbacks()).isEmpty();
+    StageWiring w = provision(RealStage.assembly());
     assertThat(w.environments()).containsOnlyKeys("image-deployer", "guard");
     LambdaConfig c = config(w, "image-deployer", endpoint);
     assertThat(c.services()).containsOnlyKeys("bff", "graphql", "agentcore");
@@ -88,24 +113,26 @@ class TemplateProvisionerTest {
 
   @Test
   void theRulesComeFromTheAutomationStackWithTheirTargets() {
-    StageWiring w = provision(Fixtures.assembly());
+    StageWiring w = provision(RealStage.assembly());
     Map<String, String> byRule = new LinkedHashMap<>();
-    w.rules().forEach(r -> byRule.put(r.name().replaceAll("^.*/", ""), r.function()));
+    // the logical IDs without CDK's hash suffix
+    w.rules().forEach(r -> byRule.put(r.name().replaceAll("^.*/", "").replaceAll("[0-9A-F]{8}$", ""), r.function()));
     assertThat(byRule).containsEntry("ImagePushRule", "image-deployer").containsEntry("TaskStateRule", "guard")
         .containsEntry("DeploymentStateRule", "guard");
     assertThat(w.rules().get(0).pattern().toString()).contains("\"bff\"").doesNotContain("Fn::");
   }
 
   @Test
-  void withoutAnAutomationStackTheEnvironmentIsDerivedAndMarkedAsAFallback() {
-    CloudAssembly full = Fixtures.assembly();
+  void withoutAnAutomationStackTheStageIsRefusedInOneLineWithNoStandIn() {
+    CloudAssembly full = RealStage.assembly();
     Map<String, CloudAssembly.Stack> stacks = new LinkedHashMap<>();
-    full.stacks().stream().filter(s -> !s.id().equals("DeploymentAutomation")).forEach(s -> stacks.put(s.name(), s));
-    StageWiring w = provision(new CloudAssembly("dev", stacks));
-    assertThat(w.fallbacks()).hasSize(2);
-    LambdaConfig c = config(w, "image-deployer", endpoint);
-    assertThat(c.services().get("bff").service()).isEqualTo("BffService");
-    assertThat(c.services().get("bff").releaseParameter()).isEqualTo("/gitops/dev/release/bff");
-    assertThat(w.rules()).extracting(EventRouter.Rule::function).contains("image-deployer");
+    // every stack but the one holding the functions (the deployment automation)
+    full.stacks().stream().filter(s -> !s.resources().toString().contains("\"Handler\":\"io.gitops.lambdas."))
+        .forEach(s -> stacks.put(s.name(), s));
+    assertThat(stacks.size()).isLessThan(full.stacks().size());
+    assertThatThrownBy(() -> provision(new CloudAssembly("dev", stacks)))
+        .isInstanceOf(SandboxException.class)
+        .hasMessageContaining("no AWS::Lambda::Function with a handler in io.gitops.lambdas.")
+        .hasMessageNotContaining("\n");
   }
 }
