@@ -42,7 +42,7 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
 public final class GuardLedger {
   static final String TASK_PREFIX = "TASK#";
   /** The table's TTL attribute (epoch seconds): DynamoDB deletes expired task items on its own. */
-  public static final String TTL_ATTRIBUTE = "expiresAt";
+  public static final String TTL_ATTRIBUTE = io.gitops.contract.Telemetry.LEDGER_TTL_ATTRIBUTE;
   /** How long a task item is kept: far longer than any rollout is judged. */
   public static final Duration TASK_RETENTION = Duration.ofDays(7);
   /** At most this many task items are read per revision: enough for any service's desired count. */
