@@ -22,7 +22,7 @@ done
 host_bench() {
   (cd "$GITOPS_ROOT" && java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.HostColdStart \
-      cdk.out bench/target/gitops-lambdas-baseline.jar "$1" "$host_rounds") \
+      cdk.out tools/bench/target/gitops-lambdas-baseline.jar "$1" "$host_rounds") \
     2> >(grep --line-buffered -v "^SLF4J" >&2) >/dev/null
 }
 
@@ -128,9 +128,9 @@ fi
 
 # 4. Lambda cold start, warm latency, size, classes, API calls (bench module's orchestrator; owns its moto).
 lambda_md="$work/lambda.md"
-(cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir="$work" -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
-    io.gitops.bench.ColdStartBench lambdas/target/gitops-lambdas.jar bench/target/gitops-lambdas-baseline.jar \
-    bench/target/gitops-bench-runner.jar "$lambda_md" "$lambda_runs" "$warm_events" "$lambda_budget") \
+(cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir="$work" -cp "tools/bench/target/classes:$(cat tools/bench/target/classpath.txt)" \
+    io.gitops.bench.ColdStartBench lambdas/target/gitops-lambdas.jar tools/bench/target/gitops-lambdas-baseline.jar \
+    tools/bench/target/gitops-bench-runner.jar "$lambda_md" "$lambda_runs" "$warm_events" "$lambda_budget") \
     2> >(grep --line-buffered -v "^SLF4J" | tee "$work/lambda.err" >&2)
 moto_pid=$(sed -n 's/^bench: moto_server pid \([0-9]*\).*/\1/p' "$work/lambda.err" | head -n 1)
 if [[ -n "$moto_pid" ]] && kill -0 "$moto_pid" 2>/dev/null; then

@@ -14,10 +14,10 @@ if ! compgen -G "$GITOPS_ROOT/cdk.out/assembly-*/*.template.json" >/dev/null; th
   # cdk-nag findings fail the synth command after the templates are written; cost reads them anyway.
   gitops::synth || gitops::log "synth reported findings (see above); estimating from the templates written"
 fi
-[[ -f "$GITOPS_ROOT/pipeline/target/classpath.txt" && -d "$GITOPS_ROOT/pipeline/target/classes/io/gitops/cost" ]] \
+[[ -f "$GITOPS_ROOT/tools/cost/target/classpath.txt" && -d "$GITOPS_ROOT/tools/cost/target/classes/io/gitops/cost" ]] \
   || gitops::build
 report="$(cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -Xshare:auto \
-    -cp "pipeline/target/classes:$(cat pipeline/target/classpath.txt)" io.gitops.cost.CostReport \
+    -cp "tools/cost/target/classes:$(cat tools/cost/target/classpath.txt)" io.gitops.cost.CostReport \
     cdk.out docs/pricing/us-east-1.json ${env_name:+"$env_name"})"
 echo "$report"
 if [[ "$write_docs" == true ]]; then

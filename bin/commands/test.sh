@@ -15,7 +15,9 @@ echo
 python3 - "$GITOPS_ROOT" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 tests = failed = skipped = 0
-for report in glob.glob(sys.argv[1] + "/*/target/surefire-reports/TEST-*.xml"):
+# Modules sit one or two levels down (tools/cost).
+reports = [r for level in ("/*", "/*/*") for r in glob.glob(sys.argv[1] + level + "/target/surefire-reports/TEST-*.xml")]
+for report in reports:
     suite = ET.parse(report).getroot()
     tests += int(suite.get("tests", 0))
     failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
