@@ -4,7 +4,6 @@ import io.gitops.lambdas.core.AwsClients;
 import io.gitops.lambdas.core.Deployment;
 import io.gitops.lambdas.core.DeploymentStatus;
 import io.gitops.lambdas.core.Failures;
-import io.gitops.lambdas.core.GuardLedger;
 import io.gitops.lambdas.core.Json;
 import io.gitops.lambdas.core.LambdaConfig;
 import io.gitops.lambdas.core.Ledger;
@@ -201,7 +200,7 @@ public final class DeploymentGuard {
       reasons.add(verdict.reason());
       now = d;
       Instant first = view.current().flatMap(GuardLedger.Current::firstFailureAt).orElse(clock.instant());
-      return rollBack(l, target, view, withReasons(d, reasons), "THRESHOLD_REACHED",
+      return rollBack(l, target, view, d.withReasons(reasons), "THRESHOLD_REACHED",
           count + " failed tasks (threshold " + guard.failureThreshold() + ")", first, coldStart).withFailures(count);
     }
     Instant first = view.current().flatMap(GuardLedger.Current::firstFailureAt).orElse(clock.instant());
@@ -409,7 +408,7 @@ public final class DeploymentGuard {
     ld.warn("post-deploy health checks failed", "checks", lines);
     List<String> reasons = new ArrayList<>(d.reasons());
     failed.forEach(r -> reasons.add("health check " + r));
-    return rollBack(ld, target, view, withReasons(d, reasons), "HEALTH_CHECK_FAILED",
+    return rollBack(ld, target, view, d.withReasons(reasons), "HEALTH_CHECK_FAILED",
         failed.size() + " health check(s) failed", clock.instant(), coldStart).withChecks(lines);
   }
 
@@ -473,9 +472,12 @@ public final class DeploymentGuard {
       return repairAfterBreaker(l, target, view, e, coldStart);
     }
     String key = ReleaseParameters.digestOf(image.get()).orElse(image.get());
-    Deployment d = new Deployment(target.service(), target.cluster(), key, "", target.repository(), image.get(),
-        e.eventId(), e.updatedAt(), DeploymentStatus.ROLLING_OUT, Phase.RELEASED, Owner.PIPELINE, revision,
-        head.map(h -> h.currentTaskDefinitionArn()).orElse(null), null, 0, Set.of(), List.of(), null, null);
+    Deployment d = Deployment.builder().service(target.service()).cluster(target.cluster()).digest(key).tag("")
+        .repository(target.repository()).image(image.get()).eventId(e.eventId()).pushTime(e.updatedAt())
+        .status(DeploymentStatus.ROLLING_OUT).phase(Phase.RELEASED).owner(Owner.PIPELINE)
+        .newTaskDefinitionArn(revision)
+        .previousTaskDefinitionArn(head.map(h -> h.currentTaskDefinitionArn()).orElse(null))
+        .build();
     boolean recorded = ledger.recordIfAbsent(d);
     boolean healthy = false;
     if (completed) {
@@ -740,9 +742,4 @@ public final class DeploymentGuard {
     return nameOrArn.substring(nameOrArn.lastIndexOf('/') + 1);
   }
 
-  private static Deployment withReasons(Deployment d, List<String> reasons) {
-    return new Deployment(d.service(), d.cluster(), d.digest(), d.tag(), d.repository(), d.image(), d.eventId(),
-        d.pushTime(), d.status(), d.phase(), d.owner(), d.newTaskDefinitionArn(), d.previousTaskDefinitionArn(),
-        d.previousImage(), d.failureCount(), d.failedTasks(), List.copyOf(reasons), d.createdAt(), d.updatedAt());
-  }
 }
