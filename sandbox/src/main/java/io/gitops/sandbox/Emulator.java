@@ -41,12 +41,20 @@ public final class Emulator {
   private final SqsClient sqs;
   private final ElasticLoadBalancingV2Client elb;
 
+  /**
+   * The sandbox's own clients (provisioning, views, queue long polls) against moto on a possibly loaded
+   * machine: the functions' production budget (2 s per call, docs/lambda-config.md) is sized for AWS and
+   * is no limit for a 1 s SQS long poll plus moto's latency.
+   */
+  static final LambdaConfig.SdkSettings SDK = new LambdaConfig.SdkSettings(3, java.time.Duration.ofMillis(100),
+      java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(10));
+
   public Emulator(URI endpoint, List<ExecutionInterceptor> interceptors) {
     if (!"127.0.0.1".equals(endpoint.getHost()) && !"localhost".equals(endpoint.getHost())) {
       throw new SandboxException("the sandbox only talks to an emulator on 127.0.0.1, not " + endpoint);
     }
     this.endpoint = endpoint;
-    AwsClients.Settings settings = AwsClients.Settings.forEmulator(endpoint, LambdaConfig.SdkSettings.defaults(), interceptors);
+    AwsClients.Settings settings = AwsClients.Settings.forEmulator(endpoint, SDK, interceptors);
     this.clients = AwsClients.create(settings);
     SdkHttpClient h = UrlConnectionHttpClient.create();
     this.sqs = AwsClients.configure(SqsClient.builder(), settings, h).build();
