@@ -9,8 +9,8 @@ lambda_budget="${GITOPS_BENCH_LAMBDA_BUDGET_S:-240}"
 host_rounds="${GITOPS_BENCH_HOST_ROUNDS:-5}"
 host_only=false
 powertools_only=false
-# core/Log and core/Metrics swapped for Powertools (bench/powertools): one more cold-start row.
-powertools_jar=bench/powertools/target/gitops-powertools-overlay.jar
+# core/Log and core/Metrics swapped for Powertools (tools/bench/powertools): one more cold-start row.
+powertools_jar=tools/bench/powertools/target/gitops-powertools-overlay.jar
 for arg in "$@"; do
   case "$arg" in
     --skip-tests) skip_tests=true ;;
@@ -26,7 +26,7 @@ done
 host_bench() {
   (cd "$GITOPS_ROOT" && java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.HostColdStart \
-      cdk.out bench/target/gitops-lambdas-baseline.jar "$1" "$host_rounds") \
+      cdk.out tools/bench/target/gitops-lambdas-baseline.jar "$1" "$host_rounds") \
     >/dev/null
 }
 
@@ -40,8 +40,8 @@ if [[ "$powertools_only" == true ]]; then
   trap 'rm -rf "$work"' EXIT
   (cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir="$work" \
       -Dgitops.bench.powertools="$powertools_jar" -Dgitops.bench.powertoolsOnly=true \
-      -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.gitops.bench.ColdStartBench \
-      lambdas/target/gitops-lambdas.jar bench/target/gitops-lambdas-baseline.jar bench/target/gitops-bench-runner.jar \
+      -cp "tools/bench/target/classes:$(cat tools/bench/target/classpath.txt)" io.gitops.bench.ColdStartBench \
+      lambdas/target/gitops-lambdas.jar tools/bench/target/gitops-lambdas-baseline.jar tools/bench/target/gitops-bench-runner.jar \
       "$work/powertools.md" "${GITOPS_BENCH_POWERTOOLS_RUNS:-7}") >/dev/null
   cat "$work/powertools.md"
   exit 0
@@ -150,8 +150,8 @@ fi
 # 4. Lambda cold start, warm latency, size, classes, API calls (bench module's orchestrator; owns its moto).
 lambda_md="$work/lambda.md"
 (cd "$GITOPS_ROOT" && java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir="$work" -Dgitops.bench.powertools="$powertools_jar" \
-    -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.gitops.bench.ColdStartBench lambdas/target/gitops-lambdas.jar bench/target/gitops-lambdas-baseline.jar \
-    bench/target/gitops-bench-runner.jar "$lambda_md" "$lambda_runs" "$warm_events" "$lambda_budget") \
+    -cp "tools/bench/target/classes:$(cat tools/bench/target/classpath.txt)" io.gitops.bench.ColdStartBench lambdas/target/gitops-lambdas.jar tools/bench/target/gitops-lambdas-baseline.jar \
+    tools/bench/target/gitops-bench-runner.jar "$lambda_md" "$lambda_runs" "$warm_events" "$lambda_budget") \
     2> >(tee "$work/lambda.err" >&2)
 moto_pid=$(sed -n 's/^bench: moto_server pid \([0-9]*\).*/\1/p' "$work/lambda.err" | head -n 1)
 if [[ -n "$moto_pid" ]] && kill -0 "$moto_pid" 2>/dev/null; then

@@ -17,7 +17,9 @@ echo
 python3 - "$GITOPS_ROOT" "$suite_epoch" <<'PY'
 import glob, os, sys, xml.etree.ElementTree as ET
 tests = failed = skipped = 0
-for report in glob.glob(sys.argv[1] + "/*/target/surefire-reports/TEST-*.xml"):
+# Modules sit one or two levels down (tools/cost).
+reports = [r for level in ("/*", "/*/*") for r in glob.glob(sys.argv[1] + level + "/target/surefire-reports/TEST-*.xml")]
+for report in reports:
     # Only this run's reports: one left by a test class since deleted must not count.
     if os.path.getmtime(report) < float(sys.argv[2]):
         continue

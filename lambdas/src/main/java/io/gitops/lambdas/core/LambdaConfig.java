@@ -2,6 +2,9 @@ package io.gitops.lambdas.core;
 
 import static io.gitops.lambdas.core.EnvVars.positive;
 
+import io.gitops.contract.EnvVar;
+import io.gitops.contract.ServiceMapEntry;
+import io.gitops.contract.Telemetry;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,54 +65,54 @@ public record LambdaConfig(
   /** Parses the variables; throws {@link InvalidInputException} naming every bad one. */
   public static LambdaConfig from(Map<String, String> env) {
     List<String> errors = new ArrayList<>();
-    String region = required(env, "AWS_REGION", errors);
+    String region = required(env, EnvVar.AWS_REGION, errors);
     Optional<URI> endpoint = Optional.empty();
-    String ep = env.get("AWS_ENDPOINT_URL");
+    String ep = env.get(EnvVar.AWS_ENDPOINT_URL);
     if (ep != null && !ep.isBlank()) {
       try {
         URI u = URI.create(ep.trim());
         if (u.getScheme() == null || u.getHost() == null) throw new IllegalArgumentException();
         endpoint = Optional.of(u);
       } catch (IllegalArgumentException e) {
-        errors.add("AWS_ENDPOINT_URL: not a URL: " + ep);
+        errors.add(EnvVar.AWS_ENDPOINT_URL + ": not a URL: " + ep);
       }
     }
-    String table = required(env, "LEDGER_TABLE", errors);
-    String topic = required(env, "ALARM_TOPIC_ARN", errors);
+    String table = required(env, EnvVar.LEDGER_TABLE, errors);
+    String topic = required(env, EnvVar.ALARM_TOPIC_ARN, errors);
     Map<String, ServiceTarget> services = Map.of();
-    String map = env.get("SERVICE_MAP");
+    String map = env.get(EnvVar.SERVICE_MAP);
     if (map == null || map.isBlank()) {
-      errors.add("SERVICE_MAP: missing");
+      errors.add(EnvVar.SERVICE_MAP + ": missing");
     } else {
       try {
         services = parseServiceMap(map);
       } catch (InvalidInputException e) {
-        errors.add("SERVICE_MAP: " + e.getMessage());
+        errors.add(EnvVar.SERVICE_MAP + ": " + e.getMessage());
       }
     }
     Pattern tagPolicy = null;
-    String policy = env.getOrDefault("TAG_POLICY", "");
+    String policy = env.getOrDefault(EnvVar.TAG_POLICY, "");
     try {
       tagPolicy = Pattern.compile(policy.isBlank() ? DEFAULT_TAG_POLICY : policy);
     } catch (PatternSyntaxException e) {
-      errors.add("TAG_POLICY: not a regular expression: " + e.getDescription());
+      errors.add(EnvVar.TAG_POLICY + ": not a regular expression: " + e.getDescription());
     }
-    String envName = env.getOrDefault("ENVIRONMENT_NAME", "dev");
-    String namespace = env.getOrDefault("METRICS_NAMESPACE", "GitOps/Deployments");
-    Duration lease = Duration.ofSeconds(positive(env, "LOCK_LEASE_SECONDS", 120, errors));
+    String envName = env.getOrDefault(EnvVar.ENVIRONMENT_NAME, "dev");
+    String namespace = env.getOrDefault(EnvVar.METRICS_NAMESPACE, Telemetry.METRICS_NAMESPACE);
+    Duration lease = Duration.ofSeconds(positive(env, EnvVar.LOCK_LEASE_SECONDS, 120, errors));
     SdkSettings d = SdkSettings.defaults();
     SdkSettings sdk =
         new SdkSettings(
-            (int) positive(env, "SDK_MAX_ATTEMPTS", d.maxAttempts(), errors),
-            Duration.ofMillis(positive(env, "SDK_BASE_DELAY_MS", d.baseDelay().toMillis(), errors)),
-            Duration.ofMillis(positive(env, "SDK_MAX_BACKOFF_MS", d.maxBackoff().toMillis(), errors)),
-            Duration.ofMillis(positive(env, "SDK_API_CALL_TIMEOUT_MS", d.apiCallTimeout().toMillis(), errors)),
-            Duration.ofMillis(positive(env, "SDK_ATTEMPT_TIMEOUT_MS", d.attemptTimeout().toMillis(), errors)));
-    Duration timeout = Duration.ofSeconds(positive(env, "FUNCTION_TIMEOUT_SECONDS", DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+            (int) positive(env, EnvVar.SDK_MAX_ATTEMPTS, d.maxAttempts(), errors),
+            Duration.ofMillis(positive(env, EnvVar.SDK_BASE_DELAY_MS, d.baseDelay().toMillis(), errors)),
+            Duration.ofMillis(positive(env, EnvVar.SDK_MAX_BACKOFF_MS, d.maxBackoff().toMillis(), errors)),
+            Duration.ofMillis(positive(env, EnvVar.SDK_API_CALL_TIMEOUT_MS, d.apiCallTimeout().toMillis(), errors)),
+            Duration.ofMillis(positive(env, EnvVar.SDK_ATTEMPT_TIMEOUT_MS, d.attemptTimeout().toMillis(), errors)));
+    Duration timeout = Duration.ofSeconds(positive(env, EnvVar.FUNCTION_TIMEOUT_SECONDS, DEFAULT_FUNCTION_TIMEOUT_SECONDS,
         errors));
     if (errors.isEmpty() && lease.compareTo(timeout) < 0) {
-      errors.add("LOCK_LEASE_SECONDS: " + lease.toSeconds() + " is below FUNCTION_TIMEOUT_SECONDS ("
-          + timeout.toSeconds() + "); a crashed invocation's lock must not lapse while it may still run");
+      errors.add(EnvVar.LOCK_LEASE_SECONDS + ": " + lease.toSeconds() + " is below " + EnvVar.FUNCTION_TIMEOUT_SECONDS
+          + " (" + timeout.toSeconds() + "); a crashed invocation's lock must not lapse while it may still run");
     }
     if (!errors.isEmpty()) {
       throw new InvalidInputException("bad configuration: " + String.join("; ", errors));
@@ -139,11 +142,11 @@ public record LambdaConfig(
           e.getKey(),
           new ServiceTarget(
               e.getKey(),
-              Json.string(o, "cluster", path),
-              Json.string(o, "service", path),
-              Json.string(o, "container", path),
-              Json.string(o, "releaseParameter", path),
-              Json.string(o, "repositoryUri", path)));
+              Json.string(o, ServiceMapEntry.CLUSTER, path),
+              Json.string(o, ServiceMapEntry.SERVICE, path),
+              Json.string(o, ServiceMapEntry.CONTAINER, path),
+              Json.string(o, ServiceMapEntry.RELEASE_PARAMETER, path),
+              Json.string(o, ServiceMapEntry.REPOSITORY_URI, path)));
     }
     return Collections.unmodifiableMap(out);
   }

@@ -1,6 +1,17 @@
 package io.gitops.lambdas.core;
 
 import static io.gitops.lambdas.core.Attributes.n;
+import static io.gitops.lambdas.core.LedgerItems.APPEND_REASON;
+import static io.gitops.lambdas.core.LedgerItems.DEPLOYMENT_PREFIX;
+import static io.gitops.lambdas.core.LedgerItems.NOT_SUPERSEDED;
+import static io.gitops.lambdas.core.LedgerItems.STATUS;
+import static io.gitops.lambdas.core.LedgerItems.deploymentKey;
+import static io.gitops.lambdas.core.LedgerItems.fromItem;
+import static io.gitops.lambdas.core.LedgerItems.headFromItem;
+import static io.gitops.lambdas.core.LedgerItems.headKey;
+import static io.gitops.lambdas.core.LedgerItems.orderKey;
+import static io.gitops.lambdas.core.LedgerItems.servicePk;
+import static io.gitops.lambdas.core.LedgerItems.toItem;
 import static io.gitops.lambdas.core.Attributes.num;
 import static io.gitops.lambdas.core.Attributes.s;
 import static io.gitops.lambdas.core.Attributes.str;
@@ -32,26 +43,12 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
 /**
  * The deployment ledger: one DynamoDB table per environment, shared by the image deployer and the guard.
- * Every state change is a conditional write. The schema and the guarantees are in docs/ledger.md.
- *
- * <p>Keys: {@code pk = "SERVICE#<service>"}; {@code sk = "HEAD"} for the per-service pointer item and
- * {@code sk = "DEPLOYMENT#<digest>"} for each deployment.
+ * This class is the protocol: the image deployer's claim and lock, and the reads and conditional
+ * transitions both functions share. The items themselves (keys, attributes, mapping) are
+ * {@link LedgerItems}; the guard's own items are the guard's {@code GuardLedger}. The schema and the
+ * guarantees are in docs/ledger.md.
  */
 public final class Ledger {
-  static final String PK = "pk";
-  static final String SK = "sk";
-  static final String HEAD_SK = "HEAD";
-  static final String DEPLOYMENT_PREFIX = "DEPLOYMENT#";
-  /**
-   * Part of every condition on {@code status = ROLLING_OUT}: a deployment a newer release replaced is
-   * SUPERSEDED (see {@link #completeRollout}) even while its stored status still says ROLLING_OUT.
-   */
-  static final String NOT_SUPERSEDED = "attribute_not_exists(supersededBy)";
-  /** Appends {@code :r} (a list) to {@code reasons}; needs {@code :empty} (an empty list). */
-  static final String APPEND_REASON = "reasons = list_append(if_not_exists(reasons, :empty), :r)";
-  /** {@code #st}, since {@code status} is a DynamoDB reserved word. */
-  static final Map<String, String> STATUS = Map.of("#st", "status");
-
   private final DynamoDbClient dynamo;
   private final String table;
   private final Clock clock;
@@ -79,11 +76,6 @@ public final class Ledger {
 
   public String table() {
     return table;
-  }
-
-  /** {@code <16-digit epoch millis>#<digest>}: newer pushes sort later; ties break on the digest. */
-  public static String orderKey(Instant pushTime, String digest) {
-    return String.format("%016d#%s", pushTime.toEpochMilli(), digest);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -376,16 +368,6 @@ public final class Ledger {
     return Optional.of(headFromItem(service, item));
   }
 
-  static ServiceHead headFromItem(String service, Map<String, AttributeValue> item) {
-    Long lockUntil = num(item, "lockUntil");
-    Long lockedAt = num(item, "lockedAt");
-    return new ServiceHead(service, str(item, "latestDigest"), str(item, "latestOrderKey"),
-        str(item, "currentDigest"), str(item, "currentTaskDefinitionArn"), str(item, "lastHealthyDigest"),
-        str(item, "lockToken"), lockUntil == null ? null : Instant.ofEpochMilli(lockUntil),
-        str(item, "lockEventId"), lockedAt == null ? null : Instant.ofEpochMilli(lockedAt),
-        str(item, "lastHealthyTaskDefinitionArn"));
-  }
-
   /** The deployment the service was last released to, if it is still ROLLING_OUT (the guard's subject). */
   public Optional<Deployment> findRollingOut(String service) {
     return head(service)
@@ -567,7 +549,7 @@ public final class Ledger {
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Mapping
+  // Writes
 
   private boolean conditionalUpdate(
       Map<String, AttributeValue> key,
@@ -606,90 +588,4 @@ public final class Ledger {
     return updateItem(headKey(service), set + " REMOVE lockToken, lockUntil", "lockToken = :t", null, v);
   }
 
-  static String servicePk(String service) {
-    return "SERVICE#" + service;
-  }
-
-  static Map<String, AttributeValue> headKey(String service) {
-    return Map.of(PK, s(servicePk(service)), SK, s(HEAD_SK));
-  }
-
-  static Map<String, AttributeValue> deploymentKey(String service, String digest) {
-    return Map.of(PK, s(servicePk(service)), SK, s(DEPLOYMENT_PREFIX + digest));
-  }
-
-  private static Map<String, AttributeValue> toItem(Deployment d, Instant now) {
-    Map<String, AttributeValue> i = new HashMap<>(deploymentKey(d.service(), d.digest()));
-    i.put("type", s("DEPLOYMENT"));
-    i.put("service", s(d.service()));
-    putIf(i, "cluster", d.cluster());
-    i.put("digest", s(d.digest()));
-    putIf(i, "tag", d.tag());
-    putIf(i, "repository", d.repository());
-    putIf(i, "image", d.image());
-    putIf(i, "eventId", d.eventId());
-    i.put("pushTime", s(d.pushTime().toString()));
-    i.put("orderKey", s(orderKey(d.pushTime(), d.digest())));
-    i.put("status", s(d.status().name()));
-    i.put("phase", s(d.phase().name()));
-    i.put("owner", s(d.owner().name()));
-    putIf(i, "newTaskDefinitionArn", d.newTaskDefinitionArn());
-    putIf(i, "previousTaskDefinitionArn", d.previousTaskDefinitionArn());
-    putIf(i, "previousImage", d.previousImage());
-    i.put("failureCount", n(d.failureCount()));
-    if (d.failedTasks() != null && !d.failedTasks().isEmpty()) {
-      i.put("failedTasks", AttributeValue.fromSs(List.copyOf(d.failedTasks())));
-    }
-    List<AttributeValue> reasons = new ArrayList<>();
-    if (d.reasons() != null) d.reasons().forEach(r -> reasons.add(s(r)));
-    i.put("reasons", AttributeValue.fromL(reasons));
-    i.put("createdAt", s(now.toString()));
-    i.put("updatedAt", s(now.toString()));
-    i.put("attempts", n(1));
-    return i;
-  }
-
-  static Deployment fromItem(Map<String, AttributeValue> i) {
-    Set<String> failed = i.containsKey("failedTasks") ? new LinkedHashSet<>(i.get("failedTasks").ss()) : Set.of();
-    List<String> reasons = new ArrayList<>();
-    if (i.containsKey("reasons") && i.get("reasons").hasL()) {
-      i.get("reasons").l().forEach(a -> reasons.add(a.s()));
-    }
-    Long failures = num(i, "failureCount");
-    DeploymentStatus status = DeploymentStatus.valueOf(str(i, "status"));
-    if (status == DeploymentStatus.ROLLING_OUT && i.containsKey("supersededBy")) {
-      // Superseded lazily: the completion of the newer rollout marked it without a write of its own.
-      status = DeploymentStatus.SUPERSEDED;
-      reasons.add("superseded by " + str(i, "supersededBy"));
-    }
-    return new Deployment(
-        str(i, "service"),
-        str(i, "cluster"),
-        str(i, "digest"),
-        str(i, "tag"),
-        str(i, "repository"),
-        str(i, "image"),
-        str(i, "eventId"),
-        instant(i, "pushTime"),
-        status,
-        i.containsKey("phase") ? Phase.valueOf(str(i, "phase")) : Phase.CLAIMED,
-        i.containsKey("owner") ? Owner.valueOf(str(i, "owner")) : Owner.IMAGE_DEPLOYER,
-        str(i, "newTaskDefinitionArn"),
-        str(i, "previousTaskDefinitionArn"),
-        str(i, "previousImage"),
-        failures == null ? 0 : failures.intValue(),
-        failed,
-        List.copyOf(reasons),
-        instant(i, "createdAt"),
-        instant(i, "updatedAt"));
-  }
-
-  private static void putIf(Map<String, AttributeValue> i, String k, String v) {
-    if (v != null && !v.isEmpty()) i.put(k, s(v));
-  }
-
-  private static Instant instant(Map<String, AttributeValue> i, String k) {
-    String v = str(i, k);
-    return v == null ? null : Instant.parse(v);
-  }
 }

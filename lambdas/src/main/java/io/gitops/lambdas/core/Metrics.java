@@ -48,7 +48,7 @@ public final class Metrics {
   }
 
   /** The metric the stack's failure alarm watches: one series per function (dimension {@code Function} only). */
-  public static final String FUNCTION_FAILURES = "FunctionFailures";
+  public static final String FUNCTION_FAILURES = io.gitops.contract.Telemetry.FAILURE_METRIC;
 
   /**
    * Counts a permanent failure of this function in {@link #FUNCTION_FAILURES}, under the single dimension

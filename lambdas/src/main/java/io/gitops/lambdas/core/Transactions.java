@@ -12,8 +12,8 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  * Anything else is rethrown as is, and {@link Failures#isTransient} classifies it as transient, so the event is
  * retried by Lambda instead of being taken for a lost race (which would drop a HEALTHY mark or keep a lock).
  */
-final class Transactions {
-  static final int ATTEMPTS = 3;
+public final class Transactions {
+  public static final int ATTEMPTS = 3;
 
   private Transactions() {}
 
@@ -22,7 +22,7 @@ final class Transactions {
    * ({@link Failures#conditionsFailedOnly}); any other cancellation after {@link #ATTEMPTS} tries is rethrown
    * too, but callers must let it propagate (see {@link #lostRace}).
    */
-  static void write(DynamoDbClient dynamo, List<TransactWriteItem> items) {
+  public static void write(DynamoDbClient dynamo, List<TransactWriteItem> items) {
     for (int attempt = 1; ; attempt++) {
       try {
         dynamo.transactWriteItems(b -> b.transactItems(items));
@@ -35,7 +35,7 @@ final class Transactions {
   }
 
   /** Rethrows {@code e} unless it is a lost race (conditions failed, nothing else). */
-  static void lostRace(TransactionCanceledException e) {
+  public static void lostRace(TransactionCanceledException e) {
     if (!Failures.conditionsFailedOnly(e)) throw e;
   }
 

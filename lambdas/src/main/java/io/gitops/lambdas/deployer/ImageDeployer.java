@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.DescribeServicesResponse;
@@ -96,9 +95,10 @@ public final class ImageDeployer {
     ServiceTarget target = mapped.get();
     l = l.with("service", target.service()).with("cluster", target.cluster());
     String image = ReleaseParameters.image(target.repositoryUri(), push.digest());
-    Deployment claimed = new Deployment(target.service(), target.cluster(), push.digest(), tag, push.repository(),
-        image, push.eventId(), push.time(), DeploymentStatus.ROLLING_OUT, Phase.CLAIMED, Owner.IMAGE_DEPLOYER,
-        null, null, null, 0, Set.of(), List.of(), null, null);
+    Deployment claimed = Deployment.builder().service(target.service()).cluster(target.cluster())
+        .digest(push.digest()).tag(tag).repository(push.repository()).image(image).eventId(push.eventId())
+        .pushTime(push.time()).status(DeploymentStatus.ROLLING_OUT).phase(Phase.CLAIMED).owner(Owner.IMAGE_DEPLOYER)
+        .build();
 
     Ledger.Claim claim;
     try {

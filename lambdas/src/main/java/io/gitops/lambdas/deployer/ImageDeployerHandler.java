@@ -29,7 +29,7 @@ import java.util.List;
  * and permanent failures return a FAILED outcome, because retrying them cannot help.
  */
 public final class ImageDeployerHandler implements RequestStreamHandler {
-  public static final String FUNCTION = "image-deployer";
+  public static final String FUNCTION = io.gitops.contract.FunctionHandler.IMAGE_DEPLOYER.functionName();
 
   private final ImageDeployer deployer;
   private final Log log;

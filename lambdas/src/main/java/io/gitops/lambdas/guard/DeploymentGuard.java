@@ -4,7 +4,6 @@ import io.gitops.lambdas.core.AwsClients;
 import io.gitops.lambdas.core.Deployment;
 import io.gitops.lambdas.core.DeploymentStatus;
 import io.gitops.lambdas.core.Failures;
-import io.gitops.lambdas.core.GuardLedger;
 import io.gitops.lambdas.core.Json;
 import io.gitops.lambdas.core.LambdaConfig;
 import io.gitops.lambdas.core.Ledger;
@@ -28,13 +27,8 @@ import java.util.OptionalInt;
 import java.util.Set;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ecs.EcsClient;
-import io.gitops.lambdas.core.ServiceHead;
 import io.gitops.lambdas.core.TaskDefinitions;
 import software.amazon.awssdk.services.ecs.model.Service;
-import software.amazon.awssdk.services.ecs.model.SortOrder;
-import software.amazon.awssdk.services.ecs.model.Tag;
-import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
-import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
 /**
  * The deployment guard: watches every rollout of the environment's services through ECS task and deployment
@@ -59,6 +53,7 @@ public final class DeploymentGuard {
   private final Log log;
   private final Metrics metrics;
   private final Clock clock;
+  private final Rollback rollback;
 
   public DeploymentGuard(LambdaConfig config, GuardConfig guard, AwsClients clients, List<HealthCheck> checks,
       Log log, Metrics metrics, Clock clock) {
@@ -74,6 +69,7 @@ public final class DeploymentGuard {
     this.log = log;
     this.metrics = metrics;
     this.clock = clock;
+    this.rollback = new Rollback(config, ecs, ledger, guardLedger, releases, notifier, metrics, log, clock);
   }
 
   /** The standard checks: running count, target health (services with a target group), HTTP probe. */
@@ -201,11 +197,11 @@ public final class DeploymentGuard {
       reasons.add(verdict.reason());
       now = d;
       Instant first = view.current().flatMap(GuardLedger.Current::firstFailureAt).orElse(clock.instant());
-      return rollBack(l, target, view, withReasons(d, reasons), "THRESHOLD_REACHED",
+      return rollback.perform(l, target, view, d.withReasons(reasons), "THRESHOLD_REACHED",
           count + " failed tasks (threshold " + guard.failureThreshold() + ")", first, coldStart).withFailures(count);
     }
     Instant first = view.current().flatMap(GuardLedger.Current::firstFailureAt).orElse(clock.instant());
-    return rollBack(l, target, view, now, "THRESHOLD_REACHED", now.failureCount() + " failed tasks (threshold "
+    return rollback.perform(l, target, view, now, "THRESHOLD_REACHED", now.failureCount() + " failed tasks (threshold "
         + guard.failureThreshold() + ")", first, coldStart).withFailures(now.failureCount());
   }
 
@@ -237,7 +233,7 @@ public final class DeploymentGuard {
         .put("service", target.service()).put("cluster", target.cluster()).put("badDigest", current)
         .put("restoredRevision", restoredArn).put("reason", reason).put("environment", config.environmentName())
         .put("action", "the guard stops acting on this service until a new image is pushed"));
-    afterPublish(() -> guardLedger.halt(target.service(), current, reason));
+    AfterPublish.write(log, () -> guardLedger.halt(target.service(), current, reason));
     metrics.count("GuardHalted", coldStart);
     l.error("guard halted on the service: the restored revision fails too", "reason", reason);
     return GuardOutcome.of(Action.FAILED, "HALTED", reason).about(target.service(), current, restoredArn)
@@ -355,7 +351,7 @@ public final class DeploymentGuard {
           .put("environment", config.environmentName()));
       metrics.count("BreakerRollbacks", coldStart);
     }
-    boolean done = afterPublish(() -> ledger.transition(target.service(), d.digest(), DeploymentStatus.ROLLING_OUT,
+    boolean done = AfterPublish.write(log, () -> ledger.transition(target.service(), d.digest(), DeploymentStatus.ROLLING_OUT,
         failed ? DeploymentStatus.FAILED : DeploymentStatus.SUPERSEDED, reason));
     l.with("digest", d.digest()).info("earlier rollout ended", "eventName", e.kind().name(), "written", done);
     return Optional.of(GuardOutcome.of(failed ? Action.FAILED : Action.NONE,
@@ -409,7 +405,7 @@ public final class DeploymentGuard {
     ld.warn("post-deploy health checks failed", "checks", lines);
     List<String> reasons = new ArrayList<>(d.reasons());
     failed.forEach(r -> reasons.add("health check " + r));
-    return rollBack(ld, target, view, withReasons(d, reasons), "HEALTH_CHECK_FAILED",
+    return rollback.perform(ld, target, view, d.withReasons(reasons), "HEALTH_CHECK_FAILED",
         failed.size() + " health check(s) failed", clock.instant(), coldStart).withChecks(lines);
   }
 
@@ -418,7 +414,7 @@ public final class DeploymentGuard {
       boolean coldStart) {
     Optional<String> token = guardLedger.claimRollback(target.service(), d.digest(), config.lockLease());
     if (token.isEmpty()) {
-      return alreadyHandled(target, d);
+      return rollback.alreadyHandled(target, d);
     }
     try {
       // What ECS rolled back to is what the service runs now (its last completed deployment); before it has
@@ -436,7 +432,7 @@ public final class DeploymentGuard {
           .put("badRevision", d.newTaskDefinitionArn()).put("reasons", List.of(reason))
           .put("restoredRevision", restoredRevision).put("restoredImage", restoredImage)
           .put("releaseParameter", target.releaseParameter()).put("environment", config.environmentName()));
-      afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
+      AfterPublish.write(log, () -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
           reason, ReleaseParameters.digestOf(restoredImage).orElse(null), restoredRevision));
       metrics.count("BreakerRollbacks", coldStart);
       l.with("digest", d.digest()).warn("ECS circuit breaker rolled back; release parameter restored",
@@ -473,9 +469,12 @@ public final class DeploymentGuard {
       return repairAfterBreaker(l, target, view, e, coldStart);
     }
     String key = ReleaseParameters.digestOf(image.get()).orElse(image.get());
-    Deployment d = new Deployment(target.service(), target.cluster(), key, "", target.repository(), image.get(),
-        e.eventId(), e.updatedAt(), DeploymentStatus.ROLLING_OUT, Phase.RELEASED, Owner.PIPELINE, revision,
-        head.map(h -> h.currentTaskDefinitionArn()).orElse(null), null, 0, Set.of(), List.of(), null, null);
+    Deployment d = Deployment.builder().service(target.service()).cluster(target.cluster()).digest(key).tag("")
+        .repository(target.repository()).image(image.get()).eventId(e.eventId()).pushTime(e.updatedAt())
+        .status(DeploymentStatus.ROLLING_OUT).phase(Phase.RELEASED).owner(Owner.PIPELINE)
+        .newTaskDefinitionArn(revision)
+        .previousTaskDefinitionArn(head.map(h -> h.currentTaskDefinitionArn()).orElse(null))
+        .build();
     boolean recorded = ledger.recordIfAbsent(d);
     boolean healthy = false;
     if (completed) {
@@ -498,167 +497,6 @@ public final class DeploymentGuard {
     return GuardOutcome.of(Action.NONE, "PIPELINE_DEPLOYMENT", (recorded ? "recorded " : "already recorded ")
         + image.get() + (healthy ? " (completed)" : "")).about(target.service(), key, revision);
   }
-
-  // ------------------------------------------------------------------------------------------------
-  // Rollback
-
-  /**
-   * Rolls {@code d} back to the last HEALTHY revision: UpdateService, release parameter, notification, then the
-   * conditional ROLLING_OUT → ROLLED_BACK transition. With no healthy revision: alert and FAILED.
-   */
-  private GuardOutcome rollBack(Log l, ServiceTarget target, GuardLedger.View view, Deployment d, String code,
-      String why, Instant firstFailure, boolean coldStart) {
-    Optional<String> token = guardLedger.claimRollback(target.service(), d.digest(), config.lockLease());
-    if (token.isEmpty()) {
-      return alreadyHandled(target, d);
-    }
-    try {
-      Optional<Target> healthy = rollbackTarget(view, d);
-      if (healthy.isEmpty()) {
-        String reason = "NO_HEALTHY_REVISION: " + why + "; no HEALTHY revision is known to roll back to";
-        notifier.publish("Rollout failed, no rollback target: " + target.service(), Json.obj()
-            .put("event", "ROLLOUT_FAILED_NO_TARGET").put("service", target.service()).put("cluster", target.cluster())
-            .put("badDigest", d.digest()).put("badRevision", d.newTaskDefinitionArn()).put("reasons", d.reasons())
-            .put("environment", config.environmentName()));
-        afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
-            reason, null, null));
-        metrics.count("RollbacksImpossible", coldStart);
-        l.error("rollout failed and no healthy revision is known", "reasons", d.reasons());
-        return GuardOutcome.of(Action.FAILED, "NO_HEALTHY_REVISION", why + "; no HEALTHY revision to roll back to")
-            .about(target.service(), d.digest(), d.newTaskDefinitionArn());
-      }
-      Target to = healthy.get();
-      String revision = usable(target, to.revision());
-      ecs.updateService(b -> b.cluster(target.cluster()).service(target.service()).taskDefinition(revision));
-      releases.put(target.releaseParameter(), to.image());
-      notifier.publish("Rolled back " + target.service() + " to " + to.label(), Json.obj().put("event", "ROLLED_BACK")
-          .put("service", target.service())
-          .put("cluster", target.cluster()).put("badDigest", d.digest()).put("badTag", d.tag())
-          .put("badRevision", d.newTaskDefinitionArn()).put("reasons", d.reasons()).put("trigger", code)
-          .put("restoredRevision", revision).put("restoredDigest", to.digest()).put("restoredImage", to.image())
-          .put("rollbackTarget", to.source()).put("environment", config.environmentName()));
-      boolean finished = afterPublish(() -> guardLedger.finish(target.service(), d.digest(), token.get(),
-          DeploymentStatus.ROLLED_BACK, "rolled back to " + revision + " (" + to.digest() + "): " + code + ": " + why,
-          to.digest(), revision));
-      long toRollback = Math.max(0, Duration.between(firstFailure, clock.instant()).toMillis());
-      metrics.count("Rollbacks", coldStart, Map.of("Trigger", code));
-      metrics.millis("TimeFromFirstFailureToRollback", toRollback, coldStart);
-      l.with("digest", d.digest()).warn("rolled back", "trigger", code, "restoredRevision", revision,
-          "restoredDigest", to.digest(), "reasons", d.reasons(), "firstFailureToRollbackMs", toRollback,
-          "ledgerUpdated", finished);
-      return GuardOutcome.of(Action.ROLLED_BACK, code, why + "; rolled back to " + revision)
-          .about(target.service(), d.digest(), d.newTaskDefinitionArn()).withRestored(revision);
-    } catch (SdkException e) {
-      guardLedger.releaseRollback(target.service(), d.digest(), token.get());
-      throw e;
-    }
-  }
-
-  /**
-   * The ledger write that follows a notification. SNS publishes are not idempotent: if this write failed, the
-   * retried event would publish again. So it gets more attempts than the SDK's own (each with the SDK's
-   * retries) before the invocation gives up; only a crash between the two can still duplicate a notification.
-   */
-  private boolean afterPublish(java.util.function.BooleanSupplier write) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return write.getAsBoolean();
-      } catch (SdkException e) {
-        if (!Failures.isTransient(e) || attempt >= AFTER_PUBLISH_ATTEMPTS) throw e;
-        log.warn("retrying the ledger write after a notification", "attempt", attempt, "error", Failures.describe(e));
-        try {
-          Thread.sleep(25L << Math.min(attempt, 5));
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
-    }
-  }
-
-  /** Attempts of the ledger write after a notification (each with the SDK's own retries): docs/lambda-config.md. */
-  public static final int AFTER_PUBLISH_ATTEMPTS = 2;
-
-  /** A rollback target: the revision to restore and the image the release parameter then names. */
-  private record Target(String revision, String image, String digest, String label, String source) {}
-
-  /**
-   * The last HEALTHY revision (the head's {@code lastHealthyTaskDefinitionArn}, else that deployment's own
-   * revision); with none, the revision the service ran before the failing push (its {@code previous*} fields:
-   * a new environment's pipeline revision), unless the ledger marks that image FAILED or ROLLED_BACK. Never
-   * the failing digest nor its revision.
-   */
-  private Optional<Target> rollbackTarget(GuardLedger.View view, Deployment failing) {
-    Optional<ServiceHead> head = view.state().head();
-    Optional<Deployment> healthy = head.map(ServiceHead::lastHealthyDigest)
-        .filter(digest -> !digest.equals(failing.digest()))
-        .flatMap(digest -> ledger.find(failing.service(), digest))
-        .filter(t -> t.status() == DeploymentStatus.HEALTHY && t.image() != null);
-    if (healthy.isPresent()) {
-      Deployment t = healthy.get();
-      String revision = head.map(ServiceHead::lastHealthyTaskDefinitionArn).orElse(t.newTaskDefinitionArn());
-      if (revision != null && !revision.equals(failing.newTaskDefinitionArn())) {
-        return Optional.of(new Target(revision, t.image(), t.digest(),
-            t.tag() == null || t.tag().isEmpty() ? t.digest() : t.tag(), "LAST_HEALTHY"));
-      }
-    }
-    // No HEALTHY revision: what the service ran before, walking back over ancestors the ledger says are not
-    // safe (FAILED, ROLLED_BACK, or never judged: SUPERSEDED or still ROLLING_OUT), at most PREVIOUS_WALK steps.
-    Deployment d = failing;
-    for (int step = 0; step < PREVIOUS_WALK; step++) {
-      String previous = d.previousTaskDefinitionArn();
-      String previousImage = d.previousImage();
-      if (previous == null || previousImage == null || previous.equals(failing.newTaskDefinitionArn())
-          || previousImage.equals(failing.image())) {
-        return Optional.empty();
-      }
-      Optional<String> digest = ReleaseParameters.digestOf(previousImage);
-      Optional<Deployment> known = ledger.find(failing.service(), digest.orElse(previousImage));
-      if (known.isEmpty() || known.get().status() == DeploymentStatus.HEALTHY) {
-        return Optional.of(new Target(previous, previousImage, digest.orElse(null), previous.substring(
-            previous.lastIndexOf('/') + 1), "PREVIOUS_REVISION"));
-      }
-      d = known.get();
-    }
-    return Optional.empty();
-  }
-
-  /** How far back the fallback looks for a revision that ran before (each step is one ledger read). */
-  private static final int PREVIOUS_WALK = 2;
-
-  /**
-   * The revision itself if it is ACTIVE; if CloudFormation deregistered it (INACTIVE: UpdateService to it
-   * fails on AWS), a revision registered from its definition (found again by the {@code gitops:restored-from}
-   * tag among the family's newest revisions, so that a retried rollback does not register twice).
-   */
-  private String usable(ServiceTarget target, String revision) {
-    var described = ecs.describeTaskDefinition(b -> b.taskDefinition(revision).include(TaskDefinitionField.TAGS));
-    if (!"INACTIVE".equals(described.taskDefinition().statusAsString())) return revision;
-    String family = described.taskDefinition().family();
-    var newest = ecs.listTaskDefinitions(b -> b.familyPrefix(family).status(TaskDefinitionStatus.ACTIVE)
-        .sort(SortOrder.DESC).maxResults(RESTORED_LOOKUP)).taskDefinitionArns();
-    for (String arn : newest) {
-      var d = ecs.describeTaskDefinition(b -> b.taskDefinition(arn).include(TaskDefinitionField.TAGS));
-      if (TaskDefinitions.tag(d, RESTORED_FROM_TAG).filter(revision::equals).isPresent()) return arn;
-    }
-    var clone = TaskDefinitions.cloneWithImage(described, target.container(),
-        TaskDefinitions.imageOf(described.taskDefinition(), target.container()));
-    List<Tag> tags = new ArrayList<>();
-    if (clone.hasTags()) {
-      clone.tags().stream().filter(t -> !t.key().startsWith("gitops:")).forEach(tags::add);
-    }
-    tags.add(Tag.builder().key(RESTORED_FROM_TAG).value(revision).build());
-    // One attempt (not idempotent): if it times out, Lambda's retry finds the registration by its tag above.
-    String arn = ecs.registerTaskDefinition(TaskDefinitions.singleAttempt(clone.toBuilder().tags(tags).build()))
-        .taskDefinition().taskDefinitionArn();
-    log.with("service", target.service()).warn("rollback target was INACTIVE; registered again from its definition",
-        "inactiveRevision", revision, "revision", arn);
-    return arn;
-  }
-
-  /** Tag on a revision the guard registered from an INACTIVE rollback target. */
-  static final String RESTORED_FROM_TAG = "gitops:restored-from";
-  private static final int RESTORED_LOOKUP = 3;
 
   private String imageOf(ServiceTarget target, String revision) {
     return TaskDefinitions.imageOf(ecs.describeTaskDefinition(b -> b.taskDefinition(revision)).taskDefinition(),
@@ -703,19 +541,6 @@ public final class DeploymentGuard {
         .about(target.service(), bad.digest(), bad.newTaskDefinitionArn()).withRestored(svc.taskDefinition());
   }
 
-  private GuardOutcome alreadyHandled(ServiceTarget target, Deployment d) {
-    Deployment now = ledger.find(target.service(), d.digest()).orElse(d);
-    if (now.status() == DeploymentStatus.ROLLING_OUT) {
-      // Another invocation holds the rollback lease: running now, or crashed. Retry later; by then it has
-      // finished (ALREADY_...) or its lease has lapsed and the retry takes over. Nothing is lost.
-      log.with("service", target.service()).warn("rollback lease held; the event will be retried",
-          "digest", d.digest());
-      throw new RetryableException("BUSY: another invocation is acting on " + d.digest() + " of " + target.service());
-    }
-    return GuardOutcome.of(Action.NONE, "ALREADY_" + now.status().name(), "deployment " + d.digest() + " is "
-        + now.status()).about(target.service(), d.digest(), d.newTaskDefinitionArn());
-  }
-
   // ------------------------------------------------------------------------------------------------
 
   private Service describe(ServiceTarget target) {
@@ -740,9 +565,4 @@ public final class DeploymentGuard {
     return nameOrArn.substring(nameOrArn.lastIndexOf('/') + 1);
   }
 
-  private static Deployment withReasons(Deployment d, List<String> reasons) {
-    return new Deployment(d.service(), d.cluster(), d.digest(), d.tag(), d.repository(), d.image(), d.eventId(),
-        d.pushTime(), d.status(), d.phase(), d.owner(), d.newTaskDefinitionArn(), d.previousTaskDefinitionArn(),
-        d.previousImage(), d.failureCount(), d.failedTasks(), List.copyOf(reasons), d.createdAt(), d.updatedAt());
-  }
 }

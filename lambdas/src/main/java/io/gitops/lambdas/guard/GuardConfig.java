@@ -2,6 +2,7 @@ package io.gitops.lambdas.guard;
 
 import static io.gitops.lambdas.core.EnvVars.positive;
 
+import io.gitops.contract.EnvVar;
 import io.gitops.lambdas.core.InvalidInputException;
 import io.gitops.lambdas.core.Json;
 import java.net.URI;
@@ -40,19 +41,19 @@ public record GuardConfig(int failureThreshold, Duration gracePeriod, Map<String
 
   public static GuardConfig from(Map<String, String> env) {
     List<String> errors = new ArrayList<>();
-    int threshold = (int) positive(env, "FAILURE_THRESHOLD", DEFAULT_FAILURE_THRESHOLD, errors);
-    Duration grace = Duration.ofSeconds(positive(env, "GRACE_PERIOD_SECONDS", 60, errors));
-    Duration timeout = Duration.ofMillis(positive(env, "HEALTH_PROBE_TIMEOUT_MS", 2000, errors));
+    int threshold = (int) positive(env, EnvVar.FAILURE_THRESHOLD, DEFAULT_FAILURE_THRESHOLD, errors);
+    Duration grace = Duration.ofSeconds(positive(env, EnvVar.GRACE_PERIOD_SECONDS, 60, errors));
+    Duration timeout = Duration.ofMillis(positive(env, EnvVar.HEALTH_PROBE_TIMEOUT_MS, 2000, errors));
     Map<String, String> groups = new LinkedHashMap<>();
-    stringMap(env, "TARGET_GROUP_ARNS", errors).forEach((service, arn) -> {
+    stringMap(env, EnvVar.TARGET_GROUP_ARNS, errors).forEach((service, arn) -> {
       if (!arn.matches("^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\\d{12}:targetgroup/.+")) {
-        errors.add("TARGET_GROUP_ARNS: " + service + ": not a target group ARN: " + arn);
+        errors.add(EnvVar.TARGET_GROUP_ARNS + ": " + service + ": not a target group ARN: " + arn);
       } else {
         groups.put(service, arn);
       }
     });
     Map<String, URI> probes = new LinkedHashMap<>();
-    stringMap(env, "HEALTH_PROBE_URLS", errors).forEach((service, url) -> {
+    stringMap(env, EnvVar.HEALTH_PROBE_URLS, errors).forEach((service, url) -> {
       try {
         URI u = URI.create(url);
         if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
@@ -60,7 +61,7 @@ public record GuardConfig(int failureThreshold, Duration gracePeriod, Map<String
         }
         probes.put(service, u);
       } catch (IllegalArgumentException e) {
-        errors.add("HEALTH_PROBE_URLS: " + service + ": not an http(s) URL: " + url);
+        errors.add(EnvVar.HEALTH_PROBE_URLS + ": " + service + ": not an http(s) URL: " + url);
       }
     });
     if (!errors.isEmpty()) throw new InvalidInputException("bad configuration: " + String.join("; ", errors));

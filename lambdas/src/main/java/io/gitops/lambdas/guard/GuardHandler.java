@@ -29,7 +29,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
  * FAILED outcome, because retrying them cannot help.
  */
 public final class GuardHandler implements RequestStreamHandler {
-  public static final String FUNCTION = "guard";
+  public static final String FUNCTION = io.gitops.contract.FunctionHandler.GUARD.functionName();
 
   private final DeploymentGuard guard;
   private final Log log;

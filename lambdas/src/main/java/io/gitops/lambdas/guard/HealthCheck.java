@@ -1,7 +1,6 @@
 package io.gitops.lambdas.guard;
 
 import io.gitops.lambdas.core.Deployment;
-import io.gitops.lambdas.core.GuardLedger;
 import io.gitops.lambdas.core.ServiceTarget;
 import java.util.List;
 import software.amazon.awssdk.services.ecs.model.Service;

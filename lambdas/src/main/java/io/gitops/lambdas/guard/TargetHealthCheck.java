@@ -1,6 +1,5 @@
 package io.gitops.lambdas.guard;
 
-import io.gitops.lambdas.core.GuardLedger;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

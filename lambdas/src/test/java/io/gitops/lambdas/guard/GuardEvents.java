@@ -6,8 +6,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
-/** Builders for ECS task and deployment state change events, shaped like the fixtures under events/guard/. */
-final class GuardEvents {
+/**
+ * Builders for ECS task and deployment state change events, shaped like the fixtures under events/guard/.
+ * Public (in the test-jar) for the bench's guard scenario.
+ */
+public final class GuardEvents {
   static final String ACCOUNT = "123456789012";
   static final String REGION = "us-east-1";
 
@@ -53,12 +56,12 @@ final class GuardEvents {
   }
 
   /** A task of {@code service} whose essential container exited with code 1. */
-  static byte[] crashed(String service, String taskId, String revision, long version, Instant at) {
+  public static byte[] crashed(String service, String taskId, String revision, long version, Instant at) {
     return task("test-cluster", service, taskId, revision, "STOPPED", version, at, "EssentialContainerExited",
         "Essential container in task exited", 1, ip(taskId));
   }
 
-  static byte[] running(String service, String taskId, String revision, long version, Instant at) {
+  public static byte[] running(String service, String taskId, String revision, long version, Instant at) {
     return task("test-cluster", service, taskId, revision, "RUNNING", version, at, null, null, null, ip(taskId));
   }
 
@@ -75,7 +78,7 @@ final class GuardEvents {
     return Events.bytes(envelope("ECS Deployment State Change", serviceArn, updatedAt, detail));
   }
 
-  static byte[] completed(String service, Instant at) {
+  public static byte[] completed(String service, Instant at) {
     return deployment("test-cluster", service, "SERVICE_DEPLOYMENT_COMPLETED", at, "ECS deployment completed.");
   }
 

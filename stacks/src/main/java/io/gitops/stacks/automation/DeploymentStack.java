@@ -1,5 +1,9 @@
 package io.gitops.stacks.automation;
 
+import io.gitops.contract.FunctionEnvironment;
+import io.gitops.contract.FunctionHandler;
+import io.gitops.contract.ServiceMapEntry;
+import io.gitops.contract.Telemetry;
 import io.gitops.stacks.PlatformStack;
 import io.gitops.stacks.automation.DeploymentStackProps.DeployedService;
 import io.gitops.stacks.config.EnvironmentConfig;
@@ -34,19 +38,8 @@ import software.constructs.Construct;
  */
 public class DeploymentStack extends PlatformStack {
 
-  public static final String IMAGE_DEPLOYER_HANDLER =
-      "io.gitops.lambdas.deployer.ImageDeployerHandler::handleRequest";
-  public static final String GUARD_HANDLER = "io.gitops.lambdas.guard.GuardHandler::handleRequest";
   /** Lambda's java runtimes already stop at C1 for short-lived work; measured in docs/performance.md. */
   public static final String JAVA_TOOL_OPTIONS = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1";
-  /** The ledger's TTL attribute: lambdas' GuardLedger.TTL_ATTRIBUTE. */
-  public static final String TTL_ATTRIBUTE = "expiresAt";
-  /** The functions' EMF namespace (LambdaConfig's default METRICS_NAMESPACE) and failure metric (Metrics). */
-  public static final String METRICS_NAMESPACE = "GitOps/Deployments";
-  public static final String FAILURE_METRIC = "FunctionFailures";
-  /** The {@code Function} dimension values the functions write (their handlers' FUNCTION constants). */
-  public static final String IMAGE_DEPLOYER_FUNCTION = "image-deployer";
-  public static final String GUARD_FUNCTION = "guard";
 
   private final Table ledger;
   private final Optional<DeployerFunction> imageDeployer;
@@ -68,28 +61,24 @@ public class DeploymentStack extends PlatformStack {
             .pointInTimeRecoveryEnabled(true).build())
         .deletionProtection(config.isProduction())
         .removalPolicy(removal)
-        // The guard's task items carry an expiry (GuardLedger.TTL_ATTRIBUTE); DynamoDB deletes them on its own.
-        .timeToLiveAttribute(TTL_ATTRIBUTE)
+        // The guard's task items carry an expiry; DynamoDB deletes them on its own.
+        .timeToLiveAttribute(Telemetry.LEDGER_TTL_ATTRIBUTE)
         .build();
 
-    Map<String, String> common = new LinkedHashMap<>();
-    common.put("LEDGER_TABLE", ledger.getTableName());
-    common.put("ALARM_TOPIC_ARN", props.alarmTopic().getTopicArn());
-    common.put("SERVICE_MAP", serviceMap(props));
-    common.put("ENVIRONMENT_NAME", config.name());
-    common.put("LOCK_LEASE_SECONDS", String.valueOf(DeployerFunction.TIMEOUT.toSeconds().intValue() * 2));
-    // The functions' time budget and the same-event take-over of a rollout need the timeout (lambda-config.md).
-    common.put("FUNCTION_TIMEOUT_SECONDS", String.valueOf(DeployerFunction.TIMEOUT.toSeconds().intValue()));
-    common.put("JAVA_TOOL_OPTIONS", JAVA_TOOL_OPTIONS);
+    int timeout = DeployerFunction.TIMEOUT.toSeconds().intValue();
+    // The lease is twice the timeout; the functions' time budget and the same-event take-over of a rollout
+    // need the timeout itself (lambda-config.md).
+    FunctionEnvironment common = new FunctionEnvironment(ledger.getTableName(), props.alarmTopic().getTopicArn(),
+        serviceMap(props), config.name(), timeout * 2, timeout, JAVA_TOOL_OPTIONS, null);
 
     if (config.autoDeployImages()) {
       DeployerFunction deployer = new DeployerFunction(this, "ImageDeployer", new DeployerFunction.Props(
-          props.lambdaJar(), IMAGE_DEPLOYER_HANDLER,
+          props.lambdaJar(), FunctionHandler.IMAGE_DEPLOYER.handler(),
           "Image deployer (" + config.name() + "): ECR push -> task definition revision -> rolling update",
-          common, props.alarmTopic(), removal));
+          common.toVariables(this::toJson), props.alarmTopic(), removal));
       deployer.encryptLogs(props.alarmTopicKey());
       grantImageDeployer(deployer, props);
-      failureAlarm(deployer, "ImageDeployerFailures", IMAGE_DEPLOYER_FUNCTION, props);
+      failureAlarm(deployer, "ImageDeployerFailures", FunctionHandler.IMAGE_DEPLOYER.functionName(), props);
       Rule rule = Rule.Builder.create(this, "ImagePushRule")
           .description("Successful image pushes to this environment's repositories")
           .eventPattern(EventPattern.builder()
@@ -109,9 +98,8 @@ public class DeploymentStack extends PlatformStack {
       pushRule = Optional.empty();
     }
 
-    Map<String, String> guardEnv = new LinkedHashMap<>(common);
-    Map<String, Object> targetGroups = new LinkedHashMap<>();
-    Map<String, Object> probes = new LinkedHashMap<>();
+    Map<String, String> targetGroups = new LinkedHashMap<>();
+    Map<String, String> probes = new LinkedHashMap<>();
     for (DeployedService s : props.services()) {
       if (s.behindLoadBalancer()) {
         targetGroups.put(s.serviceName(), s.targetGroupArn());
@@ -120,15 +108,15 @@ public class DeploymentStack extends PlatformStack {
         }
       }
     }
-    guardEnv.put("TARGET_GROUP_ARNS", toJson(targetGroups));
-    guardEnv.put("HEALTH_PROBE_URLS", toJson(probes));
+    Map<String, String> guardEnv =
+        common.withGuard(new FunctionEnvironment.Guard(targetGroups, probes)).toVariables(this::toJson);
     guard = new DeployerFunction(this, "Guard", new DeployerFunction.Props(
-        props.lambdaJar(), GUARD_HANDLER,
+        props.lambdaJar(), FunctionHandler.GUARD.handler(),
         "Deployment guard (" + config.name() + "): ECS task/deployment events -> health checks -> rollback",
         guardEnv, props.alarmTopic(), removal));
     guard.encryptLogs(props.alarmTopicKey());
     grantGuard(guard, props);
-    failureAlarm(guard, "GuardFailures", GUARD_FUNCTION, props);
+    failureAlarm(guard, "GuardFailures", FunctionHandler.GUARD.functionName(), props);
 
     taskRule = Rule.Builder.create(this, "TaskStateRule")
         .description("Task state changes of this environment's services")
@@ -172,7 +160,7 @@ public class DeploymentStack extends PlatformStack {
             .alarmDescription(functionName + " failed permanently: read its notification on the alarm topic and "
                 + "its logs; the release state may need a hand")
             .metric(software.amazon.awscdk.services.cloudwatch.Metric.Builder.create()
-                .namespace(METRICS_NAMESPACE).metricName(FAILURE_METRIC)
+                .namespace(Telemetry.METRICS_NAMESPACE).metricName(Telemetry.FAILURE_METRIC)
                 .dimensionsMap(Map.of("Function", functionName))
                 .statistic("Sum").period(software.amazon.awscdk.Duration.minutes(5)).build())
             .threshold(1)
@@ -281,18 +269,13 @@ public class DeploymentStack extends PlatformStack {
         .arnFormat(ArnFormat.SLASH_RESOURCE_NAME).build());
   }
 
-  private String serviceMap(DeploymentStackProps props) {
-    Map<String, Object> map = new LinkedHashMap<>();
+  private Map<String, ServiceMapEntry> serviceMap(DeploymentStackProps props) {
+    Map<String, ServiceMapEntry> map = new LinkedHashMap<>();
     for (DeployedService s : props.services()) {
-      Map<String, Object> entry = new LinkedHashMap<>();
-      entry.put("cluster", props.cluster().getClusterName());
-      entry.put("service", s.serviceName());
-      entry.put("container", s.name());
-      entry.put("releaseParameter", s.releaseParameterName());
-      entry.put("repositoryUri", s.repositoryUri());
-      map.put(s.repositoryName(), entry);
+      map.put(s.repositoryName(), new ServiceMapEntry(props.cluster().getClusterName(), s.serviceName(), s.name(),
+          s.releaseParameterName(), s.repositoryUri()));
     }
-    return toJson(map);
+    return map;
   }
 
   private String toJson(Map<String, Object> map) {

@@ -4,6 +4,8 @@ import static io.gitops.stacks.compute.ComputeFixture.logicalId;
 import static io.gitops.stacks.compute.ComputeFixture.statementsOfRole;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gitops.contract.EnvVar;
+import io.gitops.contract.FunctionHandler;
 import io.gitops.stacks.PlatformStacks;
 import io.gitops.stacks.compute.ComputeFixture;
 import java.util.List;
@@ -73,16 +75,38 @@ class DeploymentStackTest {
             "LOCK_LEASE_SECONDS", "120",
             "JAVA_TOOL_OPTIONS", DeploymentStack.JAVA_TOOL_OPTIONS)))), 2);
     devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
-        "Handler", DeploymentStack.IMAGE_DEPLOYER_HANDLER));
+        "Handler", FunctionHandler.IMAGE_DEPLOYER.handler()));
     devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
-        "Handler", DeploymentStack.GUARD_HANDLER));
+        "Handler", FunctionHandler.GUARD.handler()));
+  }
+
+  /** The stack sets exactly the contract's variables (a name written outside the contract fails here). */
+  @Test
+  void functionsGetExactlyTheContractsVariables() {
+    List<String> common = List.of(EnvVar.LEDGER_TABLE, EnvVar.ALARM_TOPIC_ARN, EnvVar.SERVICE_MAP,
+        EnvVar.ENVIRONMENT_NAME, EnvVar.LOCK_LEASE_SECONDS, EnvVar.FUNCTION_TIMEOUT_SECONDS,
+        EnvVar.JAVA_TOOL_OPTIONS);
+    List<String> guard = new java.util.ArrayList<>(common);
+    guard.addAll(List.of(EnvVar.TARGET_GROUP_ARNS, EnvVar.HEALTH_PROBE_URLS));
+    assertThat(variableNames(FunctionHandler.IMAGE_DEPLOYER)).containsExactlyInAnyOrderElementsOf(common);
+    assertThat(variableNames(FunctionHandler.GUARD)).containsExactlyInAnyOrderElementsOf(guard);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> variableNames(FunctionHandler handler) {
+    Map<String, Map<String, Object>> functions = devTemplate.findResources("AWS::Lambda::Function",
+        Map.of("Properties", Match.objectLike(Map.of("Handler", handler.handler()))));
+    assertThat(functions).hasSize(1);
+    Map<String, Object> props = (Map<String, Object>) functions.values().iterator().next().get("Properties");
+    Map<String, Object> vars = (Map<String, Object>) ((Map<String, Object>) props.get("Environment")).get("Variables");
+    return List.copyOf(vars.keySet());
   }
 
   @Test
   void serviceMapNamesEveryRepositoryWithItsClusterServiceContainerAndReleaseParameter() {
     Capture serviceMap = new Capture();
     devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
-        "Handler", DeploymentStack.IMAGE_DEPLOYER_HANDLER,
+        "Handler", FunctionHandler.IMAGE_DEPLOYER.handler(),
         "Environment", Map.of("Variables", Match.objectLike(Map.of("SERVICE_MAP", serviceMap)))));
     String rendered = serviceMap.asObject().toString();
     for (String service : List.of("bff", "graphql", "agentcore")) {
@@ -97,7 +121,7 @@ class DeploymentStackTest {
     Capture groups = new Capture();
     Capture probes = new Capture();
     devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
-        "Handler", DeploymentStack.GUARD_HANDLER,
+        "Handler", FunctionHandler.GUARD.handler(),
         "Environment", Map.of("Variables", Match.objectLike(Map.of(
             "TARGET_GROUP_ARNS", groups, "HEALTH_PROBE_URLS", probes)))));
     assertThat(groups.asObject().toString()).contains("TargetGroup");

@@ -1,10 +1,16 @@
-package io.gitops.lambdas.core;
+package io.gitops.lambdas.guard;
 
 import static io.gitops.lambdas.core.Attributes.n;
 import static io.gitops.lambdas.core.Attributes.num;
 import static io.gitops.lambdas.core.Attributes.s;
 import static io.gitops.lambdas.core.Attributes.str;
 
+import io.gitops.lambdas.core.Attributes;
+import io.gitops.lambdas.core.Deployment;
+import io.gitops.lambdas.core.DeploymentStatus;
+import io.gitops.lambdas.core.LedgerItems;
+import io.gitops.lambdas.core.ServiceHead;
+import io.gitops.lambdas.core.Transactions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,7 +32,7 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
 import software.amazon.awssdk.services.dynamodb.model.Update;
 
 /**
- * The guard's part of the ledger table (same table and keys as {@link Ledger}; see docs/ledger.md):
+ * The guard's part of the ledger table (same table and keys as {@link LedgerItems}; see docs/ledger.md):
  *
  * <ul>
  *   <li>task items {@code sk = "TASK#<taskArn>"}: the newest state seen of each task (EventBridge delivers
@@ -42,7 +48,7 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
 public final class GuardLedger {
   static final String TASK_PREFIX = "TASK#";
   /** The table's TTL attribute (epoch seconds): DynamoDB deletes expired task items on its own. */
-  public static final String TTL_ATTRIBUTE = "expiresAt";
+  public static final String TTL_ATTRIBUTE = io.gitops.contract.Telemetry.LEDGER_TTL_ATTRIBUTE;
   /** How long a task item is kept: far longer than any rollout is judged. */
   public static final Duration TASK_RETENTION = Duration.ofDays(7);
   /** At most this many task items are read per revision: enough for any service's desired count. */
@@ -95,13 +101,13 @@ public final class GuardLedger {
   }
 
   public View view(String service) {
-    Map<String, AttributeValue> h = get(Ledger.headKey(service));
+    Map<String, AttributeValue> h = get(LedgerItems.headKey(service));
     Optional<ServiceHead> head = Optional.empty();
     ServiceState state;
     if (h == null) {
       state = new ServiceState(head, null, null, null, 0, null);
     } else {
-      head = Optional.of(Ledger.headFromItem(service, h));
+      head = Optional.of(LedgerItems.headFromItem(service, h));
       Long restoredFailures = num(h, "restoredFailureCount");
       state = new ServiceState(head, str(h, "restoredDigest"), str(h, "restoredTaskDefinitionArn"),
           str(h, "restoredForDigest"), restoredFailures == null ? 0 : restoredFailures.intValue(),
@@ -110,10 +116,10 @@ public final class GuardLedger {
     Optional<Current> current = Optional.empty();
     String digest = state.currentDigest().orElse(null);
     if (digest != null) {
-      Map<String, AttributeValue> d = get(Ledger.deploymentKey(service, digest));
+      Map<String, AttributeValue> d = get(LedgerItems.deploymentKey(service, digest));
       if (d != null) {
         String first = str(d, "firstFailureAt");
-        current = Optional.of(new Current(Ledger.fromItem(d),
+        current = Optional.of(new Current(LedgerItems.fromItem(d),
             Optional.ofNullable(first).map(Instant::parse), Optional.ofNullable(str(d, "rolledBackTo")),
             Optional.ofNullable(str(d, "ecsDeploymentId"))));
       }
@@ -180,7 +186,7 @@ public final class GuardLedger {
           .keyConditionExpression("pk = :pk AND begins_with(sk, :prefix)")
           .filterExpression("lastStatus = :running")
           .limit(MAX_TASKS_READ)
-          .expressionAttributeValues(Map.of(":pk", s(Ledger.servicePk(service)),
+          .expressionAttributeValues(Map.of(":pk", s(LedgerItems.servicePk(service)),
               ":prefix", s(revisionPrefix(taskDefinitionArn)), ":running", s("RUNNING"))));
       read += r.scannedCount() == null ? r.items().size() : r.scannedCount();
       for (Map<String, AttributeValue> i : r.items()) {
@@ -205,9 +211,9 @@ public final class GuardLedger {
     Instant now = clock.instant();
     String token = UUID.randomUUID().toString();
     try {
-      dynamo.updateItem(b -> b.tableName(table).key(Ledger.deploymentKey(service, digest))
+      dynamo.updateItem(b -> b.tableName(table).key(LedgerItems.deploymentKey(service, digest))
           .updateExpression("SET rollbackToken = :t, rollbackLeaseUntil = :u, updatedAt = :now")
-          .conditionExpression("#st = :rolling AND " + Ledger.NOT_SUPERSEDED + " AND (attribute_not_exists(rollbackLeaseUntil)"
+          .conditionExpression("#st = :rolling AND " + LedgerItems.NOT_SUPERSEDED + " AND (attribute_not_exists(rollbackLeaseUntil)"
               + " OR rollbackLeaseUntil < :nowMs)")
           .expressionAttributeNames(Map.of("#st", "status"))
           .expressionAttributeValues(Map.of(":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
@@ -222,7 +228,7 @@ public final class GuardLedger {
   /** Best effort after a transient failure: lets the retry take over at once. Never throws. */
   public void releaseRollback(String service, String digest, String token) {
     try {
-      dynamo.updateItem(b -> b.tableName(table).key(Ledger.deploymentKey(service, digest))
+      dynamo.updateItem(b -> b.tableName(table).key(LedgerItems.deploymentKey(service, digest))
           .updateExpression("SET rollbackLeaseUntil = :zero").conditionExpression("rollbackToken = :t")
           .expressionAttributeValues(Map.of(":zero", n(0), ":t", s(token))));
     } catch (RuntimeException ignored) {
@@ -245,8 +251,8 @@ public final class GuardLedger {
     values.put(":empty", AttributeValue.fromL(List.of()));
     values.put(":r", AttributeValue.fromL(List.of(s(reason))));
     StringBuilder set = new StringBuilder("SET #st = :to, statusChangedAt = :now, updatedAt = :now, "
-        + Ledger.APPEND_REASON);
-    String condition = "#st = :rolling AND " + Ledger.NOT_SUPERSEDED;
+        + LedgerItems.APPEND_REASON);
+    String condition = "#st = :rolling AND " + LedgerItems.NOT_SUPERSEDED;
     if (token != null) {
       condition += " AND rollbackToken = :t";
       values.put(":t", s(token));
@@ -255,14 +261,14 @@ public final class GuardLedger {
       set.append(", rolledBackTo = :arn");
       values.put(":arn", s(restoredArn));
     }
-    Update deployment = Update.builder().tableName(table).key(Ledger.deploymentKey(service, digest))
+    Update deployment = Update.builder().tableName(table).key(LedgerItems.deploymentKey(service, digest))
         .updateExpression(set.toString()).conditionExpression(condition)
-        .expressionAttributeNames(Ledger.STATUS).expressionAttributeValues(values).build();
+        .expressionAttributeNames(LedgerItems.STATUS).expressionAttributeValues(values).build();
     try {
       if (restoredArn == null) {
         dynamo.updateItem(Attributes.request(deployment));
       } else {
-        Update head = Update.builder().tableName(table).key(Ledger.headKey(service))
+        Update head = Update.builder().tableName(table).key(LedgerItems.headKey(service))
             .updateExpression("SET restoredDigest = :rd, restoredTaskDefinitionArn = :ra, restoredForDigest = :bad,"
                 + " restoredFailureCount = :zero, updatedAt = :now REMOVE restoredFailedTasks")
             .expressionAttributeValues(Map.of(":rd", s(restoredDigest == null ? "" : restoredDigest),
@@ -289,7 +295,7 @@ public final class GuardLedger {
    */
   public OptionalInt recordRestoredFailure(String service, String restoredArn, String taskArn) {
     try {
-      var r = dynamo.updateItem(b -> b.tableName(table).key(Ledger.headKey(service))
+      var r = dynamo.updateItem(b -> b.tableName(table).key(LedgerItems.headKey(service))
           .updateExpression("ADD restoredFailureCount :one, restoredFailedTasks :task SET updatedAt = :now")
           .conditionExpression("restoredTaskDefinitionArn = :arn AND (attribute_not_exists(restoredFailedTasks)"
               + " OR NOT contains(restoredFailedTasks, :taskArn))")
@@ -309,7 +315,7 @@ public final class GuardLedger {
    */
   public boolean halt(String service, String forDigest, String reason) {
     try {
-      dynamo.updateItem(b -> b.tableName(table).key(Ledger.headKey(service))
+      dynamo.updateItem(b -> b.tableName(table).key(LedgerItems.headKey(service))
           .updateExpression("SET haltedForDigest = :d, haltReason = :r, haltedAt = :now")
           .conditionExpression("attribute_not_exists(haltedForDigest) OR haltedForDigest <> :d")
           .expressionAttributeValues(Map.of(":d", s(forDigest), ":r", s(reason),
@@ -327,7 +333,7 @@ public final class GuardLedger {
    * keeps {@link #runningTasks} to one revision's key range instead of the service's whole history.
    */
   static Map<String, AttributeValue> taskKey(String service, String taskDefinitionArn, String taskArn) {
-    return Map.of(Ledger.PK, s(Ledger.servicePk(service)), Ledger.SK, s(revisionPrefix(taskDefinitionArn) + taskArn));
+    return Map.of(LedgerItems.PK, s(LedgerItems.servicePk(service)), LedgerItems.SK, s(revisionPrefix(taskDefinitionArn) + taskArn));
   }
 
   static String revisionPrefix(String taskDefinitionArn) {

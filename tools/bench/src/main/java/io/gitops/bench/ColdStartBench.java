@@ -31,7 +31,7 @@ public final class ColdStartBench {
   static final String C1 = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1";
   static final String OPT_HANDLER = "io.gitops.lambdas.deployer.ImageDeployerHandler";
   static final String BASE_HANDLER = "io.gitops.bench.baseline.BaselineImageDeployerHandler";
-  /** The overlay jar (bench/powertools) that swaps core/Log and core/Metrics for Powertools; adds its row. */
+  /** The overlay jar (tools/bench/powertools) that swaps core/Log and core/Metrics for Powertools; adds its row. */
   static final String POWERTOOLS_JAR = System.getProperty("gitops.bench.powertools", "");
   /** Only rows C and C-with-Powertools, plus their class counts (bin/gitops bench --powertools). */
   static final boolean POWERTOOLS_ONLY = Boolean.getBoolean("gitops.bench.powertoolsOnly");
@@ -98,7 +98,7 @@ public final class ColdStartBench {
             n -> Events.ecrPush("bff", Events.digest("bench-" + n), "1.0." + n, base.plusSeconds(n)),
             "an ECR push, handled as a full rollout"),
         new Function("guard", "io.gitops.lambdas.guard.GuardHandler", "io.gitops.bench.baseline.BaselineGuardHandler",
-            n -> new String(io.gitops.lambdas.guard.BenchGuardEvents.running("graphql", String.format("%032x", n),
+            n -> new String(io.gitops.lambdas.guard.GuardEvents.running("graphql", String.format("%032x", n),
                 graphqlRevision, version.incrementAndGet(), Instant.now()), StandardCharsets.UTF_8),
             "an ECS task state change (RUNNING) of the rolling-out revision"));
 
@@ -275,13 +275,13 @@ public final class ColdStartBench {
         List.of(counter), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     String v1 = deployInProcess(fixture, env, "agentcore", "rollback-good", base.plusSeconds(1));
     Instant t = Instant.now();
-    guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.running("agentcore", "a1", v1, 1, t));
-    guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.running("agentcore", "a2", v1, 2, t));
-    var healthy = guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.completed("agentcore", t.plusSeconds(1)));
+    guard.handle(io.gitops.lambdas.guard.GuardEvents.running("agentcore", "a1", v1, 1, t));
+    guard.handle(io.gitops.lambdas.guard.GuardEvents.running("agentcore", "a2", v1, 2, t));
+    var healthy = guard.handle(io.gitops.lambdas.guard.GuardEvents.completed("agentcore", t.plusSeconds(1)));
     String v2 = deployInProcess(fixture, env, "agentcore", "rollback-bad", base.plusSeconds(2));
-    guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.crashed("agentcore", "b1", v2, 3, t.plusSeconds(2)));
+    guard.handle(io.gitops.lambdas.guard.GuardEvents.crashed("agentcore", "b1", v2, 3, t.plusSeconds(2)));
     counter.reset();
-    var outcome = guard.handle(io.gitops.lambdas.guard.BenchGuardEvents.crashed("agentcore", "b2", v2, 4,
+    var outcome = guard.handle(io.gitops.lambdas.guard.GuardEvents.crashed("agentcore", "b2", v2, 4,
         t.plusSeconds(3)));
     String byOp = counter.snapshot().toString();
     return String.format(Locale.ROOT, "| guard: the task stop that triggers the rollback (in-process, production "
