@@ -1,5 +1,6 @@
 package io.gitops.sandbox;
 
+import io.gitops.contract.FunctionHandler;
 import io.gitops.sandbox.host.FunctionSpec;
 import io.gitops.sandbox.host.HostOptions;
 import io.gitops.sandbox.host.LambdaHost;
@@ -45,7 +46,7 @@ public final class HostColdStart {
     long t0 = System.nanoTime();
     try (MotoServer moto = MotoServer.start()) {
       SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), moto.endpoint(), 0);
-      FunctionSpec deployer = state.functions().stream().filter(f -> f.name().equals("image-deployer")).findFirst()
+      FunctionSpec deployer = state.functions().stream().filter(f -> f.name().equals(FunctionHandler.IMAGE_DEPLOYER.functionName())).findFirst()
           .orElseThrow(() -> new SandboxException("no image-deployer in " + cdkOut));
       try (Sandbox pushes = new Sandbox(state, log, Clock.systemUTC())) {
         // Training run for the class-data archive: the same path, the archive written when the JVM exits.

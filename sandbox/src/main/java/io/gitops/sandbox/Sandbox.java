@@ -1,5 +1,6 @@
 package io.gitops.sandbox;
 
+import io.gitops.contract.EnvVar;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gitops.lambdas.core.LambdaConfig;
@@ -89,10 +90,10 @@ public final class Sandbox implements AutoCloseable {
     for (FunctionSpec f : state.functions()) {
       Map<String, String> env = new LinkedHashMap<>(f.environment());
       emulatorSdkBudget(env);
-      String probes = env.get("HEALTH_PROBE_URLS");
+      String probes = env.get(EnvVar.HEALTH_PROBE_URLS);
       if (probes != null && !probes.isBlank() && !probes.strip().equals("{}")) {
         if (health == null) health = new HealthEndpoint(this::servicesBehindLoadBalancerHealthy);
-        env.put("HEALTH_PROBE_URLS", health.rewrite(probes));
+        env.put(EnvVar.HEALTH_PROBE_URLS, health.rewrite(probes));
       }
       specs.add(f.withEnvironment(env));
     }
@@ -192,8 +193,8 @@ public final class Sandbox implements AutoCloseable {
   /** The variables a function sees in the sandbox: the stack's, plus the region and the emulator. */
   static Map<String, String> functionEnv(Map<String, String> stackEnv, URI endpoint) {
     Map<String, String> env = new LinkedHashMap<>(stackEnv);
-    env.put("AWS_REGION", Emulator.REGION);
-    env.put("AWS_ENDPOINT_URL", endpoint.toString());
+    env.put(EnvVar.AWS_REGION, Emulator.REGION);
+    env.put(EnvVar.AWS_ENDPOINT_URL, endpoint.toString());
     emulatorSdkBudget(env);
     return env;
   }
@@ -203,8 +204,8 @@ public final class Sandbox implements AutoCloseable {
    * emulator on a loaded laptop can be slower than that without anything being wrong.
    */
   static void emulatorSdkBudget(Map<String, String> env) {
-    env.putIfAbsent("SDK_ATTEMPT_TIMEOUT_MS", "10000");
-    env.putIfAbsent("SDK_API_CALL_TIMEOUT_MS", "30000");
+    env.putIfAbsent(EnvVar.SDK_ATTEMPT_TIMEOUT_MS, "10000");
+    env.putIfAbsent(EnvVar.SDK_API_CALL_TIMEOUT_MS, "30000");
   }
 
   public Emulator emulator() {

@@ -1,5 +1,7 @@
 package io.gitops.sandbox;
 
+import io.gitops.contract.FunctionHandler;
+import io.gitops.contract.EnvVar;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gitops.sandbox.CloudAssembly.ResourceRef;
 import io.gitops.sandbox.EventRouter.Rule;
@@ -82,14 +84,20 @@ public final class StageWiring {
       throw new SandboxException("no AWS::Events::Rule of the " + a.stage() + " templates targets "
           + String.join(" or ", envs.keySet()) + ": no event could reach a function");
     }
-    String topic = envs.values().stream().map(m -> m.get("ALARM_TOPIC_ARN")).filter(v -> v != null).findFirst()
+    String topic = envs.values().stream().map(m -> m.get(EnvVar.ALARM_TOPIC_ARN)).filter(v -> v != null).findFirst()
         .orElse(null);
     return new StageWiring(envs, rules, topic);
   }
 
-  /** {@code io.gitops.lambdas.guard.GuardHandler::handleRequest} → {@code guard}. */
+  /**
+   * The contract's name for a handler ({@code io.gitops.lambdas.guard.GuardHandler::handleRequest} →
+   * {@code guard}); a handler the contract does not know is named after its class.
+   */
   static String functionName(String handler) {
     String cls = handler.contains("::") ? handler.substring(0, handler.indexOf("::")) : handler;
+    for (FunctionHandler f : FunctionHandler.values()) {
+      if (f.className().equals(cls)) return f.functionName();
+    }
     String simple = cls.substring(cls.lastIndexOf('.') + 1).replaceAll("Handler$", "");
     return simple.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
   }
