@@ -118,9 +118,7 @@ class PromoteScriptTest {
     assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
-    Map<String, String> source = new HashMap<>();
-    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
-    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     ssmPut(source);
 
     Result r = promote();
@@ -180,10 +178,8 @@ class PromoteScriptTest {
     assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
-    Map<String, String> source = new HashMap<>();
-    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
+    Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     source.put("/gitops/dev/release/graphql", release("graphql", DIGEST)); // well-formed, never pushed
-    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
     ssmPut(source);
 
     Result r = promote();
@@ -200,9 +196,7 @@ class PromoteScriptTest {
     assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry("444444444444"); // admits another account, not the target
-    Map<String, String> source = new HashMap<>();
-    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
-    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     ssmPut(source);
 
     Result r = promote();
@@ -219,9 +213,7 @@ class PromoteScriptTest {
     assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(null);
-    Map<String, String> source = new HashMap<>();
-    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
-    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     ssmPut(source);
 
     Result r = promote();
@@ -236,11 +228,9 @@ class PromoteScriptTest {
     assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
-    Map<String, String> source = new HashMap<>();
-    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
+    Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     source.put("/gitops/dev/release/bff", "999999999999.dkr.ecr.us-east-1.amazonaws.com/bff@" + digest);
     source.put("/gitops/dev/release/graphql", "public.ecr.aws/team/graphql@" + digest);
-    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
     ssmPut(source);
 
     Result r = promote();
@@ -335,6 +325,14 @@ class PromoteScriptTest {
     // dev is both the source and the registry here, as in Promote-test.
     env.put("REGISTRY_ROLE_ARN", "arn:aws:iam::123456789012:role/gitops-delivery-dev-release-promotion");
     return env;
+  }
+
+  /** Every service's release at {@code digest} in dev, the placeholder in test: the usual starting point. */
+  private static Map<String, String> releasesInDevPlaceholdersInTest(String digest) {
+    Map<String, String> source = new HashMap<>();
+    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    return source;
   }
 
   private static void ssmPut(Map<String, String> parameters) throws Exception {
