@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The stateful model-based test of issue 12: random sequences of pushes, ECS events, pipeline deployments,
@@ -19,8 +21,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * step. A failing sequence is shrunk and printed as code for a named regression test
  * ({@link ReleaseModelRegressionTest}). Seeds are fixed: CI runs the same sequences every time; the soak
  * ({@code bin/gitops soak}) draws new ones.
+ *
+ * <p>It runs beside the module's other classes, on a moto_server of its own: its minute is spent waiting on
+ * moto one request at a time, which leaves the second core to them.
  */
 @ExtendWith(MotoExtension.class)
+@MotoExtension.OwnServer
+@Execution(ExecutionMode.CONCURRENT)
 class ReleaseModelTest {
   /** Sequences × steps per sequence: at least 2,000 steps in CI (docs/performance.md). */
   static final int SEQUENCES = Integer.getInteger("model.sequences", 50);
