@@ -1,11 +1,12 @@
 package io.gitops.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.gitops.lambdas.core.AwsClients;
+import io.gitops.sandbox.Emulator;
 import io.gitops.stacks.config.Placeholders;
+import io.gitops.testing.AwsCli;
 import io.gitops.testing.MotoServer;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,10 +23,17 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.ecr.EcrClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.ParameterType;
 
 /**
  * buildspecs/promote.sh: its validation function on its own (bash only), and the whole promotion
- * against moto_server on 127.0.0.1 with the real AWS CLI (skipped when either is missing).
+ * against moto_server on 127.0.0.1 with the installed AWS CLI. The script's {@code aws} calls go through
+ * {@link AwsCli} (the CLI's own entry point, served from one process that imported it once); the tests seed
+ * and read moto with the SDK.
  */
 // Concurrent with the module's other classes (junit-platform.properties): nearly all its time is the AWS CLI
 // and moto in their own processes, and it shares no state with them (its own moto on its own port). Its
@@ -44,22 +51,26 @@ class PromoteScriptTest {
   private static final List<String> SERVICES = List.of("bff", "graphql", "agentcore");
 
   private static MotoServer moto;
+  private static AwsCli cli;
   private static String endpoint;
+  private static EcrClient ecr;
+  private static SsmClient ssm;
 
   @BeforeAll
-  static void startMoto() {
-    if (!onPath("moto_server") || !onPath("aws") || !onPath("python3")) {
-      return;
-    }
+  static void startMotoAndTheCli() {
     moto = MotoServer.start();
+    cli = AwsCli.start();
     endpoint = moto.endpoint().toString();
+    AwsClients.Settings settings = AwsClients.Settings.forEmulator(moto.endpoint(), Emulator.SDK, List.of());
+    SdkHttpClient http = UrlConnectionHttpClient.create();
+    ecr = AwsClients.configure(EcrClient.builder(), settings, http).build();
+    ssm = AwsClients.configure(SsmClient.builder(), settings, http).build();
   }
 
   @AfterAll
-  static void stopMoto() {
-    if (moto != null) {
-      moto.close();
-    }
+  static void stop() {
+    if (cli != null) cli.close();
+    if (moto != null) moto.close();
   }
 
   /** Clears moto's state; only the emulator tests call it (a reset takes seconds). */
@@ -115,7 +126,6 @@ class PromoteScriptTest {
 
   @Test
   void copiesEveryReleaseDigestForDigest() throws Exception {
-    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
@@ -139,7 +149,6 @@ class PromoteScriptTest {
 
   @Test
   void aPlaceholderInTheSourceBlocksThePromotionAndWritesNothing() throws Exception {
-    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
     Map<String, String> source = new HashMap<>();
@@ -160,7 +169,6 @@ class PromoteScriptTest {
 
   @Test
   void aMissingSourceParameterBlocksThePromotion() throws Exception {
-    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
     ssmPut(Map.of("/gitops/dev/release/bff", release("bff", digest), "/gitops/dev/release/graphql", release("graphql", digest)));
@@ -175,7 +183,6 @@ class PromoteScriptTest {
 
   @Test
   void aDigestTheRegistryDoesNotHoldBlocksThePromotionAndWritesNothing() throws Exception {
-    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
@@ -193,7 +200,6 @@ class PromoteScriptTest {
 
   @Test
   void aRepositoryPolicyThatDoesNotAdmitTheTargetAccountBlocksThePromotion() throws Exception {
-    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry("444444444444"); // admits another account, not the target
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
@@ -210,7 +216,6 @@ class PromoteScriptTest {
 
   @Test
   void aRepositoryWithoutPolicyBlocksAPromotionIntoAnotherAccount() throws Exception {
-    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(null);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
@@ -225,7 +230,6 @@ class PromoteScriptTest {
 
   @Test
   void anImageOutsideTheRegistryBlocksThePromotion() throws Exception {
-    assumeTrue(moto != null, "moto_server, aws or python3 not on PATH");
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
@@ -244,16 +248,8 @@ class PromoteScriptTest {
 
   /** The tags of the image in the registry's repository {@code service}. */
   private static List<String> registryTags(String service) {
-    try {
-      String code = "import boto3,sys\n"
-          + "c=boto3.client('ecr',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n"
-          + "print(' '.join(t for i in c.describe_images(repositoryName=sys.argv[2])['imageDetails'] for t in i.get('imageTags',[])))\n";
-      Result r = bash(List.of("python3", "-c", code, endpoint, service), Map.of("PATH", System.getenv("PATH")));
-      assertThat(r.exit).as(r.output).isZero();
-      return List.of(r.output.strip().split(" "));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return ecr.describeImages(b -> b.repositoryName(service)).imageDetails().stream()
+        .flatMap(i -> i.imageTags().stream()).toList();
   }
 
   private static void assertNothingWritten() throws Exception {
@@ -270,26 +266,25 @@ class PromoteScriptTest {
    * policy like the storage stack's that admits {@code policyAccount} (none when null). Returns the
    * digest moto gave the image.
    */
-  private static String seedRegistry(String policyAccount) throws Exception {
-    String code = "import boto3,sys,json\n"
-        + "c=boto3.client('ecr',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n"
-        + "m=json.dumps({'schemaVersion':2,'mediaType':'application/vnd.docker.distribution.manifest.v2+json',"
-        + "'config':{'mediaType':'application/vnd.docker.container.image.v1+json','size':1,'digest':'sha256:'+'a'*64},'layers':[]})\n"
-        + "for s in sys.argv[3:]:\n"
-        + "  c.create_repository(repositoryName=s)\n"
-        + "  d=c.put_image(repositoryName=s,imageManifest=m,imageTag='v1')['image']['imageId']['imageDigest']\n"
-        + "  if sys.argv[2]:\n"
-        + "    c.set_repository_policy(repositoryName=s,policyText=json.dumps({'Version':'2012-10-17','Statement':[{"
-        + "'Sid':'PullPromotedImages','Effect':'Allow','Principal':{'AWS':'arn:aws:iam::'+sys.argv[2]+':root'},"
-        + "'Action':['ecr:BatchGetImage','ecr:GetDownloadUrlForLayer','ecr:BatchCheckLayerAvailability'],"
-        + "'Condition':{'StringEquals':{'aws:PrincipalTag/gitops-delivery:pulls-images-from':'dev'}}}]}))\n"
-        + "print(d)\n";
-    List<String> command = new java.util.ArrayList<>(List.of("python3", "-c", code, endpoint,
-        policyAccount == null ? "" : policyAccount));
-    command.addAll(SERVICES);
-    Result r = bash(command, Map.of("PATH", System.getenv("PATH")));
-    assertThat(r.exit).as(r.output).isZero();
-    return r.output.strip();
+  private static String seedRegistry(String policyAccount) {
+    String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+        + "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":1,"
+        + "\"digest\":\"sha256:" + "a".repeat(64) + "\"},\"layers\":[]}";
+    String digest = null;
+    for (String service : SERVICES) {
+      ecr.createRepository(b -> b.repositoryName(service));
+      digest = ecr.putImage(b -> b.repositoryName(service).imageManifest(manifest).imageTag("v1"))
+          .image().imageId().imageDigest();
+      if (policyAccount != null) {
+        String policy = ("{'Version':'2012-10-17','Statement':[{'Sid':'PullPromotedImages','Effect':'Allow',"
+            + "'Principal':{'AWS':'arn:aws:iam::" + policyAccount + ":root'},"
+            + "'Action':['ecr:BatchGetImage','ecr:GetDownloadUrlForLayer','ecr:BatchCheckLayerAvailability'],"
+            + "'Condition':{'StringEquals':{'aws:PrincipalTag/gitops-delivery:pulls-images-from':'dev'}}}]}")
+            .replace('\'', '"');
+        ecr.setRepositoryPolicy(b -> b.repositoryName(service).policyText(policy));
+      }
+    }
+    return digest;
   }
 
   private static Result promote() throws Exception {
@@ -304,7 +299,7 @@ class PromoteScriptTest {
 
   private static Map<String, String> promotionEnvironment() {
     Map<String, String> env = new HashMap<>();
-    env.put("PATH", System.getenv("PATH"));
+    env.put("PATH", cli.path(System.getenv("PATH")));
     env.put("HOME", System.getProperty("java.io.tmpdir"));
     env.put("SOURCE_ENV", "dev");
     env.put("TARGET_ENV", "test");
@@ -335,31 +330,15 @@ class PromoteScriptTest {
     return source;
   }
 
-  private static void ssmPut(Map<String, String> parameters) throws Exception {
-    StringBuilder code = new StringBuilder("import boto3,sys,json\n"
-        + "c=boto3.client('ssm',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n"
-        + "for k,v in json.loads(sys.argv[2]).items(): c.put_parameter(Name=k,Value=v,Type='String',Overwrite=True)\n");
-    Result r = bash(List.of("python3", "-c", code.toString(), endpoint, toJson(parameters)), Map.of("PATH", System.getenv("PATH")));
-    assertThat(r.exit).as(r.output).isZero();
+  private static void ssmPut(Map<String, String> parameters) {
+    parameters.forEach((name, value) ->
+        ssm.putParameter(b -> b.name(name).value(value).type(ParameterType.STRING).overwrite(true)));
   }
 
-  private static Map<String, String> ssmGet(List<String> names) throws Exception {
-    String code = "import boto3,sys\n"
-        + "c=boto3.client('ssm',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n"
-        + "for n in sys.argv[2:]: print(n+'='+c.get_parameter(Name=n)['Parameter']['Value'])\n";
-    List<String> command = new java.util.ArrayList<>(List.of("python3", "-c", code, endpoint));
-    command.addAll(names);
-    Result r = bash(command, Map.of("PATH", System.getenv("PATH")));
-    assertThat(r.exit).as(r.output).isZero();
+  private static Map<String, String> ssmGet(List<String> names) {
     Map<String, String> values = new HashMap<>();
-    r.output.lines().filter(l -> l.contains("=")).forEach(l -> values.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
+    names.forEach(n -> values.put(n, ssm.getParameter(b -> b.name(n)).parameter().value()));
     return values;
-  }
-
-  private static String toJson(Map<String, String> map) {
-    StringBuilder json = new StringBuilder("{");
-    map.forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k).append("\":\"").append(v).append('"'));
-    return json.append('}').toString();
   }
 
   private record Result(int exit, String output) {}
@@ -372,10 +351,5 @@ class PromoteScriptTest {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
     return new Result(p.exitValue(), out);
-  }
-
-  private static boolean onPath(String tool) {
-    return Stream.of(System.getenv("PATH").split(File.pathSeparator))
-        .anyMatch(dir -> Files.isExecutable(Path.of(dir, tool)));
   }
 }

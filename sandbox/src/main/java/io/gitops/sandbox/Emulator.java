@@ -47,7 +47,7 @@ public final class Emulator {
    * machine: the functions' production budget (2 s per call, docs/lambda-config.md) is sized for AWS and
    * is no limit for a 1 s SQS long poll plus moto's latency.
    */
-  static final LambdaConfig.SdkSettings SDK = new LambdaConfig.SdkSettings(3, java.time.Duration.ofMillis(100),
+  public static final LambdaConfig.SdkSettings SDK = new LambdaConfig.SdkSettings(3, java.time.Duration.ofMillis(100),
       java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(10));
 
   public Emulator(URI endpoint, List<ExecutionInterceptor> interceptors) {
