@@ -9,7 +9,9 @@ export CDK_VALIDATION="${CDK_VALIDATION:-false}"
 # Never reach for real AWS from a local command: no credentials, no IMDS probing.
 export AWS_EC2_METADATA_DISABLED=true
 
-GITOPS_MVN=(mvn -B -q -Dstyle.color=never)
+# -T 1C: a module builds as soon as the modules it declares are built, one thread per core; the functions
+# (lambdas) and the CDK stacks (stacks) build and test side by side.
+GITOPS_MVN=(mvn -B -q -T 1C -Dstyle.color=never)
 GITOPS_MOTO_VERSION=5.2.1
 GITOPS_CFNLINT_VERSION=1.51.0
 # The Control Tower proactive controls and the cfn-guard binary that runs them (package.json).
