@@ -8,19 +8,21 @@ import io.gitops.sandbox.CloudAssembly;
 import io.gitops.sandbox.HostInvoke;
 import io.gitops.sandbox.Sandbox;
 import io.gitops.sandbox.SandboxState;
+import io.gitops.testing.MotoExtension;
 import io.gitops.testing.MotoServer;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,34 +30,23 @@ import org.junit.jupiter.api.io.TempDir;
  * whose only credentials are a container credentials URI and token deploys, and a template that names a
  * handler class that does not exist, or leaves out a variable the function requires, fails with one line.
  */
+@ExtendWith(MotoExtension.class)
+@MotoExtension.OwnServer
+@Execution(ExecutionMode.CONCURRENT) // its own moto_server; it touches CDK only through SynthesizedApp.get()
+@ResourceLock("HostInvokeTest") // its tests share that server: one at a time
 class HostInvokeTest {
-  private static MotoServer moto;
   @TempDir Path dir;
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private final MotoServer moto;
 
-  @BeforeAll
-  static void emulator() {
-    moto = MotoServer.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    moto.close();
-  }
-
-  private static URI reset() throws Exception {
-    var c = (HttpURLConnection) moto.endpoint().resolve("/moto-api/reset").toURL().openConnection();
-    c.setRequestMethod("POST");
-    c.setDoOutput(true);
-    c.getOutputStream().close();
-    assertThat(c.getResponseCode()).isEqualTo(200);
-    return moto.endpoint();
+  HostInvokeTest(MotoServer moto) {
+    this.moto = moto;
   }
 
   /** Provisions the stage, saves the sandbox state under dir, and writes a push event of bff:2.0.0. */
   private Path up(Path cdkOut) throws Exception {
-    SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), reset(), 0);
+    SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), moto.endpoint(), 0); // reset by MotoExtension
     state.save(dir.resolve(".sandbox/state.json"));
     Path event = dir.resolve("push.json");
     try (Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC())) {

@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.AppProps;
 import software.amazon.awscdk.Stack;
@@ -15,6 +17,10 @@ import software.amazon.awscdk.assertions.Template;
 /**
  * The whole app (pipeline and every stage), synthesized once per JVM with cdk.json's context and
  * shared by every test class: a synth costs seconds, and the templates do not change between tests.
+ *
+ * <p>{@link #get()} is the only thread-safe entry: jsii's Java runtime is not, so a test class that runs
+ * concurrently with others (junit-platform.properties) reads the synthesized files and touches CDK only
+ * through {@code get()}.
  */
 public final class SynthesizedApp {
 
@@ -56,7 +62,10 @@ public final class SynthesizedApp {
   /** A fresh, independent synthesis (for determinism checks). */
   static SynthesizedApp synthesize() {
     try {
-      return new SynthesizedApp(Files.createTempDirectory("gitops-synth"));
+      Path outdir = Files.createTempDirectory("gitops-synth");
+      // Each synthesis holds a copy of the functions' 20 MB jar: gone with the JVM, not left in /tmp.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(outdir), "gitops-synth-cleanup"));
+      return new SynthesizedApp(outdir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -107,6 +116,14 @@ public final class SynthesizedApp {
       return (Map<String, Object>) cdkJson.get("context");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void delete(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      // best effort at JVM exit
     }
   }
 }
