@@ -191,7 +191,7 @@ public final class Sandbox implements AutoCloseable {
   }
 
   /** The variables a function sees in the sandbox: the stack's, plus the region and the emulator. */
-  static Map<String, String> functionEnv(Map<String, String> stackEnv, URI endpoint) {
+  public static Map<String, String> functionEnv(Map<String, String> stackEnv, URI endpoint) {
     Map<String, String> env = new LinkedHashMap<>(stackEnv);
     env.put(EnvVar.AWS_REGION, Emulator.REGION);
     env.put(EnvVar.AWS_ENDPOINT_URL, endpoint.toString());
@@ -358,7 +358,7 @@ public final class Sandbox implements AutoCloseable {
   }
 
   /** The service's state right now, as the simulator needs it; null if it does not exist. */
-  TaskSimulator.ServiceView view(String[] clusterAndService) {
+  public TaskSimulator.ServiceView view(String[] clusterAndService) {
     List<Service> services = emulator.clients().ecs()
         .describeServices(b -> b.cluster(clusterAndService[0]).services(clusterAndService[1])).services();
     if (services.isEmpty()) return null;

@@ -36,7 +36,7 @@ public final class SandboxCli {
         System.out, System.err));
   }
 
-  static int run(String[] args, Path stateDir, Path cdkOut, PrintStream out, PrintStream err) {
+  public static int run(String[] args, Path stateDir, Path cdkOut, PrintStream out, PrintStream err) {
     try {
       new SandboxCli(stateDir, cdkOut, out).dispatch(args);
       return 0;

@@ -14,7 +14,7 @@ import java.util.Map;
 import software.amazon.awssdk.services.ecs.model.Service;
 
 /** Read-only views of a sandbox's state in the emulator, and one-line renderings of deliveries. */
-final class Views {
+public final class Views {
   private Views() {}
 
   static Service service(Sandbox s, ServiceTarget t) {
@@ -30,7 +30,7 @@ final class Views {
         .findFirst().map(c -> c.image()).orElse("");
   }
 
-  static String release(Sandbox s, ServiceTarget t) {
+  public static String release(Sandbox s, ServiceTarget t) {
     return new ReleaseParameters(s.emulator().clients().ssm()).get(t.releaseParameter()).orElse("");
   }
 

@@ -1,5 +1,6 @@
-package io.gitops.sandbox;
+package io.gitops.pipeline;
 
+import io.gitops.sandbox.CloudAssembly;
 import io.gitops.pipeline.SynthesizedApp;
 import java.nio.file.Path;
 

@@ -1,5 +1,7 @@
-package io.gitops.sandbox;
+package io.gitops.pipeline;
 
+import io.gitops.sandbox.SandboxCli;
+import io.gitops.sandbox.SandboxState;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.testing.MotoServer;

@@ -1,5 +1,8 @@
-package io.gitops.sandbox;
+package io.gitops.pipeline;
 
+import io.gitops.sandbox.Sandbox;
+import io.gitops.sandbox.SandboxState;
+import io.gitops.sandbox.Views;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
