@@ -264,10 +264,12 @@ def broadening_token(security):
 class Accounts:
     """boto3 clients per environment: through a role per environment, or the endpoint of a sandbox."""
 
-    def __init__(self, endpoint=None, roles=None, regions=None):
+    def __init__(self, endpoint=None, roles=None, regions=None, only=None):
         import boto3  # only here: the template diff alone needs no SDK
         self._boto3 = boto3
         self.endpoint = endpoint
+        # A sandbox provisions one stage: the others are absent, not unreadable.
+        self.only = only
         self.roles = roles or {}
         self.regions = regions or {}
         self._sessions = {}
@@ -299,7 +301,13 @@ def _error(e):
     return text[:300]
 
 
+def absent(accounts, stage):
+    return accounts.only is not None and stage.name != accounts.only
+
+
 def read_release(accounts, stage, service):
+    if absent(accounts, stage):
+        return None, None
     name = stage.releases.get(service)
     if not name:
         return None, f"{stage.name} has no release parameter for {service}"
@@ -313,6 +321,8 @@ def read_release(accounts, stage, service):
 def ledger_table(accounts, stage, overrides):
     if stage.name in overrides:
         return overrides[stage.name], None
+    if absent(accounts, stage):
+        return None, f"{stage.name} is not in the sandbox (it provisions {accounts.only} only): no release state, no ledger"
     if not stage.ledger:
         return None, f"{stage.name}'s stage has no ledger table"
     stack, logical_id = stage.ledger
@@ -580,13 +590,15 @@ def _pairs(values, what):
 
 
 def _sandbox(state_file):
+    """(endpoint, {stage: ledger table}, stage) of a running sandbox."""
     state = _read_json(state_file, "sandbox state")
     endpoint = state.get("endpoint")
     if not endpoint or not re.match(r"^http://127\.0\.0\.1:\d+/?$", endpoint):
         raise BadInput(f"the sandbox state {state_file} has no endpoint on 127.0.0.1")
     tables = {v.get("LEDGER_TABLE") for v in (state.get("environments") or {}).values() if v.get("LEDGER_TABLE")}
-    ledgers = {state.get("stage", "dev"): tables.pop()} if len(tables) == 1 else {}
-    return endpoint.rstrip("/"), ledgers
+    stage = state.get("stage", "dev")
+    ledgers = {stage: tables.pop()} if len(tables) == 1 else {}
+    return endpoint.rstrip("/"), ledgers, stage
 
 
 def main(argv, stdout=sys.stdout):
@@ -628,18 +640,26 @@ def main(argv, stdout=sys.stdout):
     source, target = load_stage(args.assembly, args.source), load_stage(args.assembly, args.target)
     registry = args.registry or args.source
     ledgers = _pairs(args.ledger_table, "--ledger-table")
-    endpoint = args.endpoint
+    endpoint, only = args.endpoint, None
     if args.sandbox_state:
-        endpoint, sandbox_ledgers = _sandbox(args.sandbox_state)
+        endpoint, sandbox_ledgers, only = _sandbox(args.sandbox_state)
         ledgers = {**sandbox_ledgers, **ledgers}
     if endpoint and not re.match(r"^http://127\.0\.0\.1:\d+/?$", endpoint):
         raise BadInput(f"the endpoint must be http://127.0.0.1:PORT, not {endpoint}")
     accounts = None
     if not args.offline:
         regions = {source.name: source.region, target.name: target.region}
-        accounts = Accounts(endpoint, _pairs(args.role, "--role"), regions)
+        accounts = Accounts(endpoint, _pairs(args.role, "--role"), regions, only)
     report = build_report(source, target, registry, accounts, args.deployed, ledgers)
     text = markdown(report)
+    if args.store:
+        try:
+            _store(args.store, text)
+        except BadInput:
+            raise
+        except Exception as e:  # noqa: BLE001 - the review link is then dead: the summary says where to look
+            sys.stderr.write(f"release report: cannot store it at {args.store}: {_error(e)}\n")
+            report["summary"] = ("report only in the build log (not stored); " + report["summary"])[:300]
     if args.out:
         Path(args.out).write_text(text + "\n")
     if args.json:
@@ -648,8 +668,6 @@ def main(argv, stdout=sys.stdout):
         Path(args.exports).write_text(f"export REPORT_SUMMARY={shell_quote(report['summary'])}\n"
                                       f"export BROADENING={shell_quote(report['broadening'])}\n")
     stdout.write(text + "\n")
-    if args.store:
-        _store(args.store, text)
     return 0
 
 
