@@ -93,7 +93,11 @@ def load_stage(assembly, env):
             kind = resource.get("Type")
             if kind == "Custom::ReleaseParameter":
                 # The create-only custom resource of the Storage stack: its SDK call names the parameter.
-                name = json.loads(resource["Properties"]["Create"])["parameters"]["Name"]
+                create = resource.get("Properties", {}).get("Create")
+                try:
+                    name = json.loads(create)["parameters"]["Name"]
+                except (TypeError, ValueError, KeyError):
+                    raise BadInput(f"{stack_name}/{logical_id}: a release parameter whose name cannot be read")
                 releases[name.rsplit("/", 1)[-1]] = name
             elif kind == "AWS::DynamoDB::Table" and stack_name.endswith("-Deployment"):
                 ledger = (stack_name, logical_id)

@@ -40,6 +40,7 @@ import software.amazon.awscdk.services.s3.BucketEncryption;
 import software.amazon.awscdk.services.s3.CfnBucket;
 import software.amazon.awscdk.services.s3.IBucket;
 import software.amazon.awscdk.services.s3.LifecycleRule;
+import software.amazon.awscdk.services.s3.ObjectLockRetention;
 import software.amazon.awscdk.services.s3.ObjectOwnership;
 import software.amazon.awscdk.services.codebuild.ComputeType;
 import software.amazon.awscdk.services.codebuild.LinuxBuildImage;
@@ -268,7 +269,8 @@ public class PipelineStack extends Stack {
 
   /**
    * Where the release reports are kept: the approval's review link opens one. They are the record of what an
-   * approver was shown, so they stay a year, versioned; the build log key encrypts them (no key of their own).
+   * approver was shown, so they stay a year, versioned and locked (governance mode); the build log key encrypts
+   * them (no key of their own).
    */
   private Bucket createReportBucket() {
     Bucket bucket = Bucket.Builder.create(this, "ReleaseReports")
@@ -285,6 +287,9 @@ public class PipelineStack extends Stack {
             .noncurrentVersionExpiration(software.amazon.awscdk.Duration.days(30))
             .abortIncompleteMultipartUploadAfter(software.amazon.awscdk.Duration.days(1))
             .build()))
+        // Evidence of what an approver was shown: nobody rewrites or deletes a report for a year (CT.S3.PR.9).
+        .objectLockEnabled(true)
+        .objectLockDefaultRetention(ObjectLockRetention.governance(software.amazon.awscdk.Duration.days(365)))
         .removalPolicy(RemovalPolicy.RETAIN)
         .build();
     return bucket;

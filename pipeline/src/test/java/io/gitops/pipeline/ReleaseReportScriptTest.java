@@ -240,6 +240,14 @@ class ReleaseReportScriptTest {
     assertThat(passed.exit).as(passed.output).isZero();
   }
 
+  @Test
+  void withNothingBroadenedTheCheckPassesWithoutReadingTheApproval() throws Exception {
+    // No recorded answer and no pipeline name: it must not need either.
+    Result r = run("confirm", "--token", "none", "--stage", "prod", "--action", "ApproveProd");
+    assertThat(r.exit).as(r.output).isZero();
+    assertThat(r.output).startsWith("OK: the release report found no permission broadening");
+  }
+
   /** ListActionExecutions' answer for an execution whose ApproveProd succeeded with COMMENT. */
   private static Path approvals(String comment) throws Exception {
     Path file = dir.resolve("approvals-" + comment.hashCode() + ".json");
