@@ -5,6 +5,7 @@ import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.config.EnvironmentRef;
 import io.gitops.stacks.config.Placeholders;
 import io.gitops.stacks.config.Promotion;
+import io.gitops.stacks.config.ReleaseReport;
 import io.gitops.stacks.config.ServiceConfig;
 import io.gitops.stacks.storage.StorageStack;
 import io.gitops.stacks.nag.Nag;
@@ -39,6 +40,7 @@ import software.amazon.awscdk.services.s3.BucketEncryption;
 import software.amazon.awscdk.services.s3.CfnBucket;
 import software.amazon.awscdk.services.s3.IBucket;
 import software.amazon.awscdk.services.s3.LifecycleRule;
+import software.amazon.awscdk.services.s3.ObjectLockRetention;
 import software.amazon.awscdk.services.s3.ObjectOwnership;
 import software.amazon.awscdk.services.codebuild.ComputeType;
 import software.amazon.awscdk.services.codebuild.LinuxBuildImage;
@@ -62,6 +64,17 @@ public class PipelineStack extends Stack {
   private final Map<String, CodeBuildStep> promotionSteps = new LinkedHashMap<>();
   private final Map<String, Role> promotionRoles = new LinkedHashMap<>();
   private final LogGroup buildLogs;
+  private final Bucket reportBucket;
+  private Key buildLogsKey;
+  private final List<Role> extraStepRoles = new ArrayList<>();
+  private CodeBuildStep reportStep;
+
+  /** The pipeline's name (fixed: see the constructor). */
+  public static final String PIPELINE_NAME = "GitOpsPipeline";
+  /** The prod approval's action name. */
+  public static final String APPROVAL = "ApproveProd";
+  static final String REPORTS_PREFIX = "release-reports/";
+  private static final String EXECUTION_ID = "#{codepipeline.PipelineExecutionId}";
 
   public PipelineStack(Construct scope, String id, PipelineSettings settings) {
     super(scope, id, StackProps.builder()
@@ -80,7 +93,18 @@ public class PipelineStack extends Stack {
 
     Buildspec synthSpec = Buildspec.load(settings.buildspecs(), "synth.yml");
     buildLogs = buildLogs();
+    CodeBuildStep synth = CodeBuildStep.Builder.create("Synth")
+        .input(source)
+        .buildEnvironment(buildEnvironment(ComputeType.MEDIUM))
+        .partialBuildSpec(synthSpec.partialBuildSpec())
+        .commands(synthSpec.commands())
+        .primaryOutputDirectory("cdk.out")
+        .build();
+    reportBucket = createReportBucket();
     pipeline = CodePipeline.Builder.create(this, "Pipeline")
+        // A fixed name: the step after the prod approval reads that approval's comment by the pipeline's ARN,
+        // and operators find the pipeline under this name (README, docs/release-report.md).
+        .pipelineName(PIPELINE_NAME)
         .pipelineType(PipelineType.V2)
         // Every CodeBuild project of the pipeline (synth, self-mutation, asset publishing, smoke
         // tests, promotions) logs to one encrypted log group (CT.CODEBUILD.PR.3).
@@ -93,13 +117,7 @@ public class PipelineStack extends Stack {
         .enableKeyRotation(true)
         .selfMutation(true)
         .dockerEnabledForSynth(false)
-        .synth(CodeBuildStep.Builder.create("Synth")
-            .input(source)
-            .buildEnvironment(buildEnvironment(ComputeType.MEDIUM))
-            .partialBuildSpec(synthSpec.partialBuildSpec())
-            .commands(synthSpec.commands())
-            .primaryOutputDirectory("cdk.out")
-            .build())
+        .synth(synth)
         .build();
 
     Buildspec smokeSpec = Buildspec.load(settings.buildspecs(), "smoke-test.yml");
@@ -109,8 +127,23 @@ public class PipelineStack extends Stack {
       stages.add(stage);
       List<Step> pre = new ArrayList<>();
       ManualApprovalStep approval = null;
-      if (config.isProduction()) {
-        approval = ManualApprovalStep.Builder.create("ApproveProd")
+      CodeBuildStep gate = null;
+      if (config.isProduction() && config.promotion().from().isPresent()) {
+        EnvironmentConfig from = settings.environment(config.promotion().from().get());
+        reportStep = reportStep(from, config, source, synth, Buildspec.load(settings.buildspecs(), "release-report.yml"));
+        // The approval's comment references the report's variables, so CDK Pipelines orders it after the report.
+        approval = ManualApprovalStep.Builder.create(APPROVAL)
+            .comment("Promote to prod? Report: " + reportStep.exportedVariable("REPORT_SUMMARY")
+                + " (full report: review link). A BROADENS-/NO-REPORT token above must be in your approval comment.")
+            .reviewUrl(reportUrl(config))
+            .build();
+        gate = confirmStep(config, source, reportStep, Buildspec.load(settings.buildspecs(), "confirm-broadening.yml"));
+        gate.addStepDependency(approval);
+        pre.add(reportStep);
+        pre.add(approval);
+        pre.add(gate);
+      } else if (config.isProduction()) {
+        approval = ManualApprovalStep.Builder.create(APPROVAL)
             .comment("Promote the digests that passed test to prod?")
             .build();
         pre.add(approval);
@@ -119,8 +152,9 @@ public class PipelineStack extends Stack {
         EnvironmentConfig from = settings.environment(config.promotion().from().get());
         CodeBuildStep promote = promotionStep(from, config, source, promoteSpec);
         if (approval != null) {
-          // Pre steps run in parallel unless ordered: the promotion must never run before approval.
-          promote.addStepDependency(approval);
+          // Pre steps run in parallel unless ordered: the promotion must never run before approval,
+          // nor before the check that the approval named any permission broadening.
+          promote.addStepDependency(gate != null ? gate : approval);
         }
         pre.add(promote);
         promotionSteps.put(config.name(), promote);
@@ -143,6 +177,7 @@ public class PipelineStack extends Stack {
     // The promotion steps run as roles of this stack (not below the pipeline construct), to which
     // CDK Pipelines adds the same generated CodeBuild grants as to its own step roles.
     promotionRoles.values().forEach(GeneratedPolicyAcknowledgements::apply);
+    extraStepRoles.forEach(GeneratedPolicyAcknowledgements::apply);
     hardenArtifactBucket();
     software.amazon.awscdk.Aspects.of(this).add(new io.gitops.stacks.storage.BucketEvents());
   }
@@ -158,6 +193,7 @@ public class PipelineStack extends Stack {
         .build();
     KeyPolicies.restrictGrants(key);
     KeyPolicies.allowCloudWatchLogs(key, getAccount(), getRegion());
+    buildLogsKey = key;
     return LogGroup.Builder.create(this, "BuildLogs")
         .encryptionKey(key)
         .retention(RetentionDays.ONE_YEAR)
@@ -214,6 +250,144 @@ public class PipelineStack extends Stack {
         .destinationBucketName(accessLogs.getBucketName())
         .logFilePrefix("artifacts/")
         .build());
+    // The release reports' bucket logs to the same destination, under its own prefix.
+    accessLogs.addToResourcePolicy(PolicyStatement.Builder.create()
+        .sid("S3ServerAccessLogsOfReleaseReports")
+        .principals(List.of(new ServicePrincipal("logging.s3.amazonaws.com")))
+        .actions(List.of("s3:PutObject"))
+        .resources(List.of(accessLogs.arnForObjects(REPORTS_PREFIX + "*")))
+        .conditions(Map.of(
+            "ArnLike", Map.of("aws:SourceArn", reportBucket.getBucketArn()),
+            "StringEquals", Map.of("aws:SourceAccount", getAccount())))
+        .build());
+    ((CfnBucket) reportBucket.getNode().getDefaultChild()).setLoggingConfiguration(
+        CfnBucket.LoggingConfigurationProperty.builder()
+            .destinationBucketName(accessLogs.getBucketName())
+            .logFilePrefix(REPORTS_PREFIX)
+            .build());
+  }
+
+  /**
+   * Where the release reports are kept: the approval's review link opens one. They are the record of what an
+   * approver was shown, so they stay a year, versioned and locked (governance mode); the build log key encrypts
+   * them (no key of their own).
+   */
+  private Bucket createReportBucket() {
+    Bucket bucket = Bucket.Builder.create(this, "ReleaseReports")
+        .encryption(BucketEncryption.KMS)
+        .encryptionKey(buildLogsKey)
+        .bucketKeyEnabled(true)
+        .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
+        .enforceSsl(true)
+        .versioned(true)
+        .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
+        .lifecycleRules(List.of(LifecycleRule.builder()
+            .id("expire-reports")
+            .expiration(software.amazon.awscdk.Duration.days(365))
+            .noncurrentVersionExpiration(software.amazon.awscdk.Duration.days(30))
+            .abortIncompleteMultipartUploadAfter(software.amazon.awscdk.Duration.days(1))
+            .build()))
+        // Evidence of what an approver was shown: nobody rewrites or deletes a report for a year (CT.S3.PR.9).
+        .objectLockEnabled(true)
+        .objectLockDefaultRetention(ObjectLockRetention.governance(software.amazon.awscdk.Duration.days(365)))
+        .removalPolicy(RemovalPolicy.RETAIN)
+        .build();
+    return bucket;
+  }
+
+  /** The console link to this execution's report (the approval's review URL). */
+  private String reportUrl(EnvironmentConfig to) {
+    return "https://console.aws.amazon.com/s3/object/" + reportBucket.getBucketName() + "?region=" + getRegion()
+        + "&prefix=" + REPORTS_PREFIX + to.name() + "/" + EXECUTION_ID + ".md";
+  }
+
+  /**
+   * The release report before {@code to}'s approval (buildspecs/release-report.yml): reads {@code from},
+   * {@code to} and the registry through their read roles ({@link ReleaseReport}), diffs {@code to}'s
+   * synthesized templates (the synth step's cloud assembly) against the deployed ones, stores the report
+   * and exports its one-line summary and the broadening token.
+   */
+  private CodeBuildStep reportStep(EnvironmentConfig from, EnvironmentConfig to, CodePipelineSource source,
+      CodeBuildStep synth, Buildspec spec) {
+    EnvironmentRef registry = to.promotion().imageRegistry().orElse(EnvironmentRef.of(to));
+    Map<String, String> readRoles = new LinkedHashMap<>();
+    readRoles.put(registry.name(), Promotion.roleArn(Aws.PARTITION, registry.target().account(),
+        ReleaseReport.environmentRoleName(registry.name())));
+    readRoles.put(from.name(), Promotion.roleArn(Aws.PARTITION, from.target().account(),
+        ReleaseReport.environmentRoleName(from.name())));
+    readRoles.put(to.name(), Promotion.roleArn(Aws.PARTITION, to.target().account(),
+        ReleaseReport.environmentRoleName(to.name())));
+    Role role = Role.Builder.create(this, "ReleaseReportRole")
+        // Fixed name: the environments' read roles trust this role by ARN.
+        .roleName(ReleaseReport.STEP_ROLE_NAME)
+        .description("Pipeline step writing the release report before " + to.name() + "'s approval")
+        .assumedBy(new ServicePrincipal("codebuild.amazonaws.com"))
+        .inlinePolicies(Map.of("ReadEnvironments", PolicyDocument.Builder.create()
+            .statements(List.of(PolicyStatement.Builder.create()
+                .actions(List.of("sts:AssumeRole"))
+                .resources(List.copyOf(new java.util.LinkedHashSet<>(readRoles.values())))
+                .build()))
+            .build()))
+        .build();
+    role.addToPolicy(PolicyStatement.Builder.create()
+        .actions(List.of("s3:PutObject"))
+        .resources(List.of(reportBucket.arnForObjects(REPORTS_PREFIX + to.name() + "/*")))
+        .build());
+    Nag.acknowledgeWildcardResource(role.getNode().findChild("DefaultPolicy"),
+        reportBucket.arnForObjects(REPORTS_PREFIX + to.name() + "/*"),
+        "Report objects of this environment in the reports bucket: one key per pipeline execution");
+    buildLogsKey.grant(role, "kms:GenerateDataKey");
+    extraStepRoles.add(role);
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("FROM_ENV", from.name());
+    env.put("TO_ENV", to.name());
+    env.put("REGISTRY_ENV", registry.name());
+    env.put("READ_ROLES", String.join(" ", readRoles.entrySet().stream()
+        .map(e -> e.getKey() + "=" + e.getValue()).distinct().toList()));
+    env.put("REPORT_BUCKET", reportBucket.getBucketName());
+    // A CodePipeline variable: CDK Pipelines passes it through the action, which resolves it per execution.
+    env.put("PIPELINE_EXECUTION_ID", EXECUTION_ID);
+    return CodeBuildStep.Builder.create("Report-" + to.name())
+        .input(source)
+        .additionalInputs(Map.of("cdk.out", synth))
+        .role(role)
+        .buildEnvironment(buildEnvironment(ComputeType.SMALL))
+        .partialBuildSpec(spec.partialBuildSpec())
+        .commands(spec.commands())
+        .env(env)
+        .build();
+  }
+
+  /**
+   * After the approval: stops the release when the report found a broadening the approval's comment does not
+   * name (buildspecs/confirm-broadening.yml). It may read this pipeline's action executions, nothing else.
+   */
+  private CodeBuildStep confirmStep(EnvironmentConfig to, CodePipelineSource source, CodeBuildStep report,
+      Buildspec spec) {
+    Role role = Role.Builder.create(this, "ConfirmBroadeningRole")
+        .description("Pipeline step checking that " + to.name() + "'s approval named any permission broadening")
+        .assumedBy(new ServicePrincipal("codebuild.amazonaws.com"))
+        .inlinePolicies(Map.of("ReadApproval", PolicyDocument.Builder.create()
+            .statements(List.of(PolicyStatement.Builder.create()
+                .actions(List.of("codepipeline:ListActionExecutions"))
+                .resources(List.of(formatArn(software.amazon.awscdk.ArnComponents.builder()
+                    .service("codepipeline").resource(PIPELINE_NAME).build())))
+                .build()))
+            .build()))
+        .build();
+    extraStepRoles.add(role);
+    return CodeBuildStep.Builder.create("ConfirmBroadening-" + to.name())
+        .input(source)
+        .role(role)
+        .buildEnvironment(buildEnvironment(ComputeType.SMALL))
+        .partialBuildSpec(spec.partialBuildSpec())
+        .commands(spec.commands())
+        .env(Sorted.map(Map.of(
+            "BROADENING", report.exportedVariable("BROADENING"),
+            "PIPELINE_EXECUTION_ID", EXECUTION_ID,
+            "APPROVAL_STAGE", to.name(),
+            "APPROVAL_ACTION", APPROVAL)))
+        .build();
   }
 
   /**
@@ -309,6 +483,15 @@ public class PipelineStack extends Stack {
   /** Promotion step per target environment (test, prod). */
   public Map<String, CodeBuildStep> promotionSteps() {
     return Collections.unmodifiableMap(promotionSteps);
+  }
+
+  /** The release report step before the prod approval, if any. */
+  public java.util.Optional<CodeBuildStep> reportStep() {
+    return java.util.Optional.ofNullable(reportStep);
+  }
+
+  public Bucket reportBucket() {
+    return reportBucket;
   }
 
   /** Role of the promotion step per target environment. */

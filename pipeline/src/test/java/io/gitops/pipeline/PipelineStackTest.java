@@ -158,6 +158,61 @@ class PipelineStackTest {
         Map.of("EventBridgeConfiguration", Map.of("EventBridgeEnabled", true)))));
   }
 
+  @Test
+  void theReleaseReportRunsBeforeApproveProdWhichShowsItsSummaryAndLinksToIt() {
+    Map<String, Object> report = action("prod", "Report-prod");
+    Map<String, Object> approval = action("prod", "ApproveProd");
+    assertThat(runOrder(report)).isLessThan(runOrder(approval));
+    assertThat(category(report)).isEqualTo("Build");
+    // The approval's comment resolves the report's exported summary through the report action's namespace.
+    String namespace = (String) report.get("Namespace");
+    assertThat(namespace).isNotBlank();
+    Map<?, ?> configuration = (Map<?, ?>) approval.get("Configuration");
+    assertThat((String) configuration.get("CustomData")).contains("#{" + namespace + ".REPORT_SUMMARY}")
+        .contains("BROADENS-").hasSizeLessThan(500 - 300);
+    // The review link opens this execution's report in the reports bucket.
+    Capture link = new Capture();
+    template.hasResourceProperties("AWS::CodePipeline::Pipeline", Map.of("Stages", Match.arrayWith(List.of(
+        Match.objectLike(Map.of("Name", "prod", "Actions", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Name", "ApproveProd", "Configuration", Match.objectLike(Map.of("ExternalEntityLink", link))))))))))));
+    assertThat(link.asObject().toString())
+        .contains("Ref=" + logicalIdStartingWith("AWS::S3::Bucket", "ReleaseReports"))
+        .contains("prefix=release-reports/prod/#{codepipeline.PipelineExecutionId}.md");
+  }
+
+  @Test
+  void aBroadeningCheckRunsAfterTheApprovalAndBeforeAnythingIsPromotedOrDeployed() {
+    Map<String, Object> check = action("prod", "ConfirmBroadening-prod");
+    assertThat(runOrder(check)).isGreaterThan(runOrder(action("prod", "ApproveProd")))
+        .isLessThan(runOrder(action("prod", "Promote-prod")));
+    String namespace = (String) action("prod", "Report-prod").get("Namespace");
+    assertThat(((Map<?, ?>) check.get("Configuration")).get("EnvironmentVariables").toString())
+        .contains("{\"name\":\"BROADENING\",\"type\":\"PLAINTEXT\",\"value\":\"#{" + namespace + ".BROADENING}\"}");
+    // It reads only this pipeline's action executions, which the fixed pipeline name makes addressable.
+    template.hasResourceProperties("AWS::CodePipeline::Pipeline", Map.of("Name", PipelineStack.PIPELINE_NAME));
+    template.hasResourceProperties("AWS::IAM::Role", Map.of(
+        "Description", "Pipeline step checking that prod's approval named any permission broadening",
+        "Policies", List.of(Map.of("PolicyName", "ReadApproval", "PolicyDocument", Map.of("Version", "2012-10-17",
+            "Statement", List.of(Map.of("Effect", "Allow", "Action", "codepipeline:ListActionExecutions",
+                "Resource", "arn:aws:codepipeline:us-east-1:100000000000:GitOpsPipeline")))))));
+  }
+
+  @Test
+  void theReportStepReadsTheSynthesizedAssemblyAndRunsTheReportBuildspec() {
+    Buildspec spec = Buildspec.load(SynthesizedApp.ROOT.resolve("buildspecs"), "release-report.yml");
+    String buildSpec = buildSpecOfProjectContaining("buildspecs/release_report.py report");
+    spec.commands().forEach(command -> assertThat(buildSpec).contains(command.replace("\"", "\\\"")));
+    // CDK Pipelines exports the variables the approval and the check read.
+    assertThat(buildSpec).contains("\"exported-variables\": [\n      \"REPORT_SUMMARY\",\n      \"BROADENING\"");
+    assertThat(((Map<?, ?>) action("prod", "Report-prod").get("Configuration")).get("PrimarySource")).isNotNull();
+    assertThat(action("prod", "Report-prod").get("InputArtifacts").toString()).contains("Synth_Output");
+  }
+
+  private static Map<String, Object> action(String stage, String name) {
+    return actions(stage).stream().filter(a -> name.equals(a.get("Name"))).findFirst()
+        .orElseThrow(() -> new AssertionError(stage + " has no action " + name));
+  }
+
   private static String logicalIdStartingWith(String type, String prefix) {
     return template.findResources(type).keySet().stream()
         .filter(id -> id.startsWith(prefix))

@@ -139,6 +139,17 @@ public class DeploymentStack extends PlatformStack {
             .build())
         .build();
     deploymentRule.addTarget(target(guard));
+
+    // Read-only access for the pipeline's release report before the prod approval (docs/release-report.md).
+    releaseReportRole = new ReleaseReportRole(this, "ReleaseReportRole",
+        new ReleaseReportRole.Props(config, props.services(), ledger));
+  }
+
+  private final ReleaseReportRole releaseReportRole;
+
+  /** The role the pipeline's release report step reads this environment through. */
+  public ReleaseReportRole releaseReportRole() {
+    return releaseReportRole;
   }
 
   /** EventBridge invokes the alias; events it cannot deliver go to the same on-failure queue. */
