@@ -46,6 +46,7 @@ import software.amazon.awscdk.services.codebuild.ComputeType;
 import software.amazon.awscdk.services.codebuild.LinuxBuildImage;
 import software.amazon.awscdk.services.codepipeline.PipelineType;
 import software.amazon.awscdk.services.iam.PolicyDocument;
+import software.amazon.awscdk.services.iam.Policy;
 import software.amazon.awscdk.services.iam.PolicyStatement;
 import software.amazon.awscdk.services.iam.Role;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
@@ -68,9 +69,8 @@ public class PipelineStack extends Stack {
   private Key buildLogsKey;
   private final List<Role> extraStepRoles = new ArrayList<>();
   private CodeBuildStep reportStep;
+  private Role confirmRole;
 
-  /** The pipeline's name (fixed: see the constructor). */
-  public static final String PIPELINE_NAME = "GitOpsPipeline";
   /** The prod approval's action name. */
   public static final String APPROVAL = "ApproveProd";
   static final String REPORTS_PREFIX = "release-reports/";
@@ -102,9 +102,6 @@ public class PipelineStack extends Stack {
         .build();
     reportBucket = createReportBucket();
     pipeline = CodePipeline.Builder.create(this, "Pipeline")
-        // A fixed name: the step after the prod approval reads that approval's comment by the pipeline's ARN,
-        // and operators find the pipeline under this name (README, docs/release-report.md).
-        .pipelineName(PIPELINE_NAME)
         .pipelineType(PipelineType.V2)
         // Every CodeBuild project of the pipeline (synth, self-mutation, asset publishing, smoke
         // tests, promotions) logs to one encrypted log group (CT.CODEBUILD.PR.3).
@@ -178,6 +175,17 @@ public class PipelineStack extends Stack {
     // CDK Pipelines adds the same generated CodeBuild grants as to its own step roles.
     promotionRoles.values().forEach(GeneratedPolicyAcknowledgements::apply);
     extraStepRoles.forEach(GeneratedPolicyAcknowledgements::apply);
+    if (confirmRole != null) {
+      // A policy of its own, not the role's default policy: the step's CodeBuild project waits for that one,
+      // and the pipeline waits for the project, so naming the pipeline there would be a cycle.
+      Policy.Builder.create(this, "ConfirmBroadeningReadApproval")
+          .roles(List.of(confirmRole))
+          .statements(List.of(PolicyStatement.Builder.create()
+              .actions(List.of("codepipeline:ListActionExecutions"))
+              .resources(List.of(pipeline.getPipeline().getPipelineArn()))
+              .build()))
+          .build();
+    }
     hardenArtifactBucket();
     software.amazon.awscdk.Aspects.of(this).add(new io.gitops.stacks.storage.BucketEvents());
   }
@@ -367,15 +375,9 @@ public class PipelineStack extends Stack {
     Role role = Role.Builder.create(this, "ConfirmBroadeningRole")
         .description("Pipeline step checking that " + to.name() + "'s approval named any permission broadening")
         .assumedBy(new ServicePrincipal("codebuild.amazonaws.com"))
-        .inlinePolicies(Map.of("ReadApproval", PolicyDocument.Builder.create()
-            .statements(List.of(PolicyStatement.Builder.create()
-                .actions(List.of("codepipeline:ListActionExecutions"))
-                .resources(List.of(formatArn(software.amazon.awscdk.ArnComponents.builder()
-                    .service("codepipeline").resource(PIPELINE_NAME).build())))
-                .build()))
-            .build()))
         .build();
     extraStepRoles.add(role);
+    confirmRole = role; // may read this pipeline's action executions: granted once the pipeline exists
     return CodeBuildStep.Builder.create("ConfirmBroadening-" + to.name())
         .input(source)
         .role(role)

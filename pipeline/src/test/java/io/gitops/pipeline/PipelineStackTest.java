@@ -188,13 +188,14 @@ class PipelineStackTest {
     String namespace = (String) action("prod", "Report-prod").get("Namespace");
     assertThat(((Map<?, ?>) check.get("Configuration")).get("EnvironmentVariables").toString())
         .contains("{\"name\":\"BROADENING\",\"type\":\"PLAINTEXT\",\"value\":\"#{" + namespace + ".BROADENING}\"}");
-    // It reads only this pipeline's action executions, which the fixed pipeline name makes addressable.
-    template.hasResourceProperties("AWS::CodePipeline::Pipeline", Map.of("Name", PipelineStack.PIPELINE_NAME));
-    template.hasResourceProperties("AWS::IAM::Role", Map.of(
-        "Description", "Pipeline step checking that prod's approval named any permission broadening",
-        "Policies", List.of(Map.of("PolicyName", "ReadApproval", "PolicyDocument", Map.of("Version", "2012-10-17",
-            "Statement", List.of(Map.of("Effect", "Allow", "Action", "codepipeline:ListActionExecutions",
-                "Resource", "arn:aws:codepipeline:us-east-1:100000000000:GitOpsPipeline")))))));
+    // It reads only this pipeline's action executions: the pipeline's own ARN, its name generated.
+    template.hasResourceProperties("AWS::CodePipeline::Pipeline", Map.of("Name", Match.absent()));
+    template.hasResourceProperties("AWS::IAM::Policy", Map.of(
+        "Roles", List.of(Map.of("Ref", Match.stringLikeRegexp("ConfirmBroadeningRole.*"))),
+        "PolicyDocument", Map.of("Version", "2012-10-17", "Statement", List.of(Map.of("Effect", "Allow",
+            "Action", "codepipeline:ListActionExecutions",
+            "Resource", Map.of("Fn::Join", List.of("", List.of("arn:aws:codepipeline:us-east-1:100000000000:",
+                Map.of("Ref", Match.stringLikeRegexp("^Pipeline[0-9A-F]{8}$"))))))))));
   }
 
   @Test
