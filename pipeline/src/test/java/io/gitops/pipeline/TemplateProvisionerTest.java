@@ -17,24 +17,39 @@ import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.Service;
 
 /** Provisioning the app's synthesized dev stage into moto. */
 class TemplateProvisionerTest {
-  private URI endpoint;
-  private Emulator emulator;
+  private static URI endpoint;
+  private static Emulator emulator;
+  /** The stage the read-only tests share: one provisioning for all of them, made on first use. */
+  private static StageWiring provisioned;
 
-  @BeforeEach
-  void freshEmulator() {
+  @BeforeAll
+  static void noStageYet() {
+    provisioned = null;
+  }
+
+  private static void freshEmulator() {
     endpoint = MotoServer.shared().reset();
     emulator = new Emulator(endpoint, List.of());
     emulator.warmUp().join(); // moto loads each service on first use: seconds, beyond the SDK's call timeout
   }
 
-  private StageWiring provision(CloudAssembly assembly) {
+  /** The real dev stage, provisioned into a fresh emulator once for the tests that only read it. */
+  private static StageWiring stage() {
+    if (provisioned == null) {
+      freshEmulator();
+      provisioned = provision(RealStage.assembly());
+    }
+    return provisioned;
+  }
+
+  private static StageWiring provision(CloudAssembly assembly) {
     TemplateProvisioner p = new TemplateProvisioner(assembly, emulator);
     p.provisionAll();
     return StageWiring.read(p);
@@ -60,7 +75,7 @@ class TemplateProvisionerTest {
 
   @Test
   void containerImagesComeFromTheReleaseParameters() {
-    StageWiring w = provision(RealStage.assembly());
+    StageWiring w = stage();
     ServiceTarget bff = config(w, "image-deployer", endpoint).targetForRepository("bff").orElseThrow();
     Service svc = emulator.clients().ecs().describeServices(b -> b.cluster(bff.cluster()).services(bff.service())).services().get(0);
     ContainerDefinition c = emulator.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(svc.taskDefinition()))
@@ -72,7 +87,7 @@ class TemplateProvisionerTest {
 
   @Test
   void containerDefinitionsKeepTheSynthesizedSettings() {
-    StageWiring w = provision(RealStage.assembly());
+    StageWiring w = stage();
     ServiceTarget bff = config(w, "image-deployer", endpoint).targetForRepository("bff").orElseThrow();
     Service svc = emulator.clients().ecs().describeServices(b -> b.cluster(bff.cluster()).services(bff.service())).services().get(0);
     var td = emulator.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(svc.taskDefinition())).taskDefinition();
@@ -93,7 +108,7 @@ class TemplateProvisionerTest {
 
   @Test
   void servicesKeepDesiredCountsLoadBalancersAndDeploymentSettings() {
-    StageWiring w = provision(RealStage.assembly());
+    StageWiring w = stage();
     ServiceTarget bff = config(w, "image-deployer", endpoint).targetForRepository("bff").orElseThrow();
     Service svc = emulator.clients().ecs().describeServices(b -> b.cluster(bff.cluster()).services(bff.service())).services().get(0);
     assertThat(svc.desiredCount()).isEqualTo(2);
@@ -108,7 +123,7 @@ class TemplateProvisionerTest {
 
   @Test
   void theEnvironmentComesFromTheAutomationStacksFunctions() {
-    StageWiring w = provision(RealStage.assembly());
+    StageWiring w = stage();
     assertThat(w.environments()).containsOnlyKeys("image-deployer", "guard");
     LambdaConfig c = config(w, "image-deployer", endpoint);
     assertThat(c.services()).containsOnlyKeys("bff", "graphql", "agentcore");
@@ -119,7 +134,7 @@ class TemplateProvisionerTest {
 
   @Test
   void theRulesComeFromTheAutomationStackWithTheirTargets() {
-    StageWiring w = provision(RealStage.assembly());
+    StageWiring w = stage();
     Map<String, String> byRule = new LinkedHashMap<>();
     // the logical IDs without CDK's hash suffix
     w.rules().forEach(r -> byRule.put(r.name().replaceAll("^.*/", "").replaceAll("[0-9A-F]{8}$", ""), r.function()));
@@ -130,6 +145,8 @@ class TemplateProvisionerTest {
 
   @Test
   void withoutAnAutomationStackTheStageIsRefusedInOneLineWithNoStandIn() {
+    provisioned = null; // this test provisions a stage of its own into a fresh emulator
+    freshEmulator();
     CloudAssembly full = RealStage.assembly();
     Map<String, CloudAssembly.Stack> stacks = new LinkedHashMap<>();
     // every stack but the one holding the functions (the deployment automation)
