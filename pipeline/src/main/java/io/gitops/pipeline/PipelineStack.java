@@ -223,25 +223,12 @@ public class PipelineStack extends Stack {
         .enforceSsl(true)
         .versioned(true)
         .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
-        .lifecycleRules(List.of(LifecycleRule.builder()
-            .id("expire-logs")
-            .expiration(software.amazon.awscdk.Duration.days(365))
-            .noncurrentVersionExpiration(software.amazon.awscdk.Duration.days(7))
-            .abortIncompleteMultipartUploadAfter(software.amazon.awscdk.Duration.days(1))
-            .build()))
+        .lifecycleRules(List.of(expiring("expire-logs", 365, 7)))
         .removalPolicy(RemovalPolicy.RETAIN)
         .build();
     Nag.acknowledge(accessLogs, "AwsSolutions-S1",
         "This bucket is the destination of the artifact bucket's server access logs; logging it would log its own deliveries");
-    accessLogs.addToResourcePolicy(PolicyStatement.Builder.create()
-        .sid("S3ServerAccessLogs")
-        .principals(List.of(new ServicePrincipal("logging.s3.amazonaws.com")))
-        .actions(List.of("s3:PutObject"))
-        .resources(List.of(accessLogs.arnForObjects("artifacts/*")))
-        .conditions(Map.of(
-            "ArnLike", Map.of("aws:SourceArn", artifacts.getBucketArn()),
-            "StringEquals", Map.of("aws:SourceAccount", getAccount())))
-        .build());
+    allowAccessLogs(accessLogs, "S3ServerAccessLogs", artifacts.getBucketArn(), "artifacts/");
     CfnBucket bucket = (CfnBucket) artifacts.getNode().getDefaultChild();
     bucket.setVersioningConfiguration(CfnBucket.VersioningConfigurationProperty.builder().status("Enabled").build());
     bucket.setLifecycleConfiguration(CfnBucket.LifecycleConfigurationProperty.builder()
@@ -259,20 +246,35 @@ public class PipelineStack extends Stack {
         .logFilePrefix("artifacts/")
         .build());
     // The release reports' bucket logs to the same destination, under its own prefix.
-    accessLogs.addToResourcePolicy(PolicyStatement.Builder.create()
-        .sid("S3ServerAccessLogsOfReleaseReports")
-        .principals(List.of(new ServicePrincipal("logging.s3.amazonaws.com")))
-        .actions(List.of("s3:PutObject"))
-        .resources(List.of(accessLogs.arnForObjects(REPORTS_PREFIX + "*")))
-        .conditions(Map.of(
-            "ArnLike", Map.of("aws:SourceArn", reportBucket.getBucketArn()),
-            "StringEquals", Map.of("aws:SourceAccount", getAccount())))
-        .build());
+    allowAccessLogs(accessLogs, "S3ServerAccessLogsOfReleaseReports", reportBucket.getBucketArn(), REPORTS_PREFIX);
     ((CfnBucket) reportBucket.getNode().getDefaultChild()).setLoggingConfiguration(
         CfnBucket.LoggingConfigurationProperty.builder()
             .destinationBucketName(accessLogs.getBucketName())
             .logFilePrefix(REPORTS_PREFIX)
             .build());
+  }
+
+  /** S3 server access logging may write {@code source}'s logs under {@code prefix} of {@code logs}, nothing else. */
+  private void allowAccessLogs(Bucket logs, String sid, String source, String prefix) {
+    logs.addToResourcePolicy(PolicyStatement.Builder.create()
+        .sid(sid)
+        .principals(List.of(new ServicePrincipal("logging.s3.amazonaws.com")))
+        .actions(List.of("s3:PutObject"))
+        .resources(List.of(logs.arnForObjects(prefix + "*")))
+        .conditions(Map.of(
+            "ArnLike", Map.of("aws:SourceArn", source),
+            "StringEquals", Map.of("aws:SourceAccount", getAccount())))
+        .build());
+  }
+
+  /** Objects expire after {@code days}, replaced versions after {@code noncurrentDays}, stalled uploads after one. */
+  private static LifecycleRule expiring(String id, int days, int noncurrentDays) {
+    return LifecycleRule.builder()
+        .id(id)
+        .expiration(software.amazon.awscdk.Duration.days(days))
+        .noncurrentVersionExpiration(software.amazon.awscdk.Duration.days(noncurrentDays))
+        .abortIncompleteMultipartUploadAfter(software.amazon.awscdk.Duration.days(1))
+        .build();
   }
 
   /**
@@ -289,12 +291,7 @@ public class PipelineStack extends Stack {
         .enforceSsl(true)
         .versioned(true)
         .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
-        .lifecycleRules(List.of(LifecycleRule.builder()
-            .id("expire-reports")
-            .expiration(software.amazon.awscdk.Duration.days(365))
-            .noncurrentVersionExpiration(software.amazon.awscdk.Duration.days(30))
-            .abortIncompleteMultipartUploadAfter(software.amazon.awscdk.Duration.days(1))
-            .build()))
+        .lifecycleRules(List.of(expiring("expire-reports", 365, 30)))
         // Evidence of what an approver was shown: nobody rewrites or deletes a report for a year (CT.S3.PR.9).
         .objectLockEnabled(true)
         .objectLockDefaultRetention(ObjectLockRetention.governance(software.amazon.awscdk.Duration.days(365)))
