@@ -28,6 +28,14 @@ import java.util.concurrent.TimeUnit;
  * <pre>ColdStartBench LAMBDAS_JAR BASELINE_JAR RUNNER_JAR OUT.md [runs] [warm]</pre>
  */
 public final class ColdStartBench {
+  /** Kills a measured JVM that overruns its time (daemon: never keeps the bench alive). */
+  private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "bench-watchdog");
+        t.setDaemon(true);
+        return t;
+      });
+
   static final String C1 = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1";
   static final String OPT_HANDLER = "io.gitops.lambdas.deployer.ImageDeployerHandler";
   static final String BASE_HANDLER = "io.gitops.bench.baseline.BaselineImageDeployerHandler";
@@ -309,6 +317,8 @@ public final class ColdStartBench {
     if (!v.toolOptions().isEmpty()) pb.environment().put("JAVA_TOOL_OPTIONS", v.toolOptions());
     long start = System.nanoTime();
     Process p = pb.start();
+    // The loop below reads until the JVM closes its output: a JVM that hangs is killed, not waited on forever.
+    var deadline = WATCHDOG.schedule(p::destroyForcibly, 120, TimeUnit.SECONDS);
     double wall = -1;
     Map<String, String> bench = new LinkedHashMap<>();
     List<String> lines = new ArrayList<>();
@@ -323,9 +333,9 @@ public final class ColdStartBench {
         lines.add(line);
       }
     }
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException(v.name() + ": JVM did not finish in 120 s");
+    p.waitFor();
+    if (!deadline.cancel(false)) {
+      throw new IllegalStateException(v.name() + ": JVM did not finish in 120 s; killed (see " + work + ")");
     }
     String outcome = bench.getOrDefault("OUTCOME", "");
     if (p.exitValue() != 0 || outcome.isBlank() || outcome.contains("\"FAILED\"")) {
@@ -380,10 +390,14 @@ public final class ColdStartBench {
     pb.environment().put("PATH", System.getenv("PATH"));
     pb.environment().putAll(env);
     pb.environment().put("GITOPS_COUNT_API_CALLS", "1");
+    Path errors = Files.createTempFile(work, "invoke", ".err"); // a file: a full stderr pipe would block the JVM
+    pb.redirectError(errors.toFile());
     Process p = pb.start();
+    var deadline = WATCHDOG.schedule(p::destroyForcibly, 60, TimeUnit.SECONDS);
     String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor(60, TimeUnit.SECONDS);
+    p.waitFor();
+    if (!deadline.cancel(false)) throw new IllegalStateException("invoke did not finish in 60 s; killed");
+    String stderr = Files.readString(errors);
     String line = Arrays.stream(stderr.split("\n")).filter(l -> l.startsWith("{\"apiCalls\"")).findFirst()
         .orElseThrow(() -> new IllegalStateException("no API call count from invoke: " + stdout + stderr));
     String total = line.replaceAll(".*\"total\":(\\d+).*", "$1");
