@@ -92,7 +92,10 @@ public final class PlatformStacks {
       return List.of(new DeploymentStackProps.Canary(front.service().getServiceName(),
           compute.targetGroup().getFirstLoadBalancerFullName(),
           List.of(compute.targetGroup().getTargetGroupArn(), c.alternateTargetGroup().getTargetGroupArn()),
-          front.config().healthPath(), interval, (int) Math.max(1, step / interval),
+          front.config().healthPath(),
+          s instanceof io.gitops.stacks.config.DeploymentStrategy.Canary k ? k.percent()
+              : s instanceof io.gitops.stacks.config.DeploymentStrategy.Linear k ? k.stepPercent() : 100,
+          interval, (int) Math.max(1, step / interval),
           (int) Math.max(1, s.bake().toSeconds() / interval)));
     }).orElse(List.of());
   }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,9 +58,12 @@ public final class CanaryChecks {
   }
 
   public Measurement measure(Check c, Subject s, Optional<URI> testProbe, Instant from, Instant to) {
+    // CloudWatch counts windows in whole seconds: a window never ends in the second it starts.
+    Instant end = to.isBefore(from.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1))
+        ? from.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1) : to;
     return switch (c.kind()) {
-      case ERROR_RATE -> errorRate(c, s, from, to);
-      case LATENCY_RATIO -> latency(c, s, from, to);
+      case ERROR_RATE -> fromCloudWatch(() -> errorRate(c, s, from, end));
+      case LATENCY_RATIO -> fromCloudWatch(() -> latency(c, s, from, end));
       case TARGET_HEALTH -> targetHealth(s);
       case HTTP_PROBE -> probe(testProbe);
       case TASK_FAILURES -> s.failedTasks() >= c.threshold()
@@ -67,6 +71,19 @@ public final class CanaryChecks {
               + (int) c.threshold() + ")", Map.of("failedTasks", (double) s.failedTasks()))
           : Measurement.pass(s.failedTasks() + " failed task(s)", Map.of("failedTasks", (double) s.failedTasks()));
     };
+  }
+
+  /**
+   * A metric query CloudWatch could not answer is an inconclusive measurement, counted against the check's
+   * inconclusive limit (as Argo counts a provider error), never a pass.
+   */
+  private static Measurement fromCloudWatch(java.util.function.Supplier<Measurement> query) {
+    try {
+      return query.get();
+    } catch (io.gitops.lambdas.core.RetryableException e) {
+      String why = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
+      return Measurement.inconclusive("CloudWatch did not answer: " + (why.length() > 120 ? why.substring(0, 117) + "..." : why));
+    }
   }
 
   private Measurement errorRate(Check c, Subject s, Instant from, Instant to) {

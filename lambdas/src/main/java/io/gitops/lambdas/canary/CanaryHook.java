@@ -109,14 +109,18 @@ public final class CanaryHook {
     AnalysisState state = AnalysisState.from(inv.hookDetails(), inv.lifecycleStage());
     GuardLedger.View view = guardLedger.view(target.get().service());
     Optional<Deployment> rolling = view.rollingOut().filter(d -> d.newTaskDefinitionArn() != null);
-    CanaryChecks.Subject subject = subject(plan, target.get(), rolling);
+    // Looked up only when a check is measured: the opening invocation of a stage measures nothing.
+    CanaryChecks.Subject[] subject = new CanaryChecks.Subject[1];
     Instant now = clock.instant();
-    Decision d = CanaryAnalysis.step(stageChecks, state, now,
-        w -> checks.measure(w.check(), subject, plan.testProbeUrl(), w.from(), w.to()));
+    Decision d = CanaryAnalysis.step(stageChecks, state, now, w -> {
+      if (subject[0] == null) subject[0] = subject(plan, target.get(), rolling);
+      return checks.measure(w.check(), subject[0], plan.testProbeUrl(), w.from(), w.to());
+    });
     d.measurements().forEach((name, m) -> metrics.count("CanaryMeasurements", coldStart,
         Map.of("Check", name, "Result", m.verdict().name())));
     l.info("canary analysis", "hookStatus", d.status().name(), "measurements", d.lines(),
-        "canaryTargetGroup", subject.canaryTargetGroup().orElse(null), "weight", inv.targetProductionWeight());
+        "canaryTargetGroup", subject[0] == null ? null : subject[0].canaryTargetGroup().orElse(null),
+        "weight", inv.targetProductionWeight());
     if (d.status() == HookStatus.FAILED) {
       return abort(l, inv, target.get(), rolling, d, coldStart);
     }

@@ -117,6 +117,7 @@ public class DeploymentStack extends PlatformStack {
         plan.put("testProbeUrl", props.healthScheme() + "://" + props.albDnsName() + c.testPath()
             + (c.testPath().contains("?") ? "&" : "?") + "gitops-canary=test");
       }
+      plan.put("canaryPercent", c.canaryPercent());
       plan.put("intervalSeconds", c.intervalSeconds());
       plan.put("canaryCount", c.canaryCount());
       plan.put("bakeCount", c.bakeCount());

@@ -93,6 +93,7 @@ public final class CanaryTraffic extends Construct {
   private final Alarm errorRateAlarm;
   private final Alarm unhealthyHostsAlarm;
   private final String hookFunctionArn;
+  private final Role hookRole;
 
   public CanaryTraffic(Construct scope, String id, Props props) {
     super(scope, id);
@@ -145,7 +146,8 @@ public final class CanaryTraffic extends Construct {
         .build()));
     infrastructureRole.addManagedPolicy(software.amazon.awscdk.services.iam.ManagedPolicy.fromAwsManagedPolicyName(
         "AmazonECSInfrastructureRolePolicyForLoadBalancers"));
-    Nag.acknowledge(infrastructureRole, "AwsSolutions-IAM4",
+    Nag.acknowledge(infrastructureRole,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]",
         "AmazonECSInfrastructureRolePolicyForLoadBalancers is the policy ECS documents for shifting listener rules "
             + "and target groups in blue/green, linear and canary deployments; ECS needs its rule and target "
             + "group actions on resources it discovers during the deployment");
@@ -196,8 +198,16 @@ public final class CanaryTraffic extends Construct {
         + ":function:" + props.environment().guardFunctionName() + ":live";
     IFunction hook = software.amazon.awscdk.services.lambda.Function.fromFunctionAttributes(this, "AnalysisHook",
         FunctionAttributes.builder().functionArn(hookFunctionArn).sameEnvironment(true).build());
+    hookRole = Role.Builder.create(this, "HookRole")
+        .assumedBy(new ServicePrincipal("ecs.amazonaws.com"))
+        .description("ECS invokes the canary analysis hook of " + front.config().name() + " ("
+            + props.environment().name() + ")")
+        .build();
     front.service().addLifecycleHook(new DeploymentLifecycleLambdaTarget(hook, "AnalysisHookTarget",
-        DeploymentLifecycleLambdaTargetProps.builder().lifecycleStages(HOOK_STAGES).build()));
+        DeploymentLifecycleLambdaTargetProps.builder().lifecycleStages(HOOK_STAGES).role(hookRole).build()));
+    Nag.acknowledgeWildcardResource(hookRole, hookFunctionArn + ":*",
+        "CDK's grantInvoke adds the qualifier wildcard next to the guard's live alias; it matches qualified "
+            + "invocations of that one function only");
   }
 
   private static IMetric targetGroupMetric(String name, String statistic, String loadBalancer,
@@ -227,6 +237,10 @@ public final class CanaryTraffic extends Construct {
 
   public Alarm unhealthyHostsAlarm() {
     return unhealthyHostsAlarm;
+  }
+
+  public Role hookRole() {
+    return hookRole;
   }
 
   public String hookFunctionArn() {

@@ -243,6 +243,11 @@ public final class Microservice extends Construct {
           .build());
     }
     fargateService = builder.build();
+    if (service.deployment().shiftsTraffic()) {
+      software.amazon.awscdk.Annotations.of(fargateService).acknowledgeWarning("@aws-cdk/aws-ecs:shouldUseCircuitBreaker",
+          "ECS's circuit breaker applies to rolling updates only; this service's native strategy rolls back on its "
+              + "deployment alarms and on its analysis hook's FAILED instead");
+    }
 
     scaling = fargateService.autoScaleTaskCount(EnableScalingProps.builder()
         .minCapacity(service.counts().min())

@@ -500,6 +500,7 @@ class ComputeStackTest {
         "POST_PRODUCTION_TRAFFIC_SHIFT"));
     assertThat(String.valueOf(hook.get("HookTargetArn"))).contains(":lambda:").contains(":function:gitops-prod-guard:live");
     String role = (String) ((List<?>) ((Map<?, ?>) hook.get("RoleArn")).get("Fn::GetAtt")).get(0);
+    assertThat(role).isEqualTo(logicalId(prod.compute().canary().orElseThrow().hookRole()));
     assertThat(statementsOfRole(prodTemplate, role)).singleElement().asString()
         .startsWith("lambda:InvokeFunction on ").contains("gitops-prod-guard:live");
   }
