@@ -82,7 +82,10 @@ public final class CanaryLifecycle {
     this.region = region;
     this.cloudWatch = new CloudWatchQuery(UrlConnectionHttpClient.create(), Optional.of(endpoint), Region.of(region),
         StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")));
-    plans.values().forEach(p -> live.put(p.service(), p.targetGroups().get(0)));
+    // Which group serves production is the emulator's state: the one holding targets (the second after an odd
+    // number of promotions), so that a later `sandbox push` continues where the last one left off.
+    plans.values().forEach(p -> live.put(p.service(), hasTargets(p.targetGroups().get(1))
+        && !hasTargets(p.targetGroups().get(0)) ? p.targetGroups().get(1) : p.targetGroups().get(0)));
   }
 
   /**
@@ -182,6 +185,10 @@ public final class CanaryLifecycle {
         System.nanoTime(), s.greenRequests, s.totalRequests, s.logicalToAbort());
     runs.add(run);
     return ok;
+  }
+
+  private boolean hasTargets(String targetGroup) {
+    return !emulator.elb().describeTargetHealth(b -> b.targetGroupArn(targetGroup)).targetHealthDescriptions().isEmpty();
   }
 
   /** "arn:…:targetgroup/NAME/ID" → NAME. */
