@@ -213,10 +213,8 @@ public final class Demo {
     String stableTg = canary.liveTargetGroup(bff.service());
     String canaryTg = canary.greenTargetGroup(bff.service());
     Sandbox.Push healthy = sandbox.push(SERVICE, CANARY_TAG, 0.0);
-    int runsBefore = canary.runs().size();
     List<Sandbox.Delivery> d4 = sandbox.deliver(healthy.event());
     report(d4);
-    canary.runs().subList(runsBefore, canary.runs().size()).forEach(r -> r.lines().forEach(this::line));
     String healthyRevision = currentService(bff).taskDefinition();
     expect(imageOf(healthyRevision, bff).endsWith("@" + healthy.digest()), "the service runs " + CANARY_TAG
         + " (promoted)");
@@ -236,11 +234,10 @@ public final class Demo {
     String green = canary.greenTargetGroup(bff.service());
     Sandbox.Push spike = sandbox.push(SERVICE, SPIKE_TAG, SPIKE_ERROR_RATE);
     sandbox.drainNotifications();
-    runsBefore = canary.runs().size();
+    int runsBefore = canary.runs().size();
     List<Sandbox.Delivery> d5 = sandbox.deliver(spike.event());
     report(d5);
     List<CanaryLifecycle.Run> runs = canary.runs().subList(runsBefore, canary.runs().size());
-    runs.forEach(r -> r.lines().forEach(this::line));
     int updates = sandbox.apiCalls().snapshot().entrySet().stream().filter(e -> e.getKey().endsWith("UpdateService"))
         .mapToInt(Map.Entry::getValue).sum();
     expect(currentService(bff).taskDefinition().equals(healthyRevision), "ECS rolled the service back to "
@@ -309,9 +306,17 @@ public final class Demo {
 
   private int totalCalls;
 
+  /** The deliveries, then what ECS's lifecycle did for canary services since the step began (hook answers). */
   private void report(List<Sandbox.Delivery> deliveries) {
     Views.fold(deliveries).forEach(this::line);
+    sandbox.canary().ifPresent(c -> {
+      List<CanaryLifecycle.Run> runs = c.runs();
+      runs.subList(Math.min(runsReported, runs.size()), runs.size()).forEach(r -> r.lines().forEach(this::line));
+      runsReported = runs.size();
+    });
   }
+
+  private int runsReported;
 
   private void line(String s) {
     out.printf("%s     %s%n", stamp(started), s);
