@@ -205,9 +205,9 @@ public final class CanaryTraffic extends Construct {
         .build();
     front.service().addLifecycleHook(new DeploymentLifecycleLambdaTarget(hook, "AnalysisHookTarget",
         DeploymentLifecycleLambdaTargetProps.builder().lifecycleStages(HOOK_STAGES).role(hookRole).build()));
-    Nag.acknowledgeWildcardResource(hookRole, hookFunctionArn + ":*",
-        "CDK's grantInvoke adds the qualifier wildcard next to the guard's live alias; it matches qualified "
-            + "invocations of that one function only");
+    // Exactly the live alias: the hook ECS calls, nothing else of the function.
+    hookRole.addToPolicy(software.amazon.awscdk.services.iam.PolicyStatement.Builder.create()
+        .actions(List.of("lambda:InvokeFunction")).resources(List.of(hookFunctionArn)).build());
   }
 
   private static IMetric targetGroupMetric(String name, String statistic, String loadBalancer,

@@ -502,7 +502,7 @@ class ComputeStackTest {
     String role = (String) ((List<?>) ((Map<?, ?>) hook.get("RoleArn")).get("Fn::GetAtt")).get(0);
     assertThat(role).isEqualTo(logicalId(prod.compute().canary().orElseThrow().hookRole()));
     assertThat(statementsOfRole(prodTemplate, role)).singleElement().asString()
-        .startsWith("lambda:InvokeFunction on ").contains("gitops-prod-guard:live");
+        .startsWith("lambda:InvokeFunction on ").endsWith("gitops-prod-guard:live");
   }
 
   @Test
