@@ -158,7 +158,7 @@ public final class CanaryTraffic extends Construct {
             + (int) ALARM_5XX_PERCENT + "% of responses are 5xx; during a deployment ECS rolls back on its own")
         .metric(MathExpression.Builder.create()
             .expression("100 * (FILL(e1, 0) + FILL(e2, 0)) / (r1 + r2)")
-            .usingMetrics(Map.of(
+            .usingMetrics(ordered(
                 "e1", targetGroupMetric("HTTPCode_Target_5XX_Count", "Sum", loadBalancer, production),
                 "e2", targetGroupMetric("HTTPCode_Target_5XX_Count", "Sum", loadBalancer, alternateTargetGroup),
                 "r1", targetGroupMetric("RequestCount", "Sum", loadBalancer, production),
@@ -177,7 +177,7 @@ public final class CanaryTraffic extends Construct {
             + "during a deployment ECS rolls back on its own")
         .metric(MathExpression.Builder.create()
             .expression("MAX([u1, u2])")
-            .usingMetrics(Map.of(
+            .usingMetrics(ordered(
                 "u1", targetGroupMetric("UnHealthyHostCount", "Maximum", loadBalancer, production),
                 "u2", targetGroupMetric("UnHealthyHostCount", "Maximum", loadBalancer, alternateTargetGroup)))
             .period(Duration.minutes(1))
@@ -208,6 +208,13 @@ public final class CanaryTraffic extends Construct {
     // Exactly the live alias: the hook ECS calls, nothing else of the function.
     hookRole.addToPolicy(software.amazon.awscdk.services.iam.PolicyStatement.Builder.create()
         .actions(List.of("lambda:InvokeFunction")).resources(List.of(hookFunctionArn)).build());
+  }
+
+  /** Metric ids in a fixed order: Map.of's order changes between JVMs, and the template must not. */
+  private static Map<String, IMetric> ordered(Object... idsAndMetrics) {
+    Map<String, IMetric> out = new java.util.TreeMap<>();
+    for (int i = 0; i < idsAndMetrics.length; i += 2) out.put((String) idsAndMetrics[i], (IMetric) idsAndMetrics[i + 1]);
+    return out;
   }
 
   private static IMetric targetGroupMetric(String name, String statistic, String loadBalancer,
