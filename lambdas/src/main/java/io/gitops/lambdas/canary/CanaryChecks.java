@@ -35,7 +35,12 @@ public final class CanaryChecks {
 
   /** Who is measured: the load balancer and the two target groups (canary = the new revision's). */
   public record Subject(String loadBalancer, Optional<String> canaryTargetGroup, Optional<String> stableTargetGroup,
-      int failedTasks) {}
+      int failedTasks, Optional<List<TargetHealth.Target>> canaryTargets) {
+    public Subject(String loadBalancer, Optional<String> canaryTargetGroup, Optional<String> stableTargetGroup,
+        int failedTasks) {
+      this(loadBalancer, canaryTargetGroup, stableTargetGroup, failedTasks, Optional.empty());
+    }
+  }
 
   private final MetricSource metrics;
   private final TargetHealth targets;
@@ -124,7 +129,7 @@ public final class CanaryChecks {
 
   private Measurement targetHealth(Subject s) {
     if (s.canaryTargetGroup().isEmpty()) return Measurement.inconclusive("the new revision's target group is unknown");
-    List<TargetHealth.Target> live = targets.describe(s.canaryTargetGroup().get()).stream()
+    List<TargetHealth.Target> live = s.canaryTargets().orElseGet(() -> targets.describe(s.canaryTargetGroup().get())).stream()
         .filter(t -> !"draining".equals(t.state())).toList();
     if (live.isEmpty()) return Measurement.inconclusive("no targets registered in the new revision's target group");
     long unhealthy = live.stream().filter(t -> !"healthy".equals(t.state()) && !"initial".equals(t.state())).count();

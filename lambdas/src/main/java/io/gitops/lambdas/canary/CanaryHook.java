@@ -107,13 +107,15 @@ public final class CanaryHook {
       default -> List.of();
     };
     AnalysisState state = AnalysisState.from(inv.hookDetails(), inv.lifecycleStage());
-    GuardLedger.View view = guardLedger.view(target.get().service());
-    Optional<Deployment> rolling = view.rollingOut().filter(d -> d.newTaskDefinitionArn() != null);
+    // The ledger and the target groups are read only when a check is measured or the analysis aborts: the
+    // opening invocation of a stage, and the full shift, need neither.
+    java.util.function.Supplier<Optional<Deployment>> rolling = memo(() -> guardLedger.view(target.get().service())
+        .rollingOut().filter(d -> d.newTaskDefinitionArn() != null));
     // Looked up only when a check is measured: the opening invocation of a stage measures nothing.
     CanaryChecks.Subject[] subject = new CanaryChecks.Subject[1];
     Instant now = clock.instant();
     Decision d = CanaryAnalysis.step(stageChecks, state, now, w -> {
-      if (subject[0] == null) subject[0] = subject(plan, target.get(), rolling);
+      if (subject[0] == null) subject[0] = subject(plan, target.get(), rolling.get());
       return checks.measure(w.check(), subject[0], plan.testProbeUrl(), w.from(), w.to());
     });
     d.measurements().forEach((name, m) -> metrics.count("CanaryMeasurements", coldStart,
@@ -122,7 +124,7 @@ public final class CanaryHook {
         "canaryTargetGroup", subject[0] == null ? null : subject[0].canaryTargetGroup().orElse(null),
         "weight", inv.targetProductionWeight());
     if (d.status() == HookStatus.FAILED) {
-      return abort(l, inv, target.get(), rolling, d, coldStart);
+      return abort(l, inv, target.get(), rolling.get(), d, coldStart);
     }
     String reason = d.status() == HookStatus.SUCCEEDED
         ? "PASSED: " + (stageChecks.isEmpty() ? "nothing to judge at this stage" : "every check passed its count")
@@ -185,16 +187,28 @@ public final class CanaryHook {
     Set<String> ips = rolling.map(d -> guardLedger.runningTasks(target.service(), d.newTaskDefinitionArn()).stream()
         .map(GuardLedger.TrackedTask::privateIp).flatMap(Optional::stream).collect(Collectors.toSet())).orElse(Set.of());
     Optional<String> canary = Optional.empty();
+    Optional<List<TargetHealth.Target>> canaryTargets = Optional.empty();
     if (!ips.isEmpty()) {
       for (String tg : plan.targetGroups()) {
-        if (targets.describe(tg).stream().anyMatch(t -> ips.contains(t.id()))) {
+        List<TargetHealth.Target> registered = targets.describe(tg);
+        if (registered.stream().anyMatch(t -> ips.contains(t.id()))) {
           canary = Optional.of(tg);
+          canaryTargets = Optional.of(registered);
           break;
         }
       }
     }
     Optional<String> stable = canary.flatMap(c -> plan.targetGroups().stream().filter(tg -> !tg.equals(c)).findFirst());
-    return new CanaryChecks.Subject(plan.loadBalancer(), canary, stable, failed);
+    return new CanaryChecks.Subject(plan.loadBalancer(), canary, stable, failed, canaryTargets);
+  }
+
+  private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> s) {
+    Object[] value = new Object[1];
+    return () -> {
+      if (value[0] == null) value[0] = s.get();
+      @SuppressWarnings("unchecked") T t = (T) value[0];
+      return t;
+    };
   }
 
   private Response done(HookStatus status, AnalysisState state, HookInvocation inv, String reason, List<String> lines) {
