@@ -18,6 +18,8 @@ public final class EnvVar {
   // Set by the stack on the guard only (GuardEnvironment).
   public static final String TARGET_GROUP_ARNS = "TARGET_GROUP_ARNS";
   public static final String HEALTH_PROBE_URLS = "HEALTH_PROBE_URLS";
+  /** ECS service name → its canary analysis plan, for services with a traffic-shifting strategy (issue 14). */
+  public static final String CANARY_ANALYSIS = "CANARY_ANALYSIS";
 
   // Set by Lambda itself, or by a local host.
   public static final String AWS_REGION = "AWS_REGION";
@@ -40,5 +42,5 @@ public final class EnvVar {
       LOCK_LEASE_SECONDS, FUNCTION_TIMEOUT_SECONDS, JAVA_TOOL_OPTIONS, TARGET_GROUP_ARNS, HEALTH_PROBE_URLS,
       AWS_REGION, AWS_ENDPOINT_URL, TAG_POLICY, METRICS_NAMESPACE, SDK_MAX_ATTEMPTS, SDK_BASE_DELAY_MS,
       SDK_MAX_BACKOFF_MS, SDK_API_CALL_TIMEOUT_MS, SDK_ATTEMPT_TIMEOUT_MS, FAILURE_THRESHOLD, GRACE_PERIOD_SECONDS,
-      HEALTH_PROBE_TIMEOUT_MS);
+      HEALTH_PROBE_TIMEOUT_MS, CANARY_ANALYSIS);
 }

@@ -28,11 +28,19 @@ public record FunctionEnvironment(String ledgerTable, String alarmTopicArn, Map<
    *
    * @param targetGroupArns TARGET_GROUP_ARNS: ECS service name → target group ARN
    * @param healthProbeUrls HEALTH_PROBE_URLS: ECS service name → http(s) URL that must answer 2xx
+   * @param canaryAnalysis CANARY_ANALYSIS: ECS service name → its canary plan (a JSON object: loadBalancer,
+   *     targetGroups, testProbeUrl, intervalSeconds, canaryCount, bakeCount); empty when no service shifts traffic
    */
-  public record Guard(Map<String, String> targetGroupArns, Map<String, String> healthProbeUrls) {
+  public record Guard(Map<String, String> targetGroupArns, Map<String, String> healthProbeUrls,
+      Map<String, Map<String, Object>> canaryAnalysis) {
     public Guard {
       targetGroupArns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(targetGroupArns));
       healthProbeUrls = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(healthProbeUrls));
+      canaryAnalysis = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(canaryAnalysis));
+    }
+
+    public Guard(Map<String, String> targetGroupArns, Map<String, String> healthProbeUrls) {
+      this(targetGroupArns, healthProbeUrls, Map.of());
     }
   }
 
@@ -60,6 +68,9 @@ public record FunctionEnvironment(String ledgerTable, String alarmTopicArn, Map<
     if (guard != null) {
       env.put(EnvVar.TARGET_GROUP_ARNS, json.apply(new LinkedHashMap<>(guard.targetGroupArns())));
       env.put(EnvVar.HEALTH_PROBE_URLS, json.apply(new LinkedHashMap<>(guard.healthProbeUrls())));
+      if (!guard.canaryAnalysis().isEmpty()) {
+        env.put(EnvVar.CANARY_ANALYSIS, json.apply(new LinkedHashMap<>(guard.canaryAnalysis())));
+      }
     }
     return env;
   }

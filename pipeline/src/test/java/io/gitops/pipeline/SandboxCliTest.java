@@ -58,6 +58,12 @@ class SandboxCliTest {
   }
 
   @Test
+  void anErrorRateThatIsNotAShareIsRejectedBeforeAnyCall() {
+    assertThat(run("push", "bff", "1.0.1", "--error-rate", "lots")).isEqualTo(2);
+    assertThat(errLine()).contains("--error-rate 'lots' is not a number between 0 and 1");
+  }
+
+  @Test
   void pushWhenTheEmulatorIsGoneSaysSo() throws Exception {
     upOnFreshEmulator();
     SandboxState s = SandboxState.load(dir.resolve(".sandbox/state.json"));

@@ -48,9 +48,15 @@ class SandboxDemoTest {
   }
 
   private Demo.Result demo(Path cdkOut, java.util.function.Consumer<Sandbox> after) throws Exception {
+    return demo(cdkOut, after, true);
+  }
+
+  /** {@code canaries}: also the canary scenarios (4, 5), which need no second run per SnapStart setting. */
+  private Demo.Result demo(Path cdkOut, java.util.function.Consumer<Sandbox> after, boolean canaries) throws Exception {
     SandboxState state = SandboxState.provision(CloudAssembly.load(cdkOut, "dev"), moto.endpoint(), 0); // reset by MotoExtension
     try (Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), Clock.systemUTC())) {
-      Demo.Result r = new Demo(sandbox, new PrintStream(output, true, StandardCharsets.UTF_8)).run();
+      Demo.Result r = new Demo(sandbox, new PrintStream(output, true, StandardCharsets.UTF_8))
+          .canaryScenarios(canaries).run();
       after.accept(sandbox);
       return r;
     }
@@ -76,10 +82,15 @@ class SandboxDemoTest {
             + " containerCredentialFetches=" + (sandbox.host().credentialFetches(fn) > 0));
       }
       checks.add("refused=" + sandbox.apiCalls().refused());
-    });
+    }, snapStart);
     assertThat(r.failures()).as(output.toString(StandardCharsets.UTF_8)).isEmpty();
     assertThat(output.toString(StandardCharsets.UTF_8)).contains("ECR push bff:1.0.1 → image-deployer: DEPLOYED");
-    assertThat(r.summary().get(1)).startsWith("bff").contains("rev 2").contains("HEALTHY");
+    // With the canary scenarios, 1.0.3 was promoted (rev 4) and 1.0.4 aborted back onto it.
+    assertThat(r.summary().get(1)).startsWith("bff").contains(snapStart ? "rev 4" : "rev 2").contains("HEALTHY");
+    if (snapStart) {
+      assertThat(output.toString(StandardCharsets.UTF_8)).contains("→ guard (hook): FAILED error-rate: FAIL")
+          .contains("exactly one rollback, ECS's");
+    }
     assertThat(r.apiCalls()).isPositive();
     // one warm environment per function served the whole scenario; credentials came as Lambda provides them
     assertThat(checks).containsExactly(

@@ -58,6 +58,7 @@ class TimeBudgetTest {
     env.put("SERVICE_MAP", "{\"r\":{\"cluster\":\"c\",\"service\":\"s\",\"container\":\"a\",\"releaseParameter\":\"p\","
         + "\"repositoryUri\":\"u\"}}");
     env.put("TARGET_GROUP_ARNS", "{}");
+    env.put("CANARY_ANALYSIS", "{}");
     env.put("HEALTH_PROBE_URLS", "{}");
     return env;
   }

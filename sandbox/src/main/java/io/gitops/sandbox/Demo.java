@@ -29,6 +29,10 @@ public final class Demo {
   static final String SERVICE = "bff";
   static final String GOOD_TAG = "1.0.1";
   static final String BAD_TAG = "1.0.2";
+  static final String CANARY_TAG = "1.0.3";
+  static final String SPIKE_TAG = "1.0.4";
+  /** The 5xx share of the spiking canary's answers. */
+  static final double SPIKE_ERROR_RATE = 0.2;
 
   /** What the scenario observed. */
   public record Result(List<String> failures, Map<String, Integer> apiCallsByStep, int apiCalls, List<String> summary) {
@@ -53,6 +57,14 @@ public final class Demo {
     this.sandbox = sandbox;
     this.out = out;
     this.started = started;
+  }
+
+  private boolean canaryScenarios = true;
+
+  /** Whether steps 4 and 5 (the canaries) run after the first three; on by default. */
+  public Demo canaryScenarios(boolean on) {
+    this.canaryScenarios = on;
+    return this;
   }
 
   public static void main(String[] args) {
@@ -190,8 +202,80 @@ public final class Demo {
         "ledger unchanged");
     expect(sandbox.drainNotifications().isEmpty(), "no new notification");
     endStep();
+    if (canaryScenarios && sandbox.canary().isPresent() && sandbox.canary().get().handles(bff.service())) {
+      canaryScenarios(bff, good, bad);
+    }
     expect(!initialRelease.isEmpty(), "the release parameter existed from the start");
     return finish(bff, good, bad);
+  }
+
+  /**
+   * 4. A healthy canary, promoted after its bake; 5. a canary whose 5xx rate spikes, aborted at its canary step
+   * with production traffic back on the stable revision. Both played through ECS's lifecycle (CanaryLifecycle),
+   * time compressed, checked in the emulator: the service, the target groups' targets, the release parameter,
+   * the ledger, the notifications, and the functions' UpdateService calls (exactly one rollback: ECS's).
+   */
+  private void canaryScenarios(ServiceTarget bff, Sandbox.Push good, Sandbox.Push bad) {
+    CanaryLifecycle canary = sandbox.canary().get();
+    step("push " + SERVICE + ":" + CANARY_TAG + " (healthy): a canary, analysed at each step, promoted after its bake");
+    String stableTg = canary.liveTargetGroup(bff.service());
+    String canaryTg = canary.greenTargetGroup(bff.service());
+    Sandbox.Push healthy = sandbox.push(SERVICE, CANARY_TAG, 0.0);
+    List<Sandbox.Delivery> d4 = sandbox.deliver(healthy.event());
+    report(d4);
+    String healthyRevision = currentService(bff).taskDefinition();
+    expect(imageOf(healthyRevision, bff).endsWith("@" + healthy.digest()), "the service runs " + CANARY_TAG
+        + " (promoted)");
+    expect(status(bff, healthy.digest()).equals("HEALTHY"), "ledger marks " + CANARY_TAG + " HEALTHY after ECS "
+        + "completed (it is " + status(bff, healthy.digest()) + ")");
+    expect(release(bff).equals(bff.repositoryUri() + "@" + healthy.digest()), "release parameter holds " + CANARY_TAG);
+    expect(canary.weights(bff.service()).equals(Map.of(canaryTg, 100.0)), "production traffic 100% on "
+        + CanaryLifecycle.tg(canaryTg) + " (weights " + canary.weights(bff.service()) + ")");
+    expect(targets(canaryTg) > 0 && targets(stableTg) == 0, "in the emulator, " + CanaryLifecycle.tg(canaryTg)
+        + " holds the new tasks (" + targets(canaryTg) + ") and " + CanaryLifecycle.tg(stableTg) + " was emptied ("
+        + targets(stableTg) + ")");
+    endStep();
+
+    step("push " + SERVICE + ":" + SPIKE_TAG + " --error-rate " + SPIKE_ERROR_RATE
+        + ": the canary's 5xx rate spikes during its step");
+    String stable = canary.liveTargetGroup(bff.service());
+    String green = canary.greenTargetGroup(bff.service());
+    Sandbox.Push spike = sandbox.push(SERVICE, SPIKE_TAG, SPIKE_ERROR_RATE);
+    sandbox.drainNotifications();
+    int runsBefore = canary.runs().size();
+    List<Sandbox.Delivery> d5 = sandbox.deliver(spike.event());
+    report(d5);
+    List<CanaryLifecycle.Run> runs = canary.runs().subList(runsBefore, canary.runs().size());
+    int updates = sandbox.apiCalls().snapshot().entrySet().stream().filter(e -> e.getKey().endsWith("UpdateService"))
+        .mapToInt(Map.Entry::getValue).sum();
+    expect(currentService(bff).taskDefinition().equals(healthyRevision), "ECS rolled the service back to "
+        + shortArn(healthyRevision) + " (it runs " + shortArn(currentService(bff).taskDefinition()) + ")");
+    expect(canary.weights(bff.service()).equals(Map.of(stable, 100.0)), "production traffic back 100% on the stable "
+        + CanaryLifecycle.tg(stable) + " (weights " + canary.weights(bff.service()) + ")");
+    expect(targets(green) == 0 && targets(stable) > 0, "in the emulator, the canary's " + CanaryLifecycle.tg(green)
+        + " was emptied, " + CanaryLifecycle.tg(stable) + " still serves (" + targets(stable) + " targets)");
+    expect(release(bff).equals(bff.repositoryUri() + "@" + healthy.digest()), "release parameter still holds "
+        + CANARY_TAG + " (it holds " + release(bff) + ")");
+    String reasons = Views.reasons(sandbox, bff, spike.digest());
+    expect(status(bff, spike.digest()).equals("ROLLED_BACK") && reasons.contains("error-rate"),
+        "ledger marks " + SPIKE_TAG + " ROLLED_BACK with the failing check and its values (" + Views.trim(reasons) + ")");
+    List<JsonNode> notes = sandbox.drainNotifications();
+    expect(notes.size() == 1 && notes.get(0).toString().contains("CANARY_ABORTED")
+        && notes.get(0).toString().contains(spike.digest()), "one notification, CANARY_ABORTED, naming " + SPIKE_TAG
+        + "'s digest (" + notes.size() + " arrived)");
+    expect(updates == 1, "exactly one rollback, ECS's: the functions called UpdateService once (the rollout), never "
+        + "to roll back (" + updates + " call(s))");
+    runs.stream().filter(r -> r.abortReason().isPresent()).findFirst().ifPresent(r -> line(String.format(
+        "abort decided %.0f ms (wall, time compressed) and %d s of analysis time after the first bad window; the "
+            + "canary served %.0f of %.0f requests (%.1f%%) before production went back to stable",
+        r.signalToAbortMillis(), r.logicalSecondsToAbort(), r.newRevisionRequests(), r.totalRequests(),
+        100 * r.newRevisionRequests() / Math.max(1, r.totalRequests()))));
+    endStep();
+  }
+
+  private int targets(String targetGroupArn) {
+    return sandbox.emulator().elb().describeTargetHealth(b -> b.targetGroupArn(targetGroupArn))
+        .targetHealthDescriptions().size();
   }
 
   private Result finish(ServiceTarget bff, Sandbox.Push good, Sandbox.Push bad) {
@@ -230,9 +314,17 @@ public final class Demo {
 
   private int totalCalls;
 
+  /** The deliveries, then what ECS's lifecycle did for canary services since the step began (hook answers). */
   private void report(List<Sandbox.Delivery> deliveries) {
     Views.fold(deliveries).forEach(this::line);
+    sandbox.canary().ifPresent(c -> {
+      List<CanaryLifecycle.Run> runs = c.runs();
+      runs.subList(Math.min(runsReported, runs.size()), runs.size()).forEach(r -> r.lines().forEach(this::line));
+      runsReported = runs.size();
+    });
   }
+
+  private int runsReported;
 
   private void line(String s) {
     out.printf("%s     %s%n", stamp(started), s);

@@ -72,6 +72,24 @@ final class HealthEndpoint implements AutoCloseable {
     }
   }
 
+  /** A JSON object of objects with each object's {@code field} URL pointed here, path and query kept. */
+  String rewriteField(String json, String field) {
+    try {
+      JsonNode map = CloudAssembly.JSON.readTree(json);
+      if (!map.isObject()) return json;
+      map.fields().forEachRemaining(e -> {
+        if (e.getValue() instanceof ObjectNode o && o.hasNonNull(field)) {
+          URI u = URI.create(o.get(field).asText());
+          o.put(field, base() + (u.getRawPath() == null ? "/" : u.getRawPath())
+              + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()));
+        }
+      });
+      return map.toString();
+    } catch (IOException | IllegalArgumentException e) {
+      return json;
+    }
+  }
+
   @Override
   public void close() {
     server.stop(0);

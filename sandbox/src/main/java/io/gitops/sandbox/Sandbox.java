@@ -63,6 +63,12 @@ public final class Sandbox implements AutoCloseable {
   private final Set<String> broken = ConcurrentHashMap.newKeySet();
   private final Clock clock;
   private HealthEndpoint health;
+  private final Optional<CanaryLifecycle> canary;
+
+  /** ECS's lifecycle for the services with a traffic-shifting strategy (the BFF's canary), if any. */
+  public Optional<CanaryLifecycle> canary() {
+    return canary;
+  }
 
   /** Retry delays in the sandbox: Lambda's 1 and 2 minutes become 0.6 and 1.2 s (see docs/emulator-gaps.md). */
   public static final double TIME_SCALE = 0.01;
@@ -95,9 +101,18 @@ public final class Sandbox implements AutoCloseable {
         if (health == null) health = new HealthEndpoint(this::servicesBehindLoadBalancerHealthy);
         env.put(EnvVar.HEALTH_PROBE_URLS, health.rewrite(probes));
       }
+      String canaries = env.get(EnvVar.CANARY_ANALYSIS);
+      if (canaries != null && !canaries.isBlank()) {
+        // The test listener's URL (the ALB's name in the stack) goes to the local health endpoint too.
+        if (health == null) health = new HealthEndpoint(this::servicesBehindLoadBalancerHealthy);
+        env.put(EnvVar.CANARY_ANALYSIS, health.rewriteField(canaries, "testProbeUrl"));
+      }
       specs.add(f.withEnvironment(env));
     }
     this.host = new LambdaHost(specs, options, Optional.of(state.endpoint()), this::sendToQueue, clock);
+    this.canary = CanaryLifecycle.of(host, state.environments(), emulator, state.endpoint(), Emulator.ACCOUNT,
+        Emulator.REGION);
+    canary.ifPresent(simulator::withCanary);
     // ECS's scheduler acts on UpdateService: so does the simulator, on each call the functions make, and it
     // answers with the PRIMARY deployment's id as ECS does (moto keeps one deployment and returns no new id).
     host.proxy().orElseThrow().addExchange(new UpdateServiceExchange());
@@ -251,6 +266,18 @@ public final class Sandbox implements AutoCloseable {
    * Pushes {@code service:tag} to the emulator's ECR (a manifest unique to the push) and returns the
    * "ECR Image Action" event EventBridge would deliver. {@code broken} marks the digest as crashing.
    */
+  /** A push whose image answers {@code errorRate} of its requests with 5xx (the canary's metric source). */
+  public Push push(String service, String tag, double errorRate) {
+    if (!(errorRate >= 0 && errorRate <= 1)) {
+      throw new SandboxException("--error-rate " + errorRate + " must be between 0 and 1");
+    }
+    Push p = push(service, tag, false);
+    CanaryLifecycle c = canary.orElseThrow(() -> new SandboxException("no service of this stage deploys as a canary;"
+        + " --error-rate needs one"));
+    c.errorRate(p.digest(), errorRate);
+    return p;
+  }
+
   public Push push(String service, String tag, boolean brokenImage) {
     if (tag == null || !TAG.matcher(tag).matches()) {
       throw new SandboxException("malformed tag '" + tag + "' (letters, digits, '_', '.', '-'; at most 128)");

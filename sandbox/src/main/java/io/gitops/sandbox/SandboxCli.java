@@ -18,7 +18,7 @@ import java.util.Map;
  * never a stack trace.
  */
 public final class SandboxCli {
-  static final String USAGE = "usage: gitops sandbox up [--endpoint URL] | push SERVICE TAG [--broken] | status | down";
+  static final String USAGE = "usage: gitops sandbox up [--endpoint URL] | push SERVICE TAG [--broken | --error-rate R] | status | down";
 
   private final Path stateDir;
   private final Path cdkOut;
@@ -67,15 +67,24 @@ public final class SandboxCli {
         String service = null;
         String tag = null;
         boolean broken = false;
+        Double errorRate = null;
         for (int i = 1; i < args.length; i++) {
           if (args[i].equals("--broken")) broken = true;
-          else if (args[i].startsWith("-")) throw new SandboxException("unexpected option '" + args[i] + "'; " + USAGE);
+          else if (args[i].equals("--error-rate")) {
+            if (i + 1 >= args.length) throw new SandboxException("--error-rate needs a value between 0 and 1; " + USAGE);
+            try {
+              errorRate = Double.parseDouble(args[++i]);
+            } catch (NumberFormatException e) {
+              throw new SandboxException("--error-rate '" + args[i] + "' is not a number between 0 and 1");
+            }
+          } else if (args[i].startsWith("-")) throw new SandboxException("unexpected option '" + args[i] + "'; " + USAGE);
           else if (service == null) service = args[i];
           else if (tag == null) tag = args[i];
           else throw new SandboxException("unexpected argument '" + args[i] + "'; " + USAGE);
         }
         if (service == null || tag == null) throw new SandboxException("push needs SERVICE and TAG; " + USAGE);
-        push(service, tag, broken);
+        if (broken && errorRate != null) throw new SandboxException("--broken and --error-rate exclude each other");
+        push(service, tag, broken, errorRate);
       }
       case "status" -> status();
       case "down" -> down();
@@ -137,13 +146,22 @@ public final class SandboxCli {
   }
 
   void push(String service, String tag, boolean broken) {
+    push(service, tag, broken, null);
+  }
+
+  /** {@code errorRate}: the 5xx share the image answers with, seen by a canary's analysis (null: none set). */
+  void push(String service, String tag, boolean broken, Double errorRate) {
     SandboxState state = SandboxState.load(stateFile());
     Emulator.requireRunning(state.endpoint());
     try (Sandbox sandbox = new Sandbox(state, functionLog(), Clock.systemUTC())) {
       long t0 = System.nanoTime();
-      Sandbox.Push p = sandbox.push(service, tag, broken);
-      out.printf("pushed %s:%s → %s%s%n", service, tag, p.digest(), broken ? " (marked broken)" : "");
+      Sandbox.Push p = errorRate == null ? sandbox.push(service, tag, broken) : sandbox.push(service, tag, errorRate);
+      out.printf("pushed %s:%s → %s%s%n", service, tag, p.digest(), broken ? " (marked broken)"
+          : errorRate != null ? " (answers " + errorRate + " of its requests with 5xx)" : "");
+      int runs = sandbox.canary().map(c -> c.runs().size()).orElse(0);
       Views.fold(sandbox.deliver(p.event())).forEach(l -> out.println("  " + l));
+      sandbox.canary().ifPresent(c -> c.runs().subList(runs, c.runs().size())
+          .forEach(r -> r.lines().forEach(l -> out.println("  " + l))));
       state.save(stateFile());
       out.printf("done in %.2f s through the local Lambda host (%d function JVM(s) started); %d AWS API calls by the"
           + " functions; their logs: %s%n", (System.nanoTime() - t0) / 1e9,

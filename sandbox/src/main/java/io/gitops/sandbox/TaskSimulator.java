@@ -70,6 +70,16 @@ public final class TaskSimulator implements ExecutionInterceptor {
   private Breaker breaker;
   private int deployments;
 
+  private CanaryLifecycle canary;
+  /** Canary rollouts whose tasks have started: their next step plays the lifecycle stages. */
+  private final Set<String> canaryTasksStarted = ConcurrentHashMap.newKeySet();
+
+  /** Services with a traffic-shifting strategy are deployed through ECS's lifecycle, played by {@code c}. */
+  public TaskSimulator withCanary(CanaryLifecycle c) {
+    this.canary = c;
+    return this;
+  }
+
   /** With a breaker, a broken revision is rolled back after {@link #MAX_WAVES} waves (SERVICE_DEPLOYMENT_FAILED). */
   public TaskSimulator withBreaker(Breaker b) {
     this.breaker = b;
@@ -172,6 +182,10 @@ public final class TaskSimulator implements ExecutionInterceptor {
       boolean broken = v.containerImages().values().stream().anyMatch(this::isBroken);
       int tasks = Math.max(1, v.desiredCount());
       if (r.deploymentId() != null) v = withDeploymentId(v, r.deploymentId());
+      if (canary != null && canary.handles(v.serviceName())) {
+        out.addAll(canaryStep(key, r, v, broken, tasks));
+        continue;
+      }
       if (broken) {
         int wave = waves.merge(key, 1, Integer::sum);
         for (int i = 0; i < tasks; i++) out.addAll(failingTask(v));
@@ -196,6 +210,39 @@ public final class TaskSimulator implements ExecutionInterceptor {
     return out;
   }
 
+  /**
+   * A canary rollout: first its tasks start (their events reach the guard, which records them), then ECS's
+   * lifecycle stages run with the hook; promoted, the deployment completes; aborted, ECS rolls back to the
+   * stable revision, whose tasks still run (no new wave), and the deployment fails.
+   */
+  private List<JsonNode> canaryStep(String key, Rollout r, ServiceView v, boolean broken, int tasks) {
+    List<JsonNode> out = new ArrayList<>();
+    if (canaryTasksStarted.add(key)) {
+      String green = canary.greenTargetGroup(v.serviceName());
+      for (int i = 0; i < tasks; i++) {
+        out.addAll(broken ? failingTask(v) : runningTask(v, List.<String[]>of(new String[] {green,
+            v.loadBalancers().isEmpty() ? "80" : v.loadBalancers().get(0)[1]})));
+      }
+      return out;
+    }
+    canaryTasksStarted.remove(key);
+    active.remove(key);
+    String back = steady.get(v.clusterArn() + "|" + v.serviceName());
+    String digest = v.containerImages().values().stream().filter(i -> i != null && i.contains("@"))
+        .map(i -> i.substring(i.lastIndexOf('@') + 1)).findFirst().orElse("");
+    if (canary.play(v, digest, "")) {
+      out.add(deploymentEvent(v, "SERVICE_DEPLOYMENT_COMPLETED", "ECS deployment " + v.deploymentId() + " completed."));
+      steady.put(v.clusterArn() + "|" + v.serviceName(), v.taskDefinitionArn());
+    } else {
+      if (breaker != null && back != null && !back.equals(v.taskDefinitionArn())) {
+        breaker.rollBack(r.cluster(), r.service(), back);
+      }
+      out.add(deploymentEvent(v, "SERVICE_DEPLOYMENT_FAILED", "ECS deployment " + v.deploymentId()
+          + " rolled back: a lifecycle hook returned FAILED. Rolling back to " + back + "."));
+    }
+    return out;
+  }
+
   private static ServiceView withDeploymentId(ServiceView v, String id) {
     return new ServiceView(v.clusterArn(), v.serviceArn(), v.serviceName(), v.taskDefinitionArn(), v.desiredCount(),
         id, v.containerImages(), v.loadBalancers());
@@ -207,13 +254,17 @@ public final class TaskSimulator implements ExecutionInterceptor {
   }
 
   private List<JsonNode> runningTask(ServiceView v) {
+    return runningTask(v, v.loadBalancers());
+  }
+
+  private List<JsonNode> runningTask(ServiceView v, List<String[]> targetGroups) {
     String taskArn = taskArn(v);
     String ip = nextAddress();
     List<JsonNode> out = new ArrayList<>();
     for (String status : List.of("PROVISIONING", "PENDING", "RUNNING")) {
       out.add(taskEvent(v, taskArn, ip, status, "RUNNING", null));
     }
-    for (String[] lb : v.loadBalancers()) registrar.register(lb[0], ip, Integer.parseInt(lb[1]));
+    for (String[] lb : targetGroups) registrar.register(lb[0], ip, Integer.parseInt(lb[1]));
     return out;
   }
 

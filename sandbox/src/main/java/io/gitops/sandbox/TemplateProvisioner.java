@@ -363,7 +363,18 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
     if (r.type().equals("AWS::Lambda::Function")) {
       attrs.put("Arn", TextNode.valueOf("arn:aws:lambda:" + Emulator.REGION + ":" + Emulator.ACCOUNT + ":function:" + name));
     }
+    if (r.type().equals("AWS::ElasticLoadBalancingV2::Listener")) {
+      // Ref of a listener is its ARN, app/NAME/ID/LISTENER-ID: CDK derives the load balancer's CloudWatch
+      // dimension (app/NAME/ID) from it with Fn::Split and Fn::Select.
+      String id = sha8(name);
+      return new Physical("arn:aws:elasticloadbalancing:" + Emulator.REGION + ":" + Emulator.ACCOUNT
+          + ":listener/app/" + r.stack().name() + "-alb/" + id + id + "/" + id, attrs, true);
+    }
     return new Physical(name, attrs, true);
+  }
+
+  private static String sha8(String s) {
+    return Sandbox.sha256(s).substring(0, 8);
   }
 
   private static String syntheticArn(ResourceRef r, String name) {

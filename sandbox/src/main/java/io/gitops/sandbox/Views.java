@@ -43,6 +43,11 @@ public final class Views {
     return ledger(s).find(t.service(), digest).map(Deployment::status).map(DeploymentStatus::name).orElse("(none)");
   }
 
+  /** The ledger's reasons for a deployment, joined; empty when there is none. */
+  static String reasons(Sandbox s, ServiceTarget t, String digest) {
+    return ledger(s).find(t.service(), digest).map(d -> String.join("; ", d.reasons())).orElse("");
+  }
+
   /** service | revision | digest | ledger status, one row per service, from the emulator. */
   static List<String> summary(Sandbox s) {
     List<String> rows = new ArrayList<>();

@@ -78,7 +78,26 @@ public final class PlatformStacks {
         monitoring.alarmTopic(), monitoring.key(),
         // Over HTTPS the guard's probe must use the certificate's name (DNS points it at the ALB).
         config.certificateArn().isPresent() ? config.domainName() : network.alb().getLoadBalancerDnsName(),
-        config.certificateArn().isPresent() ? "https" : "http"));
+        config.certificateArn().isPresent() ? "https" : "http", canaries(config)));
+  }
+
+  /** The public service's canary, if its strategy shifts traffic: what the guard analyses as its hook. */
+  private List<DeploymentStackProps.Canary> canaries(EnvironmentConfig config) {
+    return compute.canary().map(c -> {
+      var front = compute.services().get(config.publicService().name());
+      int interval = (int) io.gitops.stacks.compute.CanaryTraffic.ANALYSIS_INTERVAL.toSeconds();
+      io.gitops.stacks.config.DeploymentStrategy s = front.config().deployment();
+      long step = s instanceof io.gitops.stacks.config.DeploymentStrategy.Canary k ? k.stepBake().toSeconds()
+          : s instanceof io.gitops.stacks.config.DeploymentStrategy.Linear k ? k.stepBake().toSeconds() : interval;
+      return List.of(new DeploymentStackProps.Canary(front.service().getServiceName(),
+          compute.targetGroup().getFirstLoadBalancerFullName(),
+          List.of(compute.targetGroup().getTargetGroupArn(), c.alternateTargetGroup().getTargetGroupArn()),
+          front.config().healthPath(),
+          s instanceof io.gitops.stacks.config.DeploymentStrategy.Canary k ? k.percent()
+              : s instanceof io.gitops.stacks.config.DeploymentStrategy.Linear k ? k.stepPercent() : 100,
+          interval, (int) Math.max(1, step / interval),
+          (int) Math.max(1, s.bake().toSeconds() / interval)));
+    }).orElse(List.of());
   }
 
   /** The environment's stacks, with the deployers' code from {@link LambdaArtifact#locate()}. */

@@ -143,6 +143,9 @@ public final class Json {
     return b.append('"').toString();
   }
 
+  /** A value that is already JSON (a node passed through as it came), written as is. */
+  public record Raw(String json) {}
+
   public static Obj obj() {
     return new Obj();
   }
@@ -195,6 +198,8 @@ public final class Json {
         b.append(']');
       } else if (v instanceof Number || v instanceof Boolean) {
         b.append(v);
+      } else if (v instanceof Raw r) {
+        b.append(r.json());
       } else {
         b.append(quote(v.toString()));
       }

@@ -74,7 +74,9 @@ public final class DeploymentGuard {
 
   /** The standard checks: running count, target health (services with a target group), HTTP probe. */
   public static List<HealthCheck> defaultChecks(GuardConfig guard, TargetHealth targets, HttpProbeCheck.Probe probe) {
-    return List.of(new RunningCountCheck(), new TargetHealthCheck(targets, guard::targetGroup),
+    // A canary service's target group alternates between deployments, and the hook has judged its targets.
+    return List.of(new RunningCountCheck(), new TargetHealthCheck(targets,
+            s -> guard.isCanary(s) ? Optional.empty() : guard.targetGroup(s)),
         new HttpProbeCheck(probe, guard::probeUrl, guard.probeTimeout()));
   }
 
@@ -156,6 +158,11 @@ public final class DeploymentGuard {
     l = l.with("verdict", verdict.kind().name()).with("revision", e.taskDefinitionArn());
 
     if (rolling.isPresent() && e.running() && e.taskDefinitionArn().equals(rolling.get().newTaskDefinitionArn())) {
+      if (guard.isCanary(target.service())) {
+        // Running tasks say nothing yet: the canary is judged by the hook and completes at ECS's steady state.
+        return GuardOutcome.of(Action.NONE, "CANARY_RUNNING", "task of the new revision running; the canary "
+            + "analysis judges it").about(target.service(), rolling.get().digest(), e.taskDefinitionArn());
+      }
       return maybeSteady(l, target, view, rolling.get(), coldStart);
     }
     if (!verdict.failure()) {
@@ -193,6 +200,9 @@ public final class DeploymentGuard {
             + " failures: " + verdict.detail()).about(target.service(), d.digest(), d.newTaskDefinitionArn())
             .withFailures(count);
       }
+      if (guard.isCanary(target.service())) {
+        return canaryThreshold(target, d, count);
+      }
       List<String> reasons = new ArrayList<>(d.reasons());
       reasons.add(verdict.reason());
       now = d;
@@ -200,9 +210,23 @@ public final class DeploymentGuard {
       return rollback.perform(l, target, view, d.withReasons(reasons), "THRESHOLD_REACHED",
           count + " failed tasks (threshold " + guard.failureThreshold() + ")", first, coldStart).withFailures(count);
     }
+    if (guard.isCanary(target.service())) {
+      return canaryThreshold(target, now, now.failureCount());
+    }
     Instant first = view.current().flatMap(GuardLedger.Current::firstFailureAt).orElse(clock.instant());
     return rollback.perform(l, target, view, now, "THRESHOLD_REACHED", now.failureCount() + " failed tasks (threshold "
         + guard.failureThreshold() + ")", first, coldStart).withFailures(now.failureCount());
+  }
+
+  /**
+   * One rollback, never two: for a canary service ECS is mid-deployment, and an UpdateService from here would
+   * start a second deployment against ECS's own rollback. The count is in the ledger; the hook's task-failures
+   * check reads it and answers FAILED, and ECS rolls back.
+   */
+  private GuardOutcome canaryThreshold(ServiceTarget target, Deployment d, int count) {
+    return GuardOutcome.of(Action.COUNTED, "CANARY_THRESHOLD", count + " failed tasks (threshold "
+        + guard.failureThreshold() + "): the canary hook aborts the deployment and ECS rolls back")
+        .about(target.service(), d.digest(), d.newTaskDefinitionArn()).withFailures(count);
   }
 
   private GuardOutcome countRestoredFailure(Log l, ServiceTarget target, GuardLedger.View view, String restoredArn,

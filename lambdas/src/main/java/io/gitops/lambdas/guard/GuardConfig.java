@@ -25,9 +25,24 @@ import software.amazon.awssdk.protocols.jsoncore.JsonNode;
  * @param targetGroups TARGET_GROUP_ARNS: service name → target group ARN (services behind the load balancer)
  * @param probeUrls HEALTH_PROBE_URLS: service name → http(s) URL that must answer 2xx
  * @param probeTimeout HEALTH_PROBE_TIMEOUT_MS
+ * @param canaryServices the keys of CANARY_ANALYSIS: services ECS deploys as canaries, judged by the hook
  */
 public record GuardConfig(int failureThreshold, Duration gracePeriod, Map<String, String> targetGroups,
-    Map<String, URI> probeUrls, Duration probeTimeout) {
+    Map<String, URI> probeUrls, Duration probeTimeout, java.util.Set<String> canaryServices) {
+
+  public GuardConfig {
+    canaryServices = java.util.Set.copyOf(canaryServices);
+  }
+
+  public GuardConfig(int failureThreshold, Duration gracePeriod, Map<String, String> targetGroups,
+      Map<String, URI> probeUrls, Duration probeTimeout) {
+    this(failureThreshold, gracePeriod, targetGroups, probeUrls, probeTimeout, java.util.Set.of());
+  }
+
+  /** True for a service ECS deploys with a traffic-shifting strategy: the canary hook judges and aborts it. */
+  public boolean isCanary(String service) {
+    return canaryServices.contains(service);
+  }
 
   public static final int DEFAULT_FAILURE_THRESHOLD = 2;
 
@@ -64,9 +79,18 @@ public record GuardConfig(int failureThreshold, Duration gracePeriod, Map<String
         errors.add(EnvVar.HEALTH_PROBE_URLS + ": " + service + ": not an http(s) URL: " + url);
       }
     });
+    java.util.Set<String> canaries = new java.util.LinkedHashSet<>();
+    String plans = env.get(EnvVar.CANARY_ANALYSIS);
+    if (plans != null && !plans.isBlank()) {
+      try {
+        canaries.addAll(Json.object(Json.parse(plans), "$").keySet());
+      } catch (InvalidInputException e) {
+        errors.add(EnvVar.CANARY_ANALYSIS + ": " + e.getMessage());
+      }
+    }
     if (!errors.isEmpty()) throw new InvalidInputException("bad configuration: " + String.join("; ", errors));
     return new GuardConfig(threshold, grace, Collections.unmodifiableMap(groups), Collections.unmodifiableMap(probes),
-        timeout);
+        timeout, canaries);
   }
 
   public Optional<String> targetGroup(String service) {

@@ -2,7 +2,15 @@ package io.gitops.lambdas.guard;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import io.gitops.lambdas.canary.CanaryAnalysis;
+import io.gitops.lambdas.canary.CanaryChecks;
+import io.gitops.lambdas.canary.CanaryHook;
+import io.gitops.lambdas.canary.CanaryPlan;
+import io.gitops.lambdas.canary.HookInvocation;
 import io.gitops.lambdas.core.AwsClients;
+import io.gitops.lambdas.core.CloudWatchQuery;
+import io.gitops.lambdas.core.Notifier;
+import io.gitops.lambdas.core.ReleaseParameters;
 import io.gitops.lambdas.core.Priming;
 import io.gitops.lambdas.core.InvalidInputException;
 import io.gitops.lambdas.core.LambdaConfig;
@@ -16,6 +24,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 
@@ -67,19 +76,41 @@ public final class GuardHandler implements RequestStreamHandler {
   }
 
   private GuardHandler(LambdaConfig config, GuardConfig guardConfig, AwsClients.Settings settings, PrintStream out) {
-    this(config, guardConfig, AwsClients.create(settings),
-        ElbTargetHealth.create(settings, UrlConnectionHttpClient.builder()
-            .connectionTimeout(java.time.Duration.ofSeconds(2)).socketTimeout(settings.sdk().attemptTimeout()).build()),
-        HttpProbeCheck.HTTP, out, Clock.systemUTC());
+    this(config, guardConfig, AwsClients.create(settings), settings, UrlConnectionHttpClient.builder()
+        .connectionTimeout(java.time.Duration.ofSeconds(2)).socketTimeout(settings.sdk().attemptTimeout()).build(),
+        out);
   }
 
-  /** For tests and the demo: injected clients, target health source and probe. */
+  private GuardHandler(LambdaConfig config, GuardConfig guardConfig, AwsClients clients, AwsClients.Settings settings,
+      software.amazon.awssdk.http.SdkHttpClient http, PrintStream out) {
+    this(config, guardConfig, clients, ElbTargetHealth.create(settings, http), HttpProbeCheck.HTTP,
+        CloudWatchQuery.create(settings, http)::get, CanaryPlan.parse(System.getenv()), out, Clock.systemUTC());
+  }
+
+  /** For tests and the demo: injected clients, target health source and probe; no CloudWatch metrics. */
   public GuardHandler(LambdaConfig config, GuardConfig guardConfig, AwsClients clients, TargetHealth targets,
       HttpProbeCheck.Probe probe, PrintStream out, Clock clock) {
+    this(config, guardConfig, clients, targets, probe, (series, from, to, period) -> series.stream()
+        .map(x -> new CloudWatchQuery.Values(List.of())).toList(), Map.of(), out, clock);
+  }
+
+  /** For tests: everything injected, the canary plans and the metric source included. */
+  public GuardHandler(LambdaConfig config, GuardConfig guardConfig, AwsClients clients, TargetHealth targets,
+      HttpProbeCheck.Probe probe, CanaryChecks.MetricSource metricSource, Map<String, CanaryPlan> plans,
+      PrintStream out, Clock clock) {
     this.log = new Log(out, clock, FUNCTION).with("environment", config.environmentName());
     this.metrics = new Metrics(out, clock, config.metricsNamespace(), FUNCTION);
     this.guard = new DeploymentGuard(config, guardConfig, clients,
         DeploymentGuard.defaultChecks(guardConfig, targets, probe), log, metrics, clock);
+    this.canary = new CanaryHook(config, plans, guardConfig.failureThreshold(), clients.ecs(), guard.guardLedger(),
+        new ReleaseParameters(clients.ssm()), new Notifier(clients.sns(), config.alarmTopicArn()),
+        new CanaryChecks(metricSource, targets, probe, guardConfig.probeTimeout()), targets, log, metrics, clock);
+  }
+
+  private final CanaryHook canary;
+
+  public CanaryHook canary() {
+    return canary;
   }
 
   public DeploymentGuard guard() {
@@ -88,14 +119,60 @@ public final class GuardHandler implements RequestStreamHandler {
 
   @Override
   public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+    byte[] bytes = input.readAllBytes();
+    software.amazon.awssdk.protocols.jsoncore.JsonNode root = null;
+    try {
+      root = io.gitops.lambdas.core.Json.parse(bytes);
+    } catch (InvalidInputException e) {
+      // handle() below reports it as an invalid event
+    }
+    if (HookInvocation.looksLikeHook(root)) {
+      output.write(hook(root).toJson().getBytes(StandardCharsets.UTF_8));
+      return;
+    }
     GuardOutcome outcome;
     try {
-      outcome = handle(input.readAllBytes());
+      outcome = handle(bytes);
     } catch (InvalidInputException e) {
       outcome = GuardOutcome.of(GuardOutcome.Action.FAILED, "INVALID_EVENT", e.getMessage());
     }
     output.write(outcome.toJson().toString().getBytes(StandardCharsets.UTF_8));
   }
+
+  /**
+   * One lifecycle hook invocation by ECS. A transient AWS failure answers IN_PROGRESS (ECS calls again), since
+   * a thrown error or a missing hookStatus would make ECS roll back a deployment nothing is wrong with; an
+   * invocation that cannot be read answers FAILED with one line saying why.
+   */
+  public CanaryHook.Response hook(software.amazon.awssdk.protocols.jsoncore.JsonNode root) {
+    boolean coldStart = Metrics.consumeColdStart();
+    HookInvocation inv;
+    try {
+      inv = HookInvocation.parse(root);
+    } catch (InvalidInputException e) {
+      log.error("invalid lifecycle hook invocation", "reason", e.getMessage());
+      metrics.count("InvalidEvents", coldStart);
+      return new CanaryHook.Response(CanaryAnalysis.HookStatus.FAILED, 0, io.gitops.lambdas.core.Json.obj(),
+          "INVALID_EVENT: " + e.getMessage(), List.of());
+    }
+    try {
+      return canary.handle(inv, coldStart);
+    } catch (io.gitops.lambdas.core.RetryableException | software.amazon.awssdk.core.exception.SdkException e) {
+      if (e instanceof software.amazon.awssdk.core.exception.SdkException sdk
+          && !io.gitops.lambdas.core.Failures.isTransient(sdk)) {
+        throw sdk;
+      }
+      log.warn("transient failure in the canary hook; ECS calls again", "error", e.getMessage());
+      io.gitops.lambdas.core.Json.Obj details = io.gitops.lambdas.core.Json.obj();
+      inv.hookDetails().filter(software.amazon.awssdk.protocols.jsoncore.JsonNode::isObject).ifPresent(h ->
+          h.asObject().forEach((k, v) -> details.put(k, new io.gitops.lambdas.core.Json.Raw(v.toString()))));
+      return new CanaryHook.Response(CanaryAnalysis.HookStatus.IN_PROGRESS, TRANSIENT_CALLBACK_SECONDS, details,
+          "TRANSIENT: " + e.getMessage(), List.of());
+    }
+  }
+
+  /** ECS's own default callback delay. */
+  static final long TRANSIENT_CALLBACK_SECONDS = 30;
 
   /**
    * Handles one event. Throws {@link InvalidInputException} for an event that cannot be parsed (no AWS call

@@ -108,14 +108,32 @@ public class DeploymentStack extends PlatformStack {
         }
       }
     }
-    Map<String, String> guardEnv =
-        common.withGuard(new FunctionEnvironment.Guard(targetGroups, probes)).toVariables(this::toJson);
+    Map<String, Map<String, Object>> canaries = new LinkedHashMap<>();
+    for (DeploymentStackProps.Canary c : props.canaries()) {
+      Map<String, Object> plan = new LinkedHashMap<>();
+      plan.put("loadBalancer", c.loadBalancer());
+      plan.put("targetGroups", c.targetGroups());
+      if (props.albDnsName() != null) {
+        plan.put("testProbeUrl", props.healthScheme() + "://" + props.albDnsName() + c.testPath()
+            + (c.testPath().contains("?") ? "&" : "?") + "gitops-canary=test");
+      }
+      plan.put("canaryPercent", c.canaryPercent());
+      plan.put("intervalSeconds", c.intervalSeconds());
+      plan.put("canaryCount", c.canaryCount());
+      plan.put("bakeCount", c.bakeCount());
+      canaries.put(c.serviceName(), plan);
+    }
+    Map<String, String> guardEnv = common.withGuard(new FunctionEnvironment.Guard(targetGroups, probes, canaries))
+        .toVariables(this::toJson);
     guard = new DeployerFunction(this, "Guard", new DeployerFunction.Props(
         props.lambdaJar(), FunctionHandler.GUARD.handler(),
         "Deployment guard (" + config.name() + "): ECS task/deployment events -> health checks -> rollback",
         guardEnv, props.alarmTopic(), removal));
     guard.encryptLogs(props.alarmTopicKey());
     grantGuard(guard, props);
+    if (!props.canaries().isEmpty()) {
+      canaryHook(config, props);
+    }
     failureAlarm(guard, "GuardFailures", FunctionHandler.GUARD.functionName(), props);
 
     taskRule = Rule.Builder.create(this, "TaskStateRule")
@@ -252,6 +270,21 @@ public class DeploymentStack extends PlatformStack {
         "elasticloadbalancing:DescribeTargetHealth accepts no resource-level permissions; it is read-only");
     grantRegistration(fn, props);
     grantShared(fn, props);
+  }
+
+  /**
+   * The guard is also the canary's lifecycle hook: the compute stack names it by ARN (see
+   * EnvironmentConfig.guardFunctionName), ECS invokes its live alias with the role compute gives it, and the
+   * analysis reads the load balancer's metrics.
+   */
+  private void canaryHook(EnvironmentConfig config, DeploymentStackProps props) {
+    ((software.amazon.awscdk.services.lambda.CfnFunction) guard.function().getNode().getDefaultChild())
+        .setFunctionName(config.guardFunctionName());
+    // GetMetricData supports no resource-level permissions: the API requires "*" (Service Authorization
+    // Reference, Amazon CloudWatch). It is read-only.
+    guard.addToRolePolicy(statement(List.of("cloudwatch:GetMetricData"), List.of("*")));
+    Nag.acknowledge(guard.role().getNode().findChild("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]",
+        "cloudwatch:GetMetricData accepts no resource-level permissions; it is read-only");
   }
 
   /**

@@ -20,6 +20,7 @@ import software.amazon.awscdk.services.sns.ITopic;
  * @param alarmTopicKey  the key that encrypts the alarm topic
  * @param albDnsName     the public ALB's DNS name, for the guard's HTTP health probe
  * @param healthScheme   http or https, as the ALB serves
+ * @param canaries       the services ECS deploys with traffic shifting, analysed by the guard as their hook
  */
 public record DeploymentStackProps(
     Path lambdaJar,
@@ -29,7 +30,32 @@ public record DeploymentStackProps(
     ITopic alarmTopic,
     IKey alarmTopicKey,
     String albDnsName,
-    String healthScheme) {
+    String healthScheme,
+    List<Canary> canaries) {
+
+  public DeploymentStackProps(Path lambdaJar, ICluster cluster, List<DeployedService> services, IRole executionRole,
+      ITopic alarmTopic, IKey alarmTopicKey, String albDnsName, String healthScheme) {
+    this(lambdaJar, cluster, services, executionRole, alarmTopic, alarmTopicKey, albDnsName, healthScheme, List.of());
+  }
+
+  /**
+   * A service whose deployments the guard analyses as ECS's lifecycle hook (CANARY_ANALYSIS).
+   *
+   * @param serviceName   the ECS service's name (a token)
+   * @param loadBalancer  the ALB's CloudWatch dimension, {@code app/NAME/ID} (a token)
+   * @param targetGroups  the production and the alternate target group ARNs (tokens)
+   * @param testPath      the health path, reached through the test listener rule
+   * @param canaryPercent production traffic the new revision takes at the canary step (100 for blue/green)
+   * @param intervalSeconds time between two measurements
+   * @param canaryCount   measurements at the canary step
+   * @param bakeCount     measurements after the full shift
+   */
+  public record Canary(String serviceName, String loadBalancer, List<String> targetGroups, String testPath,
+      double canaryPercent, int intervalSeconds, int canaryCount, int bakeCount) {
+    public Canary {
+      targetGroups = List.copyOf(targetGroups);
+    }
+  }
 
   /**
    * One ECS service the deployers manage.
@@ -68,6 +94,7 @@ public record DeploymentStackProps(
     Objects.requireNonNull(lambdaJar, "lambdaJar");
     Objects.requireNonNull(cluster, "cluster");
     services = List.copyOf(services);
+    canaries = List.copyOf(canaries);
     Objects.requireNonNull(executionRole, "executionRole");
     Objects.requireNonNull(alarmTopic, "alarmTopic");
     Objects.requireNonNull(alarmTopicKey, "alarmTopicKey");

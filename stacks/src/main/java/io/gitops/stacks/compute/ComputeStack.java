@@ -73,6 +73,7 @@ public class ComputeStack extends PlatformStack {
   private final Map<String, Microservice> services = new LinkedHashMap<>();
   private final ApplicationTargetGroup targetGroup;
   private final ApplicationListenerRule listenerRule;
+  private final java.util.Optional<CanaryTraffic> canary;
   private final CfnOutput albDnsNameOutput;
   private final LogGroup execLogGroup;
 
@@ -199,11 +200,13 @@ public class ComputeStack extends PlatformStack {
             .healthyThresholdCount(2)
             .healthyHttpCodes("200-299")
             .build())
-        .targets(List.of(front.service().loadBalancerTarget(LoadBalancerTargetOptions.builder()
-            .containerName(front.container().getContainerName())
-            .containerPort(front.config().port())
-            .build())))
         .build();
+    if (!front.config().deployment().shiftsTraffic()) {
+      targetGroup.addTarget(front.service().loadBalancerTarget(LoadBalancerTargetOptions.builder()
+          .containerName(front.container().getContainerName())
+          .containerPort(front.config().port())
+          .build()));
+    }
     // The rule lives in this stack (not added through the listener, which would place it in the
     // network stack and make network depend on compute).
     listenerRule = ApplicationListenerRule.Builder.create(this, pascal(front.config().name()) + "ListenerRule")
@@ -216,6 +219,11 @@ public class ComputeStack extends PlatformStack {
     // AWS::ElasticLoadBalancingV2::ListenerRule takes no Tags (cfn-lint E3002); the stage tags
     // everything, so they are removed here.
     config.tags().keySet().forEach(tag -> Tags.of(listenerRule).remove(tag));
+    canary = front.config().deployment().shiftsTraffic()
+        ? java.util.Optional.of(new CanaryTraffic(this, pascal(front.config().name()) + "Canary",
+            new CanaryTraffic.Props(config, front, props.vpc(), props.listener(), targetGroup, listenerRule,
+                LISTENER_RULE_PRIORITY - 1)))
+        : java.util.Optional.empty();
 
     acknowledgeRequiredWildcards(config, props);
     albDnsNameOutput = outputs(config, props, front);
@@ -496,6 +504,11 @@ public class ComputeStack extends PlatformStack {
 
   public ApplicationListenerRule listenerRule() {
     return listenerRule;
+  }
+
+  /** The public service's traffic shifting, when its strategy shifts traffic (the BFF's canary). */
+  public java.util.Optional<CanaryTraffic> canary() {
+    return canary;
   }
 
   /** The ALB's DNS name, as the output the pipeline's smoke test reads. */

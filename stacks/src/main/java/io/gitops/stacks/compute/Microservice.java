@@ -228,11 +228,11 @@ public final class Microservice extends Construct {
         .capacityProviderStrategies(strategy(split))
         .minHealthyPercent(100)
         .maxHealthyPercent(200)
-        .circuitBreaker(DeploymentCircuitBreaker.builder().enable(true).rollback(true).build())
         .healthCheckGracePeriod(HEALTH_CHECK_GRACE)
         .propagateTags(PropagatedTagSource.SERVICE)
         .enableEcsManagedTags(true)
         .enableExecuteCommand(env.ecsExec());
+    deploymentStrategy(builder, service.deployment());
     if (!service.publicFacing()) {
       builder.cloudMapOptions(CloudMapOptions.builder()
           .cloudMapNamespace(props.namespace())
@@ -243,6 +243,11 @@ public final class Microservice extends Construct {
           .build());
     }
     fargateService = builder.build();
+    if (service.deployment().shiftsTraffic()) {
+      software.amazon.awscdk.Annotations.of(fargateService).acknowledgeWarning("@aws-cdk/aws-ecs:shouldUseCircuitBreaker",
+          "ECS's circuit breaker applies to rolling updates only; this service's native strategy rolls back on its "
+              + "deployment alarms and on its analysis hook's FAILED instead");
+    }
 
     scaling = fargateService.autoScaleTaskCount(EnableScalingProps.builder()
         .minCapacity(service.counts().min())
@@ -258,6 +263,34 @@ public final class Microservice extends Construct {
         .scaleInCooldown(SCALE_IN_COOLDOWN)
         .scaleOutCooldown(SCALE_OUT_COOLDOWN)
         .build());
+  }
+
+  /**
+   * Rolling: ECS's circuit breaker as the second line behind the guard. A traffic-shifting strategy: ECS's
+   * native strategy with its bake time (the breaker applies to rolling updates only; deployment alarms and
+   * the analysis hook, added by {@link CanaryTraffic}, take its place).
+   */
+  private static void deploymentStrategy(FargateService.Builder builder, io.gitops.stacks.config.DeploymentStrategy s) {
+    if (s instanceof io.gitops.stacks.config.DeploymentStrategy.Canary c) {
+      builder.deploymentStrategy(software.amazon.awscdk.services.ecs.DeploymentStrategy.CANARY)
+          .canaryConfiguration(software.amazon.awscdk.services.ecs.TrafficShiftConfig.builder()
+              .stepPercent(c.percent()).stepBakeTime(minutes(c.stepBake())).build())
+          .bakeTime(minutes(c.bake()));
+    } else if (s instanceof io.gitops.stacks.config.DeploymentStrategy.Linear l) {
+      builder.deploymentStrategy(software.amazon.awscdk.services.ecs.DeploymentStrategy.LINEAR)
+          .linearConfiguration(software.amazon.awscdk.services.ecs.TrafficShiftConfig.builder()
+              .stepPercent(l.stepPercent()).stepBakeTime(minutes(l.stepBake())).build())
+          .bakeTime(minutes(l.bake()));
+    } else if (s instanceof io.gitops.stacks.config.DeploymentStrategy.BlueGreen b) {
+      builder.deploymentStrategy(software.amazon.awscdk.services.ecs.DeploymentStrategy.BLUE_GREEN)
+          .bakeTime(minutes(b.bake()));
+    } else {
+      builder.circuitBreaker(DeploymentCircuitBreaker.builder().enable(true).rollback(true).build());
+    }
+  }
+
+  private static Duration minutes(java.time.Duration d) {
+    return Duration.minutes(d.toMinutes());
   }
 
   /**

@@ -73,7 +73,7 @@ public final class Environments {
   public static EnvironmentConfig dev(DeployTarget target, Optional<String> certificateArn) {
     return new EnvironmentConfig("dev", target, azs(target), "10.10.0.0/16", 1, DEV_ENDPOINTS,
         certificateArn, EnvironmentConfig.placeholderDomainName("dev"), true, true, new CapacitySplit(1, 7, 3),
-        services(TaskSizing.of(512, 1024), TaskCounts.of(2, 2, 4)),
+        services(TaskSizing.of(512, 1024), TaskCounts.of(2, 2, 4), DEV_CANARY),
         new DatabaseSizing(0.5, 2, 0, 1, "t3.small.search", 2, 10, 0, null),
         BEDROCK_MODELS, "platform-team", "cc-dev-1001", false, false,
         new Promotion(target.account(), Optional.empty(), Optional.of("test")));
@@ -82,7 +82,7 @@ public final class Environments {
   public static EnvironmentConfig test(DeployTarget target, Optional<String> certificateArn) {
     return new EnvironmentConfig("test", target, azs(target), "10.20.0.0/16", 1, ALL_ENDPOINTS,
         certificateArn, EnvironmentConfig.placeholderDomainName("test"), false, false, new CapacitySplit(1, 7, 3),
-        services(TaskSizing.of(1024, 2048), TaskCounts.of(2, 2, 6)),
+        services(TaskSizing.of(1024, 2048), TaskCounts.of(2, 2, 6), CANARY),
         new DatabaseSizing(0.5, 4, 0, 3, "t3.medium.search", 2, 20, 0, null),
         BEDROCK_MODELS, "platform-team", "cc-test-1002", false, false,
         new Promotion(target.account(), Optional.of("dev"), Optional.of("prod")));
@@ -95,17 +95,31 @@ public final class Environments {
   public static EnvironmentConfig prod(DeployTarget target, Optional<String> certificateArn) {
     return new EnvironmentConfig("prod", target, azs(target), "10.30.0.0/16", 2, ALL_ENDPOINTS,
         certificateArn, EnvironmentConfig.placeholderDomainName("prod"), false, false, new CapacitySplit(2, 7, 3),
-        services(TaskSizing.of(2048, 4096), TaskCounts.of(3, 3, 10)),
+        services(TaskSizing.of(2048, 4096), TaskCounts.of(3, 3, 10), CANARY),
         new DatabaseSizing(1, 16, 1, 14, "r6g.large.search", 4, 100, 3, "m6g.large.search"),
         BEDROCK_MODELS, "platform-team", "cc-prod-1003", true, true,
         new Promotion(target.account(), Optional.of("test"), Optional.empty()));
   }
 
-  /** BFF is public behind the ALB; GraphQL and AgentCore are private, found through Cloud Map. */
-  private static List<ServiceConfig> services(TaskSizing sizing, TaskCounts counts) {
+  /**
+   * The BFF's canary in test and prod: 10% of production traffic for 10 minutes, then all of it, then 10
+   * minutes with both revisions up (ECS rolls back at once within the bake). The analysis hook judges the
+   * canary step and the bake (docs/canary.md).
+   */
+  public static final DeploymentStrategy CANARY =
+      DeploymentStrategy.canary(10, java.time.Duration.ofMinutes(10), java.time.Duration.ofMinutes(10));
+  /** dev's canary is shorter: pushes deploy there directly, many times a day. */
+  public static final DeploymentStrategy DEV_CANARY =
+      DeploymentStrategy.canary(10, java.time.Duration.ofMinutes(3), java.time.Duration.ofMinutes(2));
+
+  /**
+   * BFF is public behind the ALB and deploys as a canary; GraphQL and AgentCore are private, found through
+   * Cloud Map, whose DNS answers carry no weights: they stay rolling, under the guard.
+   */
+  private static List<ServiceConfig> services(TaskSizing sizing, TaskCounts counts, DeploymentStrategy bff) {
     return List.of(
         new ServiceConfig("bff", 3000, "/api/health", true, List.of("/tmp"), sizing, counts,
-            Set.of(Access.APPLICATION_SECRET)),
+            Set.of(Access.APPLICATION_SECRET), bff),
         // A query-less GET /graphql is answered 400 by many GraphQL servers; a GET carrying the
         // smallest valid query ({__typename}, the GraphQL-over-HTTP GET form) is answered 200.
         new ServiceConfig("graphql", 8080, GRAPHQL_HEALTH_PATH, false, List.of("/tmp"), sizing, counts,

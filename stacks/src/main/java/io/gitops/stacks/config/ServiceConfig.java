@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
  * @param sizing          Fargate task CPU and memory
  * @param counts          task counts for the service and its auto scaling
  * @param access          what the service may reach beyond its own logs and settings
+ * @param deployment      how ECS replaces its tasks: rolling, or a native strategy that shifts the load
+ *                        balancer's traffic by weight (only for the service behind the ALB)
  */
 public record ServiceConfig(
     String name,
@@ -27,7 +29,8 @@ public record ServiceConfig(
     List<String> writablePaths,
     TaskSizing sizing,
     TaskCounts counts,
-    Set<Access> access) {
+    Set<Access> access,
+    DeploymentStrategy deployment) {
 
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{1,30}");
 
@@ -37,6 +40,12 @@ public record ServiceConfig(
     Objects.requireNonNull(sizing, "sizing");
     Objects.requireNonNull(counts, "counts");
     access = Set.copyOf(Objects.requireNonNull(access, "access"));
+    Objects.requireNonNull(deployment, "deployment");
+    if (deployment.shiftsTraffic() && !publicFacing) {
+      throw new IllegalArgumentException("service " + name + ": " + deployment.getClass().getSimpleName()
+          + " shifts load balancer traffic by weight; a service reached through Cloud Map has no load balancer"
+          + " and stays rolling");
+    }
     writablePaths = List.copyOf(Objects.requireNonNull(writablePaths, "writablePaths"));
     for (String path : writablePaths) {
       if (!path.startsWith("/") || path.equals("/") || path.contains("..")) {
@@ -57,10 +66,21 @@ public record ServiceConfig(
     }
   }
 
+  /** A rolling service (the strategy every service had before native strategies). */
+  public ServiceConfig(String name, int port, String healthPath, boolean publicFacing, List<String> writablePaths,
+      TaskSizing sizing, TaskCounts counts, Set<Access> access) {
+    this(name, port, healthPath, publicFacing, writablePaths, sizing, counts, access, DeploymentStrategy.rolling());
+  }
+
+  /** Same service, deployed with another strategy. */
+  public ServiceConfig withDeployment(DeploymentStrategy strategy) {
+    return new ServiceConfig(name, port, healthPath, publicFacing, writablePaths, sizing, counts, access, strategy);
+  }
+
   /** Same service, other sizing: environments share the service list and differ in size only. */
   public ServiceConfig withSizing(TaskSizing newSizing, TaskCounts newCounts) {
     return new ServiceConfig(
-        name, port, healthPath, publicFacing, writablePaths, newSizing, newCounts, access);
+        name, port, healthPath, publicFacing, writablePaths, newSizing, newCounts, access, deployment);
   }
 
   public boolean needs(Access what) {

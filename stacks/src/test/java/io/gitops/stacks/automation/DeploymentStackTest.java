@@ -87,7 +87,7 @@ class DeploymentStackTest {
         EnvVar.ENVIRONMENT_NAME, EnvVar.LOCK_LEASE_SECONDS, EnvVar.FUNCTION_TIMEOUT_SECONDS,
         EnvVar.JAVA_TOOL_OPTIONS);
     List<String> guard = new java.util.ArrayList<>(common);
-    guard.addAll(List.of(EnvVar.TARGET_GROUP_ARNS, EnvVar.HEALTH_PROBE_URLS));
+    guard.addAll(List.of(EnvVar.TARGET_GROUP_ARNS, EnvVar.HEALTH_PROBE_URLS, EnvVar.CANARY_ANALYSIS));
     assertThat(variableNames(FunctionHandler.IMAGE_DEPLOYER)).containsExactlyInAnyOrderElementsOf(common);
     assertThat(variableNames(FunctionHandler.GUARD)).containsExactlyInAnyOrderElementsOf(guard);
   }
@@ -196,11 +196,29 @@ class DeploymentStackTest {
   void guardMayDescribeTargetHealthAndRegisterOnlyItsServicesRevisions() {
     List<String> statements = statementsOfRole(devTemplate, logicalId(dev.deployment().guard().role()));
     assertThat(statements).filteredOn(s -> s.endsWith(" on *")).containsExactlyInAnyOrder(
-        "elasticloadbalancing:DescribeTargetHealth on *",
+        "elasticloadbalancing:DescribeTargetHealth on *", "cloudwatch:GetMetricData on *",
         "ecs:DescribeTaskDefinition,ecs:ListTaskDefinitions,ecs:RegisterTaskDefinition on *");
     assertThat(statements).anyMatch(s -> s.startsWith("iam:PassRole on ")
         && s.contains("iam:PassedToService=ecs-tasks.amazonaws.com"));
     assertThat(statements).anyMatch(s -> s.startsWith("ecs:DescribeTasks on ") && s.contains("ecs:cluster"));
+  }
+
+  /**
+   * The guard is the BFF's canary hook: named as the compute stack's hook ARN names it, and configured with
+   * both target groups, the load balancer's metric dimension and the test listener's URL (issue 14).
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void theGuardIsNamedAsTheComputeStacksHookAndKnowsTheCanarysTargetGroups() {
+    Map<String, Object> guard = (Map<String, Object>) devTemplate.findResources("AWS::Lambda::Function",
+        Map.of("Properties", Match.objectLike(Map.of("Handler", FunctionHandler.GUARD.handler()))))
+        .values().iterator().next().get("Properties");
+    assertThat(guard).containsEntry("FunctionName", "gitops-dev-guard");
+    String plan = String.valueOf(((Map<String, Object>) ((Map<String, Object>) guard.get("Environment"))
+        .get("Variables")).get(EnvVar.CANARY_ANALYSIS));
+    assertThat(plan).contains("targetGroups").contains("BffTargetGroup").contains("BffCanaryAlternateTargetGroup")
+        .contains("\"loadBalancer\":").contains("AlbHttpListener").contains("/api/health?gitops-canary=test")
+        .contains("\"canaryCount\":3").contains("\"bakeCount\":2");
   }
 
   /** Hole 7: task items expire. Before: no TimeToLiveSpecification, so TASK# items grew forever. */

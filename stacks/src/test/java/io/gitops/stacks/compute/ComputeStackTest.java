@@ -408,15 +408,16 @@ class ComputeStackTest {
             "TargetGroupArn", Map.of("Ref", logicalId(dev.compute().targetGroup())))),
         "Conditions", List.of(Map.of("Field", "path-pattern",
             "PathPatternConfig", Map.of("Values", List.of("/*"))))));
-    assertThat(service(devTemplate, dev, "bff").get("LoadBalancers")).isEqualTo(List.of(Map.of(
-        "ContainerName", "bff", "ContainerPort", 3000,
-        "TargetGroupArn", Map.of("Ref", logicalId(dev.compute().targetGroup())))));
+    assertThat(service(devTemplate, dev, "bff").get("LoadBalancers")).asList().singleElement().asInstanceOf(
+        org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("ContainerName", "bff")
+        .containsEntry("ContainerPort", 3000)
+        .containsEntry("TargetGroupArn", Map.of("Ref", logicalId(dev.compute().targetGroup())));
     assertThat(service(devTemplate, dev, "graphql")).doesNotContainKey("LoadBalancers");
   }
 
   @Test
-  void servicesRollWithFullCapacityAndRollBackThroughTheCircuitBreaker() {
-    for (String name : List.of("bff", "graphql", "agentcore")) {
+  void theServicesReachedThroughCloudMapRollWithFullCapacityAndRollBackThroughTheCircuitBreaker() {
+    for (String name : List.of("graphql", "agentcore")) {
       assertThat(service(prodTemplate, prod, name)).as(name)
           .containsEntry("DeploymentConfiguration", Map.of(
               "MinimumHealthyPercent", 100, "MaximumPercent", 200,
@@ -425,6 +426,83 @@ class ComputeStackTest {
           .containsEntry("HealthCheckGracePeriodSeconds", 30)
           .containsEntry("DeploymentController", Map.of("Type", "ECS"));
     }
+  }
+
+  // ---- the BFF's canary (issue 14): ECS's native strategy, alternate target group, rules, alarms, hook
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> deploymentConfiguration(Template t, PlatformStacks stacks) {
+    return (Map<String, Object>) service(t, stacks, "bff").get("DeploymentConfiguration");
+  }
+
+  @Test
+  void theBffDeploysAsANativeCanaryWithItsStepAndBakeTimeFromConfig() {
+    assertThat(deploymentConfiguration(prodTemplate, prod))
+        .containsEntry("Strategy", "CANARY")
+        .containsEntry("CanaryConfiguration", Map.of("CanaryPercent", 10, "CanaryBakeTimeInMinutes", 10))
+        .containsEntry("BakeTimeInMinutes", 10)
+        .doesNotContainKey("DeploymentCircuitBreaker");
+    assertThat(deploymentConfiguration(devTemplate, dev))
+        .containsEntry("CanaryConfiguration", Map.of("CanaryPercent", 10, "CanaryBakeTimeInMinutes", 3))
+        .containsEntry("BakeTimeInMinutes", 2);
+  }
+
+  @Test
+  void theBffsDeploymentAlarmsOn5xxRateAndUnhealthyHostsRollBack() {
+    CanaryTraffic c = prod.compute().canary().orElseThrow();
+    assertThat(deploymentConfiguration(prodTemplate, prod)).containsEntry("Alarms", Map.of(
+        "AlarmNames", List.of(Map.of("Ref", logicalId(c.errorRateAlarm())), Map.of("Ref", logicalId(c.unhealthyHostsAlarm()))),
+        "Enable", true, "Rollback", true));
+    Map<String, Object> errors = resource(prodTemplate, logicalId(c.errorRateAlarm()));
+    assertThat(errors).containsEntry("Threshold", 5).containsEntry("ComparisonOperator", "GreaterThanThreshold")
+        .containsEntry("TreatMissingData", "notBreaching");
+    assertThat(String.valueOf(errors.get("Metrics"))).contains("100 * (FILL(e1, 0) + FILL(e2, 0)) / (r1 + r2)")
+        .contains("HTTPCode_Target_5XX_Count").contains("RequestCount")
+        .contains(logicalId(prod.compute().targetGroup())).contains(logicalId(c.alternateTargetGroup()));
+    Map<String, Object> unhealthy = resource(prodTemplate, logicalId(c.unhealthyHostsAlarm()));
+    assertThat(unhealthy).containsEntry("Threshold", 1)
+        .containsEntry("ComparisonOperator", "GreaterThanOrEqualToThreshold");
+    assertThat(String.valueOf(unhealthy.get("Metrics"))).contains("MAX([u1, u2])").contains("UnHealthyHostCount");
+  }
+
+  @Test
+  void theBffHasAnAlternateTargetGroupAndProductionAndTestListenerRulesForEcsToShift() {
+    CanaryTraffic c = dev.compute().canary().orElseThrow();
+    assertThat(service(devTemplate, dev, "bff").get("LoadBalancers")).isEqualTo(List.of(Map.of(
+        "ContainerName", "bff", "ContainerPort", 3000,
+        "TargetGroupArn", Map.of("Ref", logicalId(dev.compute().targetGroup())),
+        "AdvancedConfiguration", Map.of(
+            "AlternateTargetGroupArn", Map.of("Ref", logicalId(c.alternateTargetGroup())),
+            "ProductionListenerRule", Map.of("Ref", logicalId(dev.compute().listenerRule())),
+            "TestListenerRule", Map.of("Ref", logicalId(c.testRule())),
+            "RoleArn", Map.of("Fn::GetAtt", List.of(logicalId(c.infrastructureRole()), "Arn"))))));
+    assertThat(resource(devTemplate, logicalId(c.alternateTargetGroup())))
+        .containsEntry("TargetType", "ip").containsEntry("Port", 3000).containsEntry("HealthCheckPath", "/api/health");
+    Map<String, Object> test = resource(devTemplate, logicalId(c.testRule()));
+    assertThat(test).containsEntry("Priority", ComputeStack.LISTENER_RULE_PRIORITY - 1);
+    assertThat(String.valueOf(test.get("Conditions"))).contains("query-string").contains("gitops-canary").contains("test");
+  }
+
+  @Test
+  void ecsShiftsTheRulesWithTheInfrastructureRoleForLoadBalancers() {
+    CanaryTraffic c = dev.compute().canary().orElseThrow();
+    Map<String, Object> role = resource(devTemplate, logicalId(c.infrastructureRole()));
+    assertThat(String.valueOf(role.get("AssumeRolePolicyDocument"))).contains("ecs.amazonaws.com");
+    assertThat(String.valueOf(role.get("ManagedPolicyArns"))).contains("AmazonECSInfrastructureRolePolicyForLoadBalancers");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void theGuardsLiveAliasIsTheAnalysisHookAtTheStagesThatMatter() {
+    Map<String, Object> hook = ((List<Map<String, Object>>) (List<?>) deploymentConfiguration(prodTemplate, prod)
+        .get("LifecycleHooks")).get(0);
+    assertThat(hook.get("LifecycleStages")).isEqualTo(List.of("POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT",
+        "POST_PRODUCTION_TRAFFIC_SHIFT"));
+    assertThat(String.valueOf(hook.get("HookTargetArn"))).contains(":lambda:").contains(":function:gitops-prod-guard:live");
+    String role = (String) ((List<?>) ((Map<?, ?>) hook.get("RoleArn")).get("Fn::GetAtt")).get(0);
+    assertThat(role).isEqualTo(logicalId(prod.compute().canary().orElseThrow().hookRole()));
+    assertThat(statementsOfRole(prodTemplate, role)).singleElement().asString()
+        .startsWith("lambda:InvokeFunction on ").endsWith("gitops-prod-guard:live");
   }
 
   @Test

@@ -1,0 +1,256 @@
+package io.gitops.stacks.compute;
+
+import io.gitops.stacks.config.DeploymentStrategy;
+import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.nag.Nag;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.Tags;
+import software.amazon.awscdk.services.cloudwatch.Alarm;
+import software.amazon.awscdk.services.cloudwatch.ComparisonOperator;
+import software.amazon.awscdk.services.cloudwatch.IMetric;
+import software.amazon.awscdk.services.cloudwatch.MathExpression;
+import software.amazon.awscdk.services.cloudwatch.Metric;
+import software.amazon.awscdk.services.cloudwatch.TreatMissingData;
+import software.amazon.awscdk.services.ec2.IVpc;
+import software.amazon.awscdk.services.ecs.AlarmBehavior;
+import software.amazon.awscdk.services.ecs.AlternateTarget;
+import software.amazon.awscdk.services.ecs.AlternateTargetProps;
+import software.amazon.awscdk.services.ecs.DeploymentAlarmOptions;
+import software.amazon.awscdk.services.ecs.DeploymentLifecycleLambdaTarget;
+import software.amazon.awscdk.services.ecs.DeploymentLifecycleLambdaTargetProps;
+import software.amazon.awscdk.services.ecs.DeploymentLifecycleStage;
+import software.amazon.awscdk.services.ecs.ListenerRuleConfiguration;
+import software.amazon.awscdk.services.ecs.LoadBalancerTargetOptions;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationListenerRule;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationProtocol;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup;
+import software.amazon.awscdk.services.elasticloadbalancingv2.HealthCheck;
+import software.amazon.awscdk.services.elasticloadbalancingv2.IApplicationListener;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ListenerAction;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ListenerCondition;
+import software.amazon.awscdk.services.elasticloadbalancingv2.Protocol;
+import software.amazon.awscdk.services.elasticloadbalancingv2.QueryStringCondition;
+import software.amazon.awscdk.services.elasticloadbalancingv2.TargetType;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.lambda.FunctionAttributes;
+import software.amazon.awscdk.services.lambda.IFunction;
+import software.constructs.Construct;
+
+/**
+ * The public service's ECS-native traffic shifting (canary, linear or blue/green): the alternate target
+ * group ECS puts the new revision in, the test listener rule that reaches only the new revision (requests
+ * with {@code ?gitops-canary=test}), the production listener rule whose weights ECS shifts, the ECS
+ * infrastructure role that modifies them, the deployment alarms that roll back on their own, and the
+ * lifecycle hook: the guard's canary analysis (Amazon ECS developer guide, "Amazon ECS canary deployments",
+ * "Lifecycle hooks for Amazon ECS service deployments", "Amazon ECS infrastructure IAM role for load
+ * balancers").
+ */
+public final class CanaryTraffic extends Construct {
+
+  /** The query string that routes a request to the new revision through the test listener rule. */
+  public static final String TEST_QUERY_KEY = "gitops-canary";
+  public static final String TEST_QUERY_VALUE = "test";
+  /** The stages the analysis hook is registered for (README, "Progressive delivery"). */
+  public static final List<DeploymentLifecycleStage> HOOK_STAGES = List.of(
+      DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT, DeploymentLifecycleStage.PRODUCTION_TRAFFIC_SHIFT,
+      DeploymentLifecycleStage.POST_PRODUCTION_TRAFFIC_SHIFT);
+  /** The analysis measures once a minute: CloudWatch's ALB metrics have one-minute data points. */
+  public static final Duration ANALYSIS_INTERVAL = Duration.minutes(1);
+  /** The 5xx share (percent) of the service's responses that rolls a deployment back on its own. */
+  public static final double ALARM_5XX_PERCENT = 5;
+
+  /**
+   * @param environment     the environment (names the hook function, tags)
+   * @param service         the public service
+   * @param vpc             the VPC
+   * @param listener        the ALB listener carrying both rules
+   * @param targetGroup     the production target group (created by the stack, with its health check)
+   * @param productionRule  the listener rule that forwards production traffic
+   * @param testRulePriority the test rule's priority (evaluated before the production rule)
+   */
+  public record Props(EnvironmentConfig environment, Microservice service, IVpc vpc, IApplicationListener listener,
+      ApplicationTargetGroup targetGroup, ApplicationListenerRule productionRule, int testRulePriority) {
+    public Props {
+      Objects.requireNonNull(environment, "environment");
+      Objects.requireNonNull(service, "service");
+      Objects.requireNonNull(targetGroup, "targetGroup");
+      Objects.requireNonNull(productionRule, "productionRule");
+      if (!service.config().deployment().shiftsTraffic()) {
+        throw new IllegalArgumentException(service.config().name() + " deploys rolling; no traffic to shift");
+      }
+    }
+  }
+
+  private final ApplicationTargetGroup alternateTargetGroup;
+  private final ApplicationListenerRule testRule;
+  private final Role infrastructureRole;
+  private final Alarm errorRateAlarm;
+  private final Alarm unhealthyHostsAlarm;
+  private final String hookFunctionArn;
+  private final Role hookRole;
+
+  public CanaryTraffic(Construct scope, String id, Props props) {
+    super(scope, id);
+    Microservice front = props.service();
+    ApplicationTargetGroup production = props.targetGroup();
+
+    alternateTargetGroup = ApplicationTargetGroup.Builder.create(this, "AlternateTargetGroup")
+        .vpc(props.vpc())
+        .targetType(TargetType.IP)
+        .protocol(ApplicationProtocol.HTTP)
+        .port(front.config().port())
+        .deregistrationDelay(ComputeStack.DEREGISTRATION_DELAY)
+        .healthCheck(HealthCheck.builder()
+            .path(front.config().healthPath())
+            .protocol(Protocol.HTTP)
+            .interval(Microservice.HEALTH_CHECK_INTERVAL)
+            .timeout(Microservice.HEALTH_CHECK_TIMEOUT)
+            .unhealthyThresholdCount(3)
+            .healthyThresholdCount(2)
+            .healthyHttpCodes("200-299")
+            .build())
+        .build();
+
+    // ECS points this rule at the new revision during a deployment; outside one it follows production.
+    testRule = ApplicationListenerRule.Builder.create(this, "TestListenerRule")
+        .listener(props.listener())
+        .priority(props.testRulePriority())
+        .conditions(List.of(ListenerCondition.queryStrings(List.of(QueryStringCondition.builder()
+            .key(TEST_QUERY_KEY).value(TEST_QUERY_VALUE).build()))))
+        .action(ListenerAction.forward(List.of(production)))
+        .build();
+    // AWS::ElasticLoadBalancingV2::ListenerRule takes no Tags (cfn-lint E3002).
+    props.environment().tags().keySet().forEach(tag -> Tags.of(testRule).remove(tag));
+
+    infrastructureRole = Role.Builder.create(this, "InfrastructureRole")
+        .assumedBy(new ServicePrincipal("ecs.amazonaws.com"))
+        .description("ECS shifts " + front.config().name() + "'s listener rules and target groups ("
+            + props.environment().name() + ")")
+        .build();
+
+    production.addTarget(front.service().loadBalancerTarget(LoadBalancerTargetOptions.builder()
+        .containerName(front.container().getContainerName())
+        .containerPort(front.config().port())
+        .alternateTarget(new AlternateTarget("AlternateTarget", AlternateTargetProps.builder()
+            .alternateTargetGroup(alternateTargetGroup)
+            .productionListener(ListenerRuleConfiguration.applicationListenerRule(props.productionRule()))
+            .testListener(ListenerRuleConfiguration.applicationListenerRule(testRule))
+            .role(infrastructureRole)
+            .build()))
+        .build()));
+    infrastructureRole.addManagedPolicy(software.amazon.awscdk.services.iam.ManagedPolicy.fromAwsManagedPolicyName(
+        "AmazonECSInfrastructureRolePolicyForLoadBalancers"));
+    Nag.acknowledge(infrastructureRole,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]",
+        "AmazonECSInfrastructureRolePolicyForLoadBalancers is the policy ECS documents for shifting listener rules "
+            + "and target groups in blue/green, linear and canary deployments; ECS needs its rule and target "
+            + "group actions on resources it discovers during the deployment");
+
+    String loadBalancer = production.getFirstLoadBalancerFullName();
+    errorRateAlarm = Alarm.Builder.create(this, "ErrorRateAlarm")
+        .alarmDescription(front.config().name() + " (" + props.environment().name() + "): over "
+            + (int) ALARM_5XX_PERCENT + "% of responses are 5xx; during a deployment ECS rolls back on its own")
+        .metric(MathExpression.Builder.create()
+            .expression("100 * (FILL(e1, 0) + FILL(e2, 0)) / (r1 + r2)")
+            .usingMetrics(ordered(
+                "e1", targetGroupMetric("HTTPCode_Target_5XX_Count", "Sum", loadBalancer, production),
+                "e2", targetGroupMetric("HTTPCode_Target_5XX_Count", "Sum", loadBalancer, alternateTargetGroup),
+                "r1", targetGroupMetric("RequestCount", "Sum", loadBalancer, production),
+                "r2", targetGroupMetric("RequestCount", "Sum", loadBalancer, alternateTargetGroup)))
+            .period(Duration.minutes(1))
+            .label("5xx percent")
+            .build())
+        .threshold(ALARM_5XX_PERCENT)
+        .evaluationPeriods(2)
+        .datapointsToAlarm(2)
+        .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
+        .treatMissingData(TreatMissingData.NOT_BREACHING)
+        .build();
+    unhealthyHostsAlarm = Alarm.Builder.create(this, "UnhealthyHostsAlarm")
+        .alarmDescription(front.config().name() + " (" + props.environment().name() + "): a target is unhealthy; "
+            + "during a deployment ECS rolls back on its own")
+        .metric(MathExpression.Builder.create()
+            .expression("MAX([u1, u2])")
+            .usingMetrics(ordered(
+                "u1", targetGroupMetric("UnHealthyHostCount", "Maximum", loadBalancer, production),
+                "u2", targetGroupMetric("UnHealthyHostCount", "Maximum", loadBalancer, alternateTargetGroup)))
+            .period(Duration.minutes(1))
+            .label("unhealthy targets")
+            .build())
+        .threshold(1)
+        .evaluationPeriods(3)
+        .datapointsToAlarm(2)
+        .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+        .treatMissingData(TreatMissingData.NOT_BREACHING)
+        .build();
+    front.service().enableDeploymentAlarms(List.of(errorRateAlarm.getAlarmName(), unhealthyHostsAlarm.getAlarmName()),
+        DeploymentAlarmOptions.builder().behavior(AlarmBehavior.ROLLBACK_ON_ALARM).build());
+
+    // The guard's live alias: what EventBridge invokes, and where SnapStart applies.
+    Stack stack = Stack.of(this);
+    hookFunctionArn = "arn:" + stack.getPartition() + ":lambda:" + stack.getRegion() + ":" + stack.getAccount()
+        + ":function:" + props.environment().guardFunctionName() + ":live";
+    IFunction hook = software.amazon.awscdk.services.lambda.Function.fromFunctionAttributes(this, "AnalysisHook",
+        FunctionAttributes.builder().functionArn(hookFunctionArn).sameEnvironment(true).build());
+    hookRole = Role.Builder.create(this, "HookRole")
+        .assumedBy(new ServicePrincipal("ecs.amazonaws.com"))
+        .description("ECS invokes the canary analysis hook of " + front.config().name() + " ("
+            + props.environment().name() + ")")
+        .build();
+    front.service().addLifecycleHook(new DeploymentLifecycleLambdaTarget(hook, "AnalysisHookTarget",
+        DeploymentLifecycleLambdaTargetProps.builder().lifecycleStages(HOOK_STAGES).role(hookRole).build()));
+    // Exactly the live alias: the hook ECS calls, nothing else of the function.
+    hookRole.addToPolicy(software.amazon.awscdk.services.iam.PolicyStatement.Builder.create()
+        .actions(List.of("lambda:InvokeFunction")).resources(List.of(hookFunctionArn)).build());
+  }
+
+  /** Metric ids in a fixed order: Map.of's order changes between JVMs, and the template must not. */
+  private static Map<String, IMetric> ordered(Object... idsAndMetrics) {
+    Map<String, IMetric> out = new java.util.TreeMap<>();
+    for (int i = 0; i < idsAndMetrics.length; i += 2) out.put((String) idsAndMetrics[i], (IMetric) idsAndMetrics[i + 1]);
+    return out;
+  }
+
+  private static IMetric targetGroupMetric(String name, String statistic, String loadBalancer,
+      ApplicationTargetGroup group) {
+    Map<String, String> dims = new LinkedHashMap<>();
+    dims.put("LoadBalancer", loadBalancer);
+    dims.put("TargetGroup", group.getTargetGroupFullName());
+    return Metric.Builder.create().namespace("AWS/ApplicationELB").metricName(name).dimensionsMap(dims)
+        .statistic(statistic).period(Duration.minutes(1)).build();
+  }
+
+  public ApplicationTargetGroup alternateTargetGroup() {
+    return alternateTargetGroup;
+  }
+
+  public ApplicationListenerRule testRule() {
+    return testRule;
+  }
+
+  public Role infrastructureRole() {
+    return infrastructureRole;
+  }
+
+  public Alarm errorRateAlarm() {
+    return errorRateAlarm;
+  }
+
+  public Alarm unhealthyHostsAlarm() {
+    return unhealthyHostsAlarm;
+  }
+
+  public Role hookRole() {
+    return hookRole;
+  }
+
+  public String hookFunctionArn() {
+    return hookFunctionArn;
+  }
+}
