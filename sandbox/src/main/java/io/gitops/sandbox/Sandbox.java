@@ -313,9 +313,26 @@ public final class Sandbox implements AutoCloseable {
    * until the simulator is idle. Returns every delivery, in order.
    */
   public List<Delivery> deliver(JsonNode event) {
-    List<Delivery> out = new ArrayList<>();
     Deque<JsonNode> queue = new ArrayDeque<>();
     queue.add(event);
+    return deliverAll(queue);
+  }
+
+  /**
+   * Clients for an operator's command ({@code bin/gitops release}): straight to the emulator, with the task
+   * simulator answering their UpdateService calls as ECS's scheduler answers anyone's.
+   */
+  public io.gitops.lambdas.core.AwsClients operatorClients() {
+    return new Emulator(state.endpoint(), List.of(simulator)).clients();
+  }
+
+  /** Delivers the task and deployment events of the rollouts an operator's command started, until idle. */
+  public List<Delivery> settle() {
+    return deliverAll(new ArrayDeque<>());
+  }
+
+  private List<Delivery> deliverAll(Deque<JsonNode> queue) {
+    List<Delivery> out = new ArrayList<>();
     int guard = 0;
     while (!queue.isEmpty() || !simulator.idle()) {
       if (++guard > 10_000) throw new SandboxException("event cascade did not settle");

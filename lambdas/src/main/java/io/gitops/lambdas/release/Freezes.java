@@ -37,7 +37,7 @@ public final class Freezes {
     item.put("type", s("FREEZE"));
     if (service != null) item.put("service", s(service));
     item.put("reason", s(reason));
-    item.put("frozenAt", s(clock.instant().toString()));
+    item.put("frozenAt", s(clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
     item.put("frozenBy", s(by));
     dynamo.putItem(b -> b.tableName(table).item(item));
   }

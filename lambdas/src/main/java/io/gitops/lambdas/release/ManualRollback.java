@@ -162,6 +162,12 @@ public final class ManualRollback {
         throw new RollbackRefused(toDigest + " is " + d.status() + "; only a HEALTHY release or a FROZEN push can be"
             + " rolled out by hand");
       }
+      if (d.status() == DeploymentStatus.FROZEN) {
+        // A rollback to a HEALTHY release is what a freeze is for; rolling a held-back push out is not.
+        ledger.frozen(t.service()).ifPresent(why -> {
+          throw new RollbackRefused(why + "; unfreeze before rolling out the held-back push " + toDigest);
+        });
+      }
       if (toDigest.equals(runningDigest)) {
         throw new RollbackRefused(t.service() + " already runs " + toDigest);
       }
@@ -202,7 +208,8 @@ public final class ManualRollback {
   private boolean complete(String service, String token, Deployment target, String revision, String runningArn,
       String runningImage, String rolledBackDigest, String operator) {
     Instant now = clock.instant();
-    String why = "operator rollback by " + operator + " to " + revision + " (" + target.digest() + ")";
+    String why = "operator rollback by " + operator + " to " + label(target) + " as "
+        + revision.substring(revision.lastIndexOf('/') + 1);
     boolean healthy = target.status() == DeploymentStatus.HEALTHY;
     List<TransactWriteItem> items = new ArrayList<>();
     Map<String, AttributeValue> hv = new HashMap<>(Map.of(":d", s(target.digest()), ":arn", s(revision),

@@ -153,6 +153,18 @@ class ReleaseCommandsTest {
   }
 
   @Test
+  void aFrozenPushIsNotRolledOutByHandWhileTheFreezeHolds() {
+    push("bff-1.0.1", "1.0.1", 0);
+    healthy("bff-1.0.1");
+    freezes.freeze("bff", "incident", "alice");
+    push("bff-1.0.2", "1.0.2", 1);
+
+    assertThatThrownBy(() -> rollback().rollback(bff, Events.digest("bff-1.0.2"), "alice"))
+        .isInstanceOf(RollbackRefused.class).hasMessageContaining("unfreeze");
+    assertThat(fx.releaseValue("bff")).isEqualTo(image("bff-1.0.1"));
+  }
+
+  @Test
   void rollbackRefusesAFailedTargetAndAServiceUnderJudgement() {
     push("bff-1.0.1", "1.0.1", 0);
     healthy("bff-1.0.1");

@@ -139,6 +139,14 @@ public class DeploymentStack extends PlatformStack {
             .build())
         .build();
     deploymentRule.addTarget(target(guard));
+
+    // bin/gitops release/dora find this environment in an account through one parameter: the image deployer's own
+    // variables (ledger, topic, service map, lease), read with the operator's credentials (no function is called).
+    software.amazon.awscdk.services.ssm.StringParameter.Builder.create(this, "OperatorWiring")
+        .parameterName(io.gitops.contract.OperatorWiring.parameterName(config.name()))
+        .description("What bin/gitops release and dora need to operate " + config.name() + " (docs/ledger.md)")
+        .stringValue(toJson(new LinkedHashMap<String, Object>(common.toVariables(this::toJson))))
+        .build();
   }
 
   /** EventBridge invokes the alias; events it cannot deliver go to the same on-failure queue. */
