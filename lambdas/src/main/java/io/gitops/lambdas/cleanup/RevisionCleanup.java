@@ -19,7 +19,6 @@ import java.util.Optional;
 import java.util.Set;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.ClientException;
-import software.amazon.awssdk.services.ecs.model.DesiredStatus;
 import software.amazon.awssdk.services.ecs.model.ListTaskDefinitionsResponse;
 import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
@@ -28,7 +27,9 @@ import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
  * needs (docs/ledger.md, "Revision cleanup"). A revision is kept when any of these names it:
  *
  * <ul>
- *   <li>the service (its task definition and every deployment ECS still runs), or a task of the family that runs;
+ *   <li>the service: its task definition and every deployment ECS lists for it (PRIMARY, and ACTIVE ones still
+ *       draining), which are the revisions its tasks run (standalone RunTask tasks are not looked at: nothing here
+ *       runs any, and ListTasks would need a grant on the cluster's container instances);
  *   <li>the release parameter: the ledger's revision of the digest it names;
  *   <li>the last {@code keepHealthy} HEALTHY deployments in the ledger, the head's current and last healthy
  *       revisions, and every deployment still ROLLING_OUT (its new and previous revisions);
@@ -120,7 +121,6 @@ public final class RevisionCleanup {
     Set<String> keep = new LinkedHashSet<>();
     keep.add(service.taskDefinition());
     service.deployments().forEach(d -> keep.add(d.taskDefinition()));
-    runningTaskRevisions(t.cluster(), family, keep);
     head.ifPresent(h -> {
       addIf(keep, h.currentTaskDefinitionArn());
       addIf(keep, h.lastHealthyTaskDefinitionArn());
@@ -190,20 +190,6 @@ public final class RevisionCleanup {
     } while (token != null && !token.isEmpty());
     out.sort(Comparator.comparingInt(TaskDefinitions::revisionOf));
     return out;
-  }
-
-  private void runningTaskRevisions(String cluster, String family, Set<String> keep) {
-    String token = null;
-    do {
-      String from = token;
-      var page = ecs.listTasks(b -> b.cluster(cluster).family(family).desiredStatus(DesiredStatus.RUNNING)
-          .nextToken(from));
-      if (!page.taskArns().isEmpty()) {
-        ecs.describeTasks(b -> b.cluster(cluster).tasks(page.taskArns())).tasks()
-            .forEach(task -> keep.add(task.taskDefinitionArn()));
-      }
-      token = page.nextToken();
-    } while (token != null && !token.isEmpty());
   }
 
   static String familyOf(String arn) {
