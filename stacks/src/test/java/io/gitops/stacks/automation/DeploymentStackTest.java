@@ -245,10 +245,10 @@ class DeploymentStackTest {
     devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
         "Handler", FunctionHandler.REVISION_CLEANUP.handler(),
         "Environment", Map.of("Variables", Match.objectLike(Map.of(EnvVar.CLEANUP_DRY_RUN, "false",
-            EnvVar.CLEANUP_KEEP_HEALTHY, "5"))))));
+            EnvVar.CLEANUP_KEEP_HEALTHY, "5")))));
     prodTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
         "Handler", FunctionHandler.REVISION_CLEANUP.handler(),
-        "Environment", Map.of("Variables", Match.objectLike(Map.of(EnvVar.CLEANUP_DRY_RUN, "true"))))));
+        "Environment", Map.of("Variables", Match.objectLike(Map.of(EnvVar.CLEANUP_DRY_RUN, "true")))));
   }
 
   @Test
