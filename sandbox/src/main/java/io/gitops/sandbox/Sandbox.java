@@ -168,6 +168,8 @@ public final class Sandbox implements AutoCloseable {
     List<java.util.concurrent.CompletableFuture<Void>> starts = new ArrayList<>();
     for (String f : host.functions()) {
       if (!host.spec(f).snapStart()) continue;
+      // Only what the rules' patterns route events to: a scheduled function (the revision cleanup) gets no event here.
+      if (state.rules().stream().noneMatch(r -> r.function().equals(f))) continue;
       names.add(f);
       starts.add(java.util.concurrent.CompletableFuture.runAsync(() -> host.warm(f)));
     }
