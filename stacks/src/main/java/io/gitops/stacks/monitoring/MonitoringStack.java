@@ -328,7 +328,7 @@ public class MonitoringStack extends PlatformStack {
   private static IMetric sumOfSeries(String label, Duration period, Map<String, FunctionMetric> metrics) {
     Map<String, IMetric> using = new LinkedHashMap<>();
     List<String> terms = new ArrayList<>();
-    metrics.forEach((id, m) -> {
+    Sorted.map(metrics).forEach((id, m) -> { // sorted: Map.of iterates in a different order per JVM
       using.put(id + "w", m.series(false, "Sum", period));
       using.put(id + "c", m.series(true, "Sum", period));
       terms.add("FILL(" + id + "w, 0) + FILL(" + id + "c, 0)");
