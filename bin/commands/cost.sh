@@ -8,8 +8,9 @@ for arg in "$@"; do
     *) env_name="$arg" ;;
   esac
 done
-if ! compgen -G "$GITOPS_ROOT/cdk.out/assembly-*/*.template.json" >/dev/null; then
-  gitops::log "no synthesized templates in cdk.out: synthesizing first"
+# --write-docs always synthesizes the tree as it is: docs from an older cdk.out would be stale from the start.
+if [[ "$write_docs" == true ]] || ! compgen -G "$GITOPS_ROOT/cdk.out/assembly-*/*.template.json" >/dev/null; then
+  gitops::log "synthesizing the app first"
   gitops::build
   # cdk-nag findings fail the synth command after the templates are written; cost reads them anyway.
   gitops::synth || gitops::log "synth reported findings (see above); estimating from the templates written"

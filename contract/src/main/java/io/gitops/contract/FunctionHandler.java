@@ -6,7 +6,8 @@ package io.gitops.contract;
  */
 public enum FunctionHandler {
   IMAGE_DEPLOYER("io.gitops.lambdas.deployer.ImageDeployerHandler", "image-deployer"),
-  GUARD("io.gitops.lambdas.guard.GuardHandler", "guard");
+  GUARD("io.gitops.lambdas.guard.GuardHandler", "guard"),
+  REVISION_CLEANUP("io.gitops.lambdas.cleanup.RevisionCleanupHandler", "revision-cleanup");
 
   /** The method Lambda calls on the handler class. */
   public static final String METHOD = "handleRequest";

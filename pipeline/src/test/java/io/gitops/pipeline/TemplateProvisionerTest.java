@@ -127,7 +127,7 @@ class TemplateProvisionerTest {
   @Test
   void theEnvironmentComesFromTheAutomationStacksFunctions() {
     StageWiring w = stage();
-    assertThat(w.environments()).containsOnlyKeys("image-deployer", "guard");
+    assertThat(w.environments()).containsOnlyKeys("image-deployer", "guard", "revision-cleanup");
     LambdaConfig c = config(w, "image-deployer", endpoint);
     assertThat(c.services()).containsOnlyKeys("bff", "graphql", "agentcore");
     assertThat(c.services().get("bff").repositoryUri()).isEqualTo("123456789012.dkr.ecr.us-east-1.amazonaws.com/bff");

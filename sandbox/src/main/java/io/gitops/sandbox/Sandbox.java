@@ -183,6 +183,8 @@ public final class Sandbox implements AutoCloseable {
     List<java.util.concurrent.CompletableFuture<Void>> starts = new ArrayList<>();
     for (String f : host.functions()) {
       if (!host.spec(f).snapStart()) continue;
+      // Only what the rules' patterns route events to: a scheduled function (the revision cleanup) gets no event here.
+      if (state.rules().stream().noneMatch(r -> r.function().equals(f))) continue;
       names.add(f);
       starts.add(java.util.concurrent.CompletableFuture.runAsync(() -> host.warm(f)));
     }
@@ -340,9 +342,26 @@ public final class Sandbox implements AutoCloseable {
    * until the simulator is idle. Returns every delivery, in order.
    */
   public List<Delivery> deliver(JsonNode event) {
-    List<Delivery> out = new ArrayList<>();
     Deque<JsonNode> queue = new ArrayDeque<>();
     queue.add(event);
+    return deliverAll(queue);
+  }
+
+  /**
+   * Clients for an operator's command ({@code bin/gitops release}): straight to the emulator, with the task
+   * simulator answering their UpdateService calls as ECS's scheduler answers anyone's.
+   */
+  public io.gitops.lambdas.core.AwsClients operatorClients() {
+    return new Emulator(state.endpoint(), List.of(simulator)).clients();
+  }
+
+  /** Delivers the task and deployment events of the rollouts an operator's command started, until idle. */
+  public List<Delivery> settle() {
+    return deliverAll(new ArrayDeque<>());
+  }
+
+  private List<Delivery> deliverAll(Deque<JsonNode> queue) {
+    List<Delivery> out = new ArrayList<>();
     int guard = 0;
     while (!queue.isEmpty() || !simulator.idle()) {
       if (++guard > 10_000) throw new SandboxException("event cascade did not settle");

@@ -92,7 +92,9 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
 
   /** AWS::SSM::Parameter resources and the custom resources that put a parameter on create. */
   List<ResourceRef> releaseParameterResources() {
-    List<ResourceRef> out = new ArrayList<>(assembly.resources("AWS::SSM::Parameter"));
+    // The custom resources (the release parameters) first: a plain parameter may name resources whose provisioning
+    // reads a release parameter (the operator wiring names the ledger, whose stack comes after the compute stack).
+    List<ResourceRef> out = new ArrayList<>();
     for (Stack s : assembly.stacks()) {
       s.resources().fields().forEachRemaining(e -> {
         ResourceRef r = new ResourceRef(s, e.getKey());
@@ -105,6 +107,7 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
         }
       });
     }
+    out.addAll(assembly.resources("AWS::SSM::Parameter"));
     return out;
   }
 

@@ -24,7 +24,7 @@ public final class Views {
     return found.get(0);
   }
 
-  static String image(Sandbox s, String taskDefinitionArn, ServiceTarget t) {
+  public static String image(Sandbox s, String taskDefinitionArn, ServiceTarget t) {
     return s.emulator().clients().ecs().describeTaskDefinition(b -> b.taskDefinition(taskDefinitionArn))
         .taskDefinition().containerDefinitions().stream().filter(c -> c.name().equals(t.container()))
         .findFirst().map(c -> c.image()).orElse("");
@@ -34,7 +34,7 @@ public final class Views {
     return new ReleaseParameters(s.emulator().clients().ssm()).get(t.releaseParameter()).orElse("");
   }
 
-  static Ledger ledger(Sandbox s) {
+  public static Ledger ledger(Sandbox s) {
     String table = s.state().environments().values().iterator().next().get("LEDGER_TABLE");
     return new Ledger(s.emulator().clients().dynamo(), table, Clock.systemUTC(), Duration.ofMinutes(2));
   }
@@ -67,7 +67,7 @@ public final class Views {
   }
 
   /** One line per run of identical deliveries (same event kind, function and action). */
-  static List<String> fold(List<Sandbox.Delivery> deliveries) {
+  public static List<String> fold(List<Sandbox.Delivery> deliveries) {
     List<String> lines = new ArrayList<>();
     if (deliveries.isEmpty()) {
       lines.add("no rule matched: nothing was delivered");

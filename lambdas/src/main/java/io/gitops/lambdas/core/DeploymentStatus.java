@@ -11,5 +11,10 @@ public enum DeploymentStatus {
   /** The guard rolled the service back from this deployment. Never a target. */
   ROLLED_BACK,
   /** A newer push replaced this deployment before it was judged. */
-  SUPERSEDED
+  SUPERSEDED,
+  /**
+   * Pushed while its service or environment was frozen ({@code bin/gitops release freeze}): recorded, never
+   * rolled out. A later push of the same digest (after unfreeze) or {@code release rollback --to} rolls it out.
+   */
+  FROZEN
 }

@@ -96,6 +96,9 @@ public final class Ledger {
 
     /** Another rollout of this service holds the lock: retry later (the newer push wins in the end). */
     record Busy(String detail) implements Claim {}
+
+    /** The service or its environment is frozen: record the push ({@link #recordFrozen}), roll nothing out. */
+    record Frozen(String detail) implements Claim {}
   }
 
   public enum SkipReason {
@@ -121,9 +124,12 @@ public final class Ledger {
     Map<String, AttributeValue> item = toItem(d, now);
     item.put("leaseToken", s(token));
     try {
+      // The freeze items are checked in the claim's own transaction (items 3 and 4): a freeze written before the
+      // claim stops it, with no read of its own. A FROZEN record of this digest may be claimed over (unfrozen).
       Transactions.write(dynamo, List.of(
           TransactWriteItem.builder().put(Put.builder().tableName(table).item(item)
-              .conditionExpression("attribute_not_exists(pk)").build()).build(),
+              .conditionExpression("attribute_not_exists(pk) OR #st = :frozen").expressionAttributeNames(STATUS)
+              .expressionAttributeValues(Map.of(":frozen", s(DeploymentStatus.FROZEN.name()))).build()).build(),
           updateItem(headKey(d.service()),
               "SET latestDigest = :d, latestOrderKey = :k, lockToken = :t, lockUntil = :u, lockEventId = :e,"
                   + " lockedAt = :nowMs, updatedAt = :now",
@@ -131,19 +137,59 @@ public final class Ledger {
                   + " (attribute_not_exists(lockUntil) OR lockUntil < :nowMs))",
               null,
               Map.of(":d", s(d.digest()), ":k", s(key), ":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
-                  ":e", s(String.valueOf(d.eventId())), ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli())))));
+                  ":e", s(String.valueOf(d.eventId())), ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli()))),
+          notFrozen(LedgerItems.FREEZE_ALL),
+          notFrozen(LedgerItems.freezeSk(d.service()))));
       return new Claim.Acquired(token, d, false, now.plus(lease));
     } catch (TransactionCanceledException cancelled) {
       Transactions.lostRace(cancelled);
+      List<String> codes = reasonCodes(cancelled, 4);
+      if (codes == null || "ConditionalCheckFailed".equals(codes.get(2))
+          || "ConditionalCheckFailed".equals(codes.get(3))) {
+        Optional<String> frozen = frozen(d.service());
+        if (frozen.isPresent()) return new Claim.Frozen(frozen.get());
+      }
       return classifyCancelledClaim(d, key, now);
     }
+  }
+
+  private TransactWriteItem notFrozen(String sk) {
+    return TransactWriteItem.builder().conditionCheck(software.amazon.awssdk.services.dynamodb.model.ConditionCheck
+        .builder().tableName(table).key(LedgerItems.freezeKey(sk)).conditionExpression("attribute_not_exists(pk)")
+        .build()).build();
+  }
+
+  /**
+   * Why {@code service} is frozen (its own freeze, else its environment's), or empty if it is not: two
+   * consistent reads.
+   */
+  public Optional<String> frozen(String service) {
+    for (String sk : List.of(LedgerItems.freezeSk(service), LedgerItems.FREEZE_ALL)) {
+      var item = dynamo.getItem(GetItemRequest.builder().tableName(table).key(LedgerItems.freezeKey(sk))
+          .consistentRead(true).build()).item();
+      if (item != null && !item.isEmpty()) {
+        return Optional.of((LedgerItems.FREEZE_ALL.equals(sk) ? "the environment" : service) + " is frozen since "
+            + str(item, "frozenAt") + ": " + str(item, "reason"));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Records a push that a freeze stopped (status FROZEN, never claimed: the head and its lock are untouched).
+   * A re-delivery finds it already recorded; returns whether this call wrote it.
+   */
+  public boolean recordFrozen(Deployment d, String detail) {
+    return recordIfAbsent(d.toBuilder().status(DeploymentStatus.FROZEN).phase(Phase.CLAIMED)
+        .reasons(List.of("FROZEN: " + detail)).build());
   }
 
   private Claim classifyCancelledClaim(Deployment d, String key, Instant now) {
     // The head first: a rollout completes (lock removed, phase RELEASED) in one transaction, so a head read
     // without the lock followed by the deployment read sees that rollout RELEASED, never half-done.
     Optional<ServiceHead> head = head(d.service());
-    Optional<Deployment> existing = find(d.service(), d.digest());
+    // A FROZEN record is a push that never claimed anything: the claim may take its place.
+    Optional<Deployment> existing = find(d.service(), d.digest()).filter(x -> x.status() != DeploymentStatus.FROZEN);
     if (existing.isPresent()) {
       Deployment e = existing.get();
       if (e.status() != DeploymentStatus.ROLLING_OUT || e.phase() == Phase.RELEASED) {

@@ -37,7 +37,25 @@ public final class LedgerItems {
   /** {@code #st}, since {@code status} is a DynamoDB reserved word. */
   public static final Map<String, String> STATUS = Map.of("#st", "status");
 
+  /**
+   * The partition of the freeze items ({@code bin/gitops release freeze}): {@code sk = FREEZE_ALL} freezes the
+   * whole environment (the table is per environment), {@code sk = "SERVICE#<service>"} one service. In the
+   * ledger rather than in SSM so that the image deployer's claim checks them in its own transaction: no extra
+   * call per push, no grant beyond the table, and no push slips between a check and the claim.
+   */
+  public static final String FREEZE_PK = "FREEZE";
+  public static final String FREEZE_ALL = "ALL";
+
   private LedgerItems() {}
+
+  public static Map<String, AttributeValue> freezeKey(String sk) {
+    return Map.of(PK, s(FREEZE_PK), SK, s(sk));
+  }
+
+  /** The freeze item's sort key for one service. */
+  public static String freezeSk(String service) {
+    return servicePk(service);
+  }
 
   /** {@code <16-digit epoch millis>#<digest>}: newer pushes sort later; ties break on the digest. */
   public static String orderKey(Instant pushTime, String digest) {

@@ -112,6 +112,16 @@ public final class ImageDeployer {
     if (claim instanceof Ledger.Claim.Skipped s) {
       return skip(l, coldStart, Outcome.skipped(s.reason().name(), s.detail()));
     }
+    if (claim instanceof Ledger.Claim.Frozen f) {
+      // Recorded, so that `release history` shows it and `release rollback --to` can roll it out later; the guard
+      // keeps guarding whatever runs. A failed write is retried like any other ledger write.
+      try {
+        ledger.recordFrozen(claimed, f.detail());
+      } catch (SdkException e) {
+        throw retryOrFail(l, e, "recording a frozen push");
+      }
+      return skip(l, coldStart, Outcome.skipped("FROZEN", f.detail()));
+    }
     if (claim instanceof Ledger.Claim.Busy b) {
       l.warn("service busy; the event will be retried", "reason", b.detail());
       metrics.count("DeploymentsRetried", coldStart, Map.of("Reason", "BUSY"));

@@ -161,6 +161,16 @@ public class DeploymentStack extends PlatformStack {
     // Read-only access for the pipeline's release report before the prod approval (docs/release-report.md).
     releaseReportRole = new ReleaseReportRole(this, "ReleaseReportRole",
         new ReleaseReportRole.Props(config, props.services(), ledger));
+
+    revisionCleanup = revisionCleanup(config, props, common, removal);
+
+    // bin/gitops release/dora find this environment in an account through one parameter: the image deployer's own
+    // variables (ledger, topic, service map, lease), read with the operator's credentials (no function is called).
+    software.amazon.awscdk.services.ssm.StringParameter.Builder.create(this, "OperatorWiring")
+        .parameterName(io.gitops.contract.OperatorWiring.parameterName(config.name()))
+        .description("What bin/gitops release and dora need to operate " + config.name() + " (docs/ledger.md)")
+        .stringValue(toJson(new LinkedHashMap<String, Object>(common.toVariables(this::toJson))))
+        .build();
   }
 
   private final ReleaseReportRole releaseReportRole;
@@ -168,6 +178,49 @@ public class DeploymentStack extends PlatformStack {
   /** The role the pipeline's release report step reads this environment through. */
   public ReleaseReportRole releaseReportRole() {
     return releaseReportRole;
+  }
+
+  /**
+   * The daily revision cleanup (docs/ledger.md, "Revision cleanup"): reads the services, the ledger and the release
+   * parameters; deregisters and deletes revisions of the services' own families. Reports only in production until
+   * an operator sets {@code CLEANUP_DRY_RUN=false} there.
+   */
+  private DeployerFunction revisionCleanup(EnvironmentConfig config, DeploymentStackProps props,
+      FunctionEnvironment common, RemovalPolicy removal) {
+    Map<String, String> env = new LinkedHashMap<>(common.toVariables(this::toJson));
+    env.put(io.gitops.contract.EnvVar.CLEANUP_DRY_RUN, String.valueOf(config.isProduction()));
+    env.put(io.gitops.contract.EnvVar.CLEANUP_KEEP_HEALTHY, "5");
+    DeployerFunction fn = new DeployerFunction(this, "RevisionCleanup", new DeployerFunction.Props(
+        props.lambdaJar(), FunctionHandler.REVISION_CLEANUP.handler(),
+        "Revision cleanup (" + config.name() + "): deregisters and deletes task definition revisions nothing needs",
+        env, props.alarmTopic(), removal));
+    fn.encryptLogs(props.alarmTopicKey());
+    List<String> serviceArns = props.services().stream().map(DeployedService::serviceArn).toList();
+    fn.addToRolePolicy(statement(List.of("ecs:DescribeServices"), serviceArns));
+    // ListTaskDefinitions, DeregisterTaskDefinition and DeleteTaskDefinitions name no resource type in the Service
+    // Authorization Reference (Amazon ECS): the API requires "*". The function only acts on the services' own
+    // families, which it reads from the services themselves.
+    fn.addToRolePolicy(statement(List.of("ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition",
+        "ecs:DeleteTaskDefinitions"), List.of("*")));
+    Nag.acknowledge(fn.role().getNode().findChild("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]",
+        "ecs:ListTaskDefinitions, ecs:DeregisterTaskDefinition and ecs:DeleteTaskDefinitions accept no "
+            + "resource-level permissions; the function only touches the services' own families");
+    fn.addToRolePolicy(statement(List.of("dynamodb:GetItem", "dynamodb:Query"), List.of(ledger.getTableArn())));
+    fn.addToRolePolicy(statement(List.of("ssm:GetParameter"),
+        props.services().stream().map(DeployedService::releaseParameterArn).toList()));
+    failureAlarm(fn, "RevisionCleanupFailures", FunctionHandler.REVISION_CLEANUP.functionName(), props);
+    Rule schedule = Rule.Builder.create(this, "RevisionCleanupSchedule")
+        .description("Daily cleanup of unneeded task definition revisions (" + config.name() + ")")
+        .schedule(software.amazon.awscdk.services.events.Schedule.rate(software.amazon.awscdk.Duration.days(1)))
+        .build();
+    schedule.addTarget(target(fn));
+    return fn;
+  }
+
+  private final DeployerFunction revisionCleanup;
+
+  public DeployerFunction revisionCleanup() {
+    return revisionCleanup;
   }
 
   /** EventBridge invokes the alias; events it cannot deliver go to the same on-failure queue. */

@@ -278,11 +278,69 @@ public class MonitoringStack extends PlatformStack {
             alb,
             List.of(graph("ECS CPU utilization (%)", cpu), graph("ECS memory utilization (%)", memory),
                 graph("Aurora connections", List.of(props.database().metricDatabaseConnections()))),
-            counts))
+            counts,
+            doraRow()))
         .build();
     // AWS::CloudWatch::Dashboard takes no Tags (cfn-lint E3002); the stage tags everything.
     config.tags().keySet().forEach(tag -> Tags.of(board).remove(tag));
     return board;
+  }
+
+  /**
+   * DORA's measures from the functions' EMF metrics (docs/dora.md; `bin/gitops dora` computes them from the ledger,
+   * which is the reference). The functions write every metric with the dimensions {@code Function, ColdStart}: a
+   * count is the sum of both series; a latency is shown per series (percentiles do not add).
+   */
+  private static List<IWidget> doraRow() {
+    Duration day = Duration.days(1);
+    IMetric deployments = sumOfSeries("deployments", day, Map.of(
+        "ds", FunctionMetric.of("image-deployer", "DeploymentsStarted"),
+        "pr", FunctionMetric.of("guard", "PipelineDeploymentsRecorded")));
+    IMetric rollbacks = sumOfSeries("rollbacks", day, Map.of("rb", FunctionMetric.of("guard", "Rollbacks")));
+    return List.of(
+        graph("DORA: deployments and rollbacks per day", List.of(deployments, rollbacks)),
+        graph("DORA: change lead time, push to HEALTHY (p50, ms)", latency("guard", "TimeToHealthy")),
+        graph("DORA: change fail and rework rate (%, daily)", List.of(
+            MathExpression.Builder.create().label("change fail rate").period(day)
+                .expression("IF(deployments > 0, 100 * rollbacks / deployments, 0)")
+                .usingMetrics(Sorted.map(Map.of("rollbacks", rollbacks, "deployments", deployments))).build(),
+            MathExpression.Builder.create().label("rework rate (rollbacks only)").period(day)
+                .expression("IF(deployments + rollbacks > 0, 100 * rollbacks / (deployments + rollbacks), 0)")
+                .usingMetrics(Sorted.map(Map.of("rollbacks", rollbacks, "deployments", deployments))).build())),
+        graph("DORA: failed deployment recovery, first failure to rollback (p50, ms)",
+            latency("guard", "TimeFromFirstFailureToRollback")));
+  }
+
+  /** One function metric as the functions write it (docs/lambda-config.md, "Logs and metrics"). */
+  private record FunctionMetric(String function, String name) {
+    static FunctionMetric of(String function, String name) {
+      return new FunctionMetric(function, name);
+    }
+
+    Metric series(boolean coldStart, String statistic, Duration period) {
+      return Metric.Builder.create().namespace(io.gitops.contract.Telemetry.METRICS_NAMESPACE).metricName(name)
+          .dimensionsMap(Sorted.map(Map.of("Function", function, "ColdStart", Boolean.toString(coldStart))))
+          .statistic(statistic).period(period).build();
+    }
+  }
+
+  /** The daily sum of every metric given, over both ColdStart series (missing data counts as 0). */
+  private static IMetric sumOfSeries(String label, Duration period, Map<String, FunctionMetric> metrics) {
+    Map<String, IMetric> using = new LinkedHashMap<>();
+    List<String> terms = new ArrayList<>();
+    Sorted.map(metrics).forEach((id, m) -> { // sorted: Map.of iterates in a different order per JVM
+      using.put(id + "w", m.series(false, "Sum", period));
+      using.put(id + "c", m.series(true, "Sum", period));
+      terms.add("FILL(" + id + "w, 0) + FILL(" + id + "c, 0)");
+    });
+    return MathExpression.Builder.create().label(label).period(period).expression(String.join(" + ", terms))
+        .usingMetrics(Sorted.map(using)).build();
+  }
+
+  private static List<IMetric> latency(String function, String name) {
+    FunctionMetric m = FunctionMetric.of(function, name);
+    return List.of(m.series(false, "p50", Duration.hours(1)).with(MetricOptions.builder().label("warm").build()),
+        m.series(true, "p50", Duration.hours(1)).with(MetricOptions.builder().label("cold start").build()));
   }
 
   private static Metric ecsUtilization(String metricName, MonitoringStackProps props, IBaseService service, String label) {

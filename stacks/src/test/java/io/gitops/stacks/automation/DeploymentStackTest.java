@@ -56,8 +56,9 @@ class DeploymentStackTest {
     assertThat(dev.deployment().pushRule()).isPresent();
     assertThat(prod.deployment().imageDeployer()).isEmpty();
     assertThat(prod.deployment().pushRule()).isEmpty();
-    devTemplate.resourceCountIs("AWS::Lambda::Function", 2);
-    prodTemplate.resourceCountIs("AWS::Lambda::Function", 1);
+    // plus the revision cleanup, everywhere
+    devTemplate.resourceCountIs("AWS::Lambda::Function", 3);
+    prodTemplate.resourceCountIs("AWS::Lambda::Function", 2);
   }
 
   @Test
@@ -73,7 +74,7 @@ class DeploymentStackTest {
             "LEDGER_TABLE", Map.of("Ref", logicalId(dev.deployment().ledger())),
             "ENVIRONMENT_NAME", "dev",
             "LOCK_LEASE_SECONDS", "120",
-            "JAVA_TOOL_OPTIONS", DeploymentStack.JAVA_TOOL_OPTIONS)))), 2);
+            "JAVA_TOOL_OPTIONS", DeploymentStack.JAVA_TOOL_OPTIONS)))), 3);
     devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
         "Handler", FunctionHandler.IMAGE_DEPLOYER.handler()));
     devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
@@ -156,7 +157,7 @@ class DeploymentStackTest {
         "MetricName", "ApproximateNumberOfMessagesVisible",
         "Threshold", 1,
         "ComparisonOperator", "GreaterThanOrEqualToThreshold",
-        "AlarmActions", List.of(Match.anyValue())), 2);
+        "AlarmActions", List.of(Match.anyValue())), 3);
   }
 
   @Test
@@ -234,7 +235,7 @@ class DeploymentStackTest {
    */
   @Test
   void eachFunctionsPermanentFailuresRaiseAnAlarmOnTheAlarmTopic() {
-    for (String function : List.of("image-deployer", "guard")) {
+    for (String function : List.of("image-deployer", "guard", "revision-cleanup")) {
       devTemplate.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of(
           "Namespace", "GitOps/Deployments", "MetricName", "FunctionFailures",
           "Dimensions", List.of(Map.of("Name", "Function", "Value", function)),
@@ -242,7 +243,7 @@ class DeploymentStackTest {
           "AlarmActions", List.of(Match.anyValue())));
     }
     prodTemplate.resourcePropertiesCountIs("AWS::CloudWatch::Alarm",
-        Map.of("MetricName", "FunctionFailures"), 1);
+        Map.of("MetricName", "FunctionFailures"), 2);
   }
 
   /** Hole 8: the functions know their timeout (time budget, same-event take-over). */
@@ -250,6 +251,43 @@ class DeploymentStackTest {
   void functionsAreToldTheirTimeoutAndALeaseOfTwiceIt() {
     devTemplate.resourcePropertiesCountIs("AWS::Lambda::Function", Map.of("Timeout", 60,
         "Environment", Map.of("Variables", Match.objectLike(Map.of("FUNCTION_TIMEOUT_SECONDS", "60",
-            "LOCK_LEASE_SECONDS", "120")))), 2);
+            "LOCK_LEASE_SECONDS", "120")))), 3);
+  }
+
+  /** Issue 15: the cleanup runs daily, reports only in production, and may touch only what it cleans. */
+  @Test
+  void revisionCleanupRunsDailyThroughItsAliasAndOnlyReportsInProduction() {
+    devTemplate.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "rate(1 day)",
+        "Targets", List.of(Match.objectLike(Map.of("Arn", Map.of("Ref",
+            logicalId(dev.deployment().revisionCleanup().alias())))))));
+    devTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
+        "Handler", FunctionHandler.REVISION_CLEANUP.handler(),
+        "Environment", Map.of("Variables", Match.objectLike(Map.of(EnvVar.CLEANUP_DRY_RUN, "false",
+            EnvVar.CLEANUP_KEEP_HEALTHY, "5")))));
+    prodTemplate.hasResourceProperties("AWS::Lambda::Function", Map.of(
+        "Handler", FunctionHandler.REVISION_CLEANUP.handler(),
+        "Environment", Map.of("Variables", Match.objectLike(Map.of(EnvVar.CLEANUP_DRY_RUN, "true")))));
+  }
+
+  @Test
+  void revisionCleanupMayOnlyReadTheLedgerAndReleasesAndDeregisterRevisions() {
+    List<String> statements = statementsOfRole(devTemplate, logicalId(dev.deployment().revisionCleanup().role()));
+    assertThat(statements).filteredOn(s -> s.endsWith(" on *")).containsExactly(
+        "ecs:DeleteTaskDefinitions,ecs:DeregisterTaskDefinition,ecs:ListTaskDefinitions on *");
+    assertThat(statements).anyMatch(s -> s.startsWith("ecs:DescribeServices on ") && !s.contains("*"));
+    assertThat(statements).anyMatch(s -> s.startsWith("dynamodb:GetItem,dynamodb:Query on "));
+    assertThat(statements).anyMatch(s -> s.startsWith("ssm:GetParameter on ") && s.contains("parameter/gitops/dev/release/bff"));
+    assertThat(statements).noneMatch(s -> s.contains("UpdateService") || s.contains("RegisterTaskDefinition,")
+        || s.contains("PutItem") || s.contains("UpdateItem") || s.contains("PutParameter"));
+  }
+
+  /** bin/gitops release/dora find an environment in an account through this parameter. */
+  @Test
+  void theOperatorWiringParameterHoldsTheDeployersVariables() {
+    devTemplate.hasResourceProperties("AWS::SSM::Parameter", Map.of(
+        "Name", io.gitops.contract.OperatorWiring.parameterName("dev"),
+        "Type", "String",
+        "Value", Match.objectLike(Map.of("Fn::Join", Match.arrayWith(List.of(Match.arrayWith(List.of(
+            Match.stringLikeRegexp(".*LEDGER_TABLE.*")))))))));
   }
 }

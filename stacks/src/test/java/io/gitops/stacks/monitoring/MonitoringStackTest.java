@@ -134,4 +134,13 @@ class MonitoringStackTest {
         "TargetResponseTime", "p99", "CPUUtilization", "MemoryUtilization", "RunningTaskCount",
         "DesiredTaskCount", "DatabaseConnections", "bff", "graphql", "agentcore");
   }
+
+  /** Issue 15: DORA's measures from the functions' metrics, each with both ColdStart series of a count summed. */
+  @Test
+  void dashboardShowsTheDoraMeasuresFromTheFunctionsMetrics() {
+    String body = template.findResources("AWS::CloudWatch::Dashboard").toString();
+    assertThat(body).contains("DORA: deployments and rollbacks per day", "DeploymentsStarted",
+        "PipelineDeploymentsRecorded", "Rollbacks", "TimeToHealthy", "TimeFromFirstFailureToRollback",
+        "change fail rate", "rework rate", "FILL(dsw, 0) + FILL(dsc, 0)", "GitOps/Deployments");
+  }
 }
