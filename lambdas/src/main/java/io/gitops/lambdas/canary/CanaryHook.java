@@ -107,10 +107,17 @@ public final class CanaryHook {
       default -> List.of();
     };
     AnalysisState state = AnalysisState.from(inv.hookDetails(), inv.lifecycleStage());
-    // The ledger and the target groups are read only when a check is measured or the analysis aborts: the
-    // opening invocation of a stage, and the full shift, need neither.
+    // The ledger and the target groups are read only when a stage has checks: the full shift needs neither.
     java.util.function.Supplier<Optional<Deployment>> rolling = memo(() -> guardLedger.view(target.get().service())
         .rollingOut().filter(d -> d.newTaskDefinitionArn() != null));
+    if (!stageChecks.isEmpty() && rolling.get().isEmpty()) {
+      // No image push started this deployment: the pipeline's (CloudFormation's rollback and the deployment
+      // alarms guard it) or an operator's rollback to a release already judged HEALTHY. The analysis finds the
+      // new revision's target group through the push's tasks; without them every check would be inconclusive
+      // and the hook would abort every deployment that is not a push.
+      l.info("no rollout of a push in the ledger; the deployment continues without analysis");
+      return done(HookStatus.SUCCEEDED, state, inv, "NOT_A_PUSH: no image push started this deployment", List.of());
+    }
     // Looked up only when a check is measured: the opening invocation of a stage measures nothing.
     CanaryChecks.Subject[] subject = new CanaryChecks.Subject[1];
     Instant now = clock.instant();

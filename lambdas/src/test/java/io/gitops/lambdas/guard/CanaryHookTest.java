@@ -93,6 +93,25 @@ class CanaryHookTest {
   }
 
   @Test
+  void aDeploymentNoPushStartedContinuesWithoutAnalysis() {
+    // A pipeline deployment, or an operator's rollback: the ledger holds no rollout of a push.
+    GuardHandler g = canaryGuard();
+    String good = h.deploy("bff", "good");
+    h.makeHealthy(g, "bff", good);
+    h.fx.notifications();
+    errorsPerWindow = 50; // whatever the metrics say: there is no push's canary to judge
+
+    List<CanaryHook.Response> hook = untilDecided(g, "PRODUCTION_TRAFFIC_SHIFT", 10);
+
+    assertThat(hook).singleElement().satisfies(r -> {
+      assertThat(r.status()).isEqualTo(HookStatus.SUCCEEDED);
+      assertThat(r.reason()).startsWith("NOT_A_PUSH");
+    });
+    assertThat(h.fx.notifications()).isEmpty();
+    assertThat(h.deployment("bff", "good").status()).isEqualTo(DeploymentStatus.HEALTHY);
+  }
+
+  @Test
   void taskFailuresOfACanaryRollBackExactlyOnceThroughTheHookNeverThroughTheGuard() {
     GuardHandler g = canaryGuard();
     String[] revs = goodThenCanary(g);
