@@ -2,6 +2,9 @@
 started=$SECONDS
 gitops::ensure_python_tools
 gitops::ensure_node_modules
+# The buildspecs' shell steps are tested with the AWS CLI, as CodeBuild runs them (it is not pip-installed here).
+python3 -c "import awscli" 2>/dev/null \
+  || gitops::die "the AWS CLI for python3 is missing (pip package awscli): the tests run buildspecs/promote.sh with it"
 
 # 1. Every module's tests (the lambda jar is packaged before the CDK modules' tests need it),
 #    including the CDK template, contract and cdk-nag tests.
