@@ -140,6 +140,17 @@ public record EnvironmentConfig(
         costCenter, retainData, terminationProtection, newPromotion);
   }
 
+  /** The same environment with {@code service}'s configuration changed (e.g. its deployment strategy). */
+  public EnvironmentConfig withService(String service, java.util.function.UnaryOperator<ServiceConfig> change) {
+    if (services.stream().noneMatch(s -> s.name().equals(service))) {
+      throw new IllegalArgumentException(name + " has no service '" + service + "'");
+    }
+    List<ServiceConfig> changed = services.stream().map(s -> s.name().equals(service) ? change.apply(s) : s).toList();
+    return new EnvironmentConfig(name, target, availabilityZones, vpcCidr, natGateways, interfaceEndpoints,
+        certificateArn, domainName, autoDeployImages, ecsExec, capacity, changed, database, bedrockModelIds, owner,
+        costCenter, retainData, terminationProtection, promotion);
+  }
+
   /** The same environment, served under {@code name} (context gitops:ENVDomainName). */
   public EnvironmentConfig withDomainName(String newDomainName) {
     return new EnvironmentConfig(name, target, availabilityZones, vpcCidr, natGateways, interfaceEndpoints,

@@ -6,11 +6,15 @@ import static io.gitops.stacks.compute.ComputeFixture.statementsOfRole;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.stacks.PlatformStacks;
+import io.gitops.stacks.config.DeploymentStrategy;
+import io.gitops.stacks.config.EnvironmentConfig;
+import io.gitops.stacks.config.Environments;
 import io.gitops.stacks.config.Placeholders;
 import io.gitops.stacks.storage.StorageStack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awscdk.assertions.Match;
@@ -445,6 +449,24 @@ class ComputeStackTest {
     assertThat(deploymentConfiguration(devTemplate, dev))
         .containsEntry("CanaryConfiguration", Map.of("CanaryPercent", 10, "CanaryBakeTimeInMinutes", 3))
         .containsEntry("BakeTimeInMinutes", 2);
+  }
+
+  @Test
+  void linearAndBlueGreenAreNativeStrategiesWithTheirStepsAndBakeFromConfig() {
+    EnvironmentConfig dev = Environments.dev(ComputeFixture.TARGET, Optional.empty());
+    PlatformStacks linear = ComputeFixture.of(dev.withService("bff", s -> s.withDeployment(
+        new DeploymentStrategy.Linear(25, java.time.Duration.ofMinutes(2), java.time.Duration.ofMinutes(5)))));
+    assertThat(deploymentConfiguration(Template.fromStack(linear.compute()), linear))
+        .containsEntry("Strategy", "LINEAR")
+        .containsEntry("LinearConfiguration", Map.of("StepPercent", 25, "StepBakeTimeInMinutes", 2))
+        .containsEntry("BakeTimeInMinutes", 5)
+        .doesNotContainKey("DeploymentCircuitBreaker");
+    PlatformStacks blueGreen = ComputeFixture.of(dev.withService("bff", s -> s.withDeployment(
+        new DeploymentStrategy.BlueGreen(java.time.Duration.ofMinutes(15)))));
+    assertThat(deploymentConfiguration(Template.fromStack(blueGreen.compute()), blueGreen))
+        .containsEntry("Strategy", "BLUE_GREEN")
+        .containsEntry("BakeTimeInMinutes", 15)
+        .doesNotContainKeys("CanaryConfiguration", "LinearConfiguration", "DeploymentCircuitBreaker");
   }
 
   @Test
