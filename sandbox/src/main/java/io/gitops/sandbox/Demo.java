@@ -283,9 +283,11 @@ public final class Demo {
     out.println();
     table.forEach(out::println);
     out.println();
-    out.println(String.format("%-70s %s", "STEP", "AWS API CALLS (by the functions)"));
-    callsByStep.forEach((step, n) -> out.println(String.format("%-70s %d", step, n)));
-    out.println(String.format("%-70s %d", "total", totalCalls));
+    // The column fits the longest step name, so the counts line up.
+    String row = "%-" + callsByStep.keySet().stream().mapToInt(String::length).max().orElse(5) + "s  %s";
+    out.println(String.format(row, "STEP", "AWS API CALLS (by the functions)"));
+    callsByStep.forEach((step, n) -> out.println(String.format(row, step, n)));
+    out.println(String.format(row, "total", totalCalls));
     return new Result(List.copyOf(failures), java.util.Collections.unmodifiableMap(new LinkedHashMap<>(callsByStep)), totalCalls, table);
   }
 
