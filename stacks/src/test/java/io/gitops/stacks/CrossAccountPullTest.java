@@ -80,20 +80,71 @@ class CrossAccountPullTest {
   @SuppressWarnings("unchecked")
   void whatTestAndProdRunIsNeverExpiredByDevsLifecycleRules() throws Exception {
     for (Map<String, Object> repository : resources(devStorage, "AWS::ECR::Repository")) {
-      Map<?, ?> lifecycle = (Map<?, ?>) properties(repository).get("LifecyclePolicy");
-      Map<?, ?> policy = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
-          String.valueOf(lifecycle.get("LifecyclePolicyText")), Map.class);
-      List<?> rules = (List<?>) policy.get("rules");
-      // Priority 1 claims the promoted images (the promotion step tags them promoted-<env>-<hex>),
-      // so the later "keep the last 30" rule can never expire them.
-      assertThat(rules).hasSize(3);
-      Map<String, Object> first = (Map<String, Object>) rules.stream()
-          .filter(r -> Integer.valueOf(1).equals(((Map<?, ?>) r).get("rulePriority"))).findFirst().orElseThrow();
-      assertThat(first).containsEntry("selection", Map.of("tagStatus", "tagged", "tagPrefixList", List.of("promoted-"),
-          "countType", "imageCountMoreThan", "countNumber", 100));
+      List<?> rules = (List<?>) lifecyclePolicy(repository).get("rules");
+      // Priority 1 claims what the revision cleanup tags released-<env>-<hex> (dev's own release and rollback
+      // targets), priority 2 what the promotion step tags promoted-<env>-<hex> (test's and prod's releases): an image
+      // matching a higher-priority rule's tags is never expired by a later one, and neither of these two ever
+      // reaches its count.
       assertThat(rules.stream().map(r -> (Object) ((Map<?, ?>) r).get("rulePriority")).toList())
-          .containsExactlyInAnyOrder(1, 2, 3);
+          .containsExactlyInAnyOrder(1, 2, 3, 4);
+      for (Object[] kept : new Object[][] {{1, "released-"}, {2, "promoted-"}}) {
+        Map<String, Object> rule = (Map<String, Object>) rules.stream()
+            .filter(r -> kept[0].equals(((Map<?, ?>) r).get("rulePriority"))).findFirst().orElseThrow();
+        assertThat(rule).containsEntry("selection", Map.of("tagStatus", "tagged", "tagPrefixList", List.of(kept[1]),
+            "countType", "imageCountMoreThan", "countNumber", 9999));
+      }
     }
+  }
+
+  /**
+   * dev's repository after a year: a push a day (and an untagged manifest beside it), every third one promoted
+   * to test; dev runs the release of day 301 (a rollback), prod the one of day 360.
+   */
+  private static List<EcrLifecycleModel.Image> aYearOfImages(java.time.Instant now) {
+    List<EcrLifecycleModel.Image> images = new ArrayList<>();
+    for (int day = 365; day >= 1; day--) {
+      java.util.Set<String> tags = new java.util.HashSet<>(java.util.Set.of("1.0." + (365 - day)));
+      if (day == 301) tags.add("released-dev-a1"); // dev rolled back to an old release and stays there
+      if (day % 3 == 0) tags.add("promoted-test-" + day);
+      if (day == 360) tags.add("promoted-prod-" + day); // prod has not moved for almost a year
+      images.add(new EcrLifecycleModel.Image("day-" + day, now.minus(java.time.Duration.ofDays(day)), tags));
+      images.add(new EcrLifecycleModel.Image("untagged-" + day, now.minus(java.time.Duration.ofDays(day)),
+          java.util.Set.of()));
+    }
+    return images;
+  }
+
+  @Test
+  void devsRulesNeverExpireAReleasedOrPromotedImageHoweverOldAndKeepTheLastThirtyOfTheRest() throws Exception {
+    java.time.Instant now = java.time.Instant.parse("2026-12-01T00:00:00Z");
+    List<EcrLifecycleModel.Image> images = aYearOfImages(now);
+
+    java.util.Set<String> expired = EcrLifecycleModel.expired(
+        lifecyclePolicy(resources(devStorage, "AWS::ECR::Repository").get(0)), images, now);
+
+    assertThat(expired).doesNotContain("day-301", "day-360")
+        .noneMatch(name -> name.startsWith("day-") && Integer.parseInt(name.substring(4)) % 3 == 0)
+        .contains("day-31", "day-364", "untagged-8").doesNotContain("day-1", "day-14", "untagged-7");
+    assertThat(images.stream().filter(i -> i.name().startsWith("day-") && !expired.contains(i.name())
+        && i.tags().size() == 1)).hasSizeLessThanOrEqualTo(30);
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void withoutTheReleasedRuleDevsOldReleaseWouldExpire() throws Exception {
+    java.time.Instant now = java.time.Instant.parse("2026-12-01T00:00:00Z");
+    Map<String, Object> policy = lifecyclePolicy(resources(devStorage, "AWS::ECR::Repository").get(0));
+    List<Object> rules = new ArrayList<>((List<Object>) policy.get("rules"));
+    rules.removeIf(r -> Integer.valueOf(1).equals(((Map<?, ?>) r).get("rulePriority")));
+
+    assertThat(EcrLifecycleModel.expired(Map.of("rules", rules), aYearOfImages(now), now)).contains("day-301");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> lifecyclePolicy(Map<String, Object> repository) throws Exception {
+    Map<?, ?> lifecycle = (Map<?, ?>) properties(repository).get("LifecyclePolicy");
+    return new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+        String.valueOf(lifecycle.get("LifecyclePolicyText")), Map.class);
   }
 
   @Test

@@ -36,14 +36,20 @@ class StorageStackTest {
   }
 
   @Test
-  void repositoriesExpireUntaggedImagesAndKeepTheLastThirty() {
+  void repositoriesNeverExpireReleasedImagesExpireUntaggedOnesAndKeepTheLastThirty() throws Exception {
     Capture policy = new Capture();
     prod.hasResourceProperties("AWS::ECR::Repository", Map.of("LifecyclePolicy",
         Map.of("LifecyclePolicyText", policy)));
+    // A repository no other environment pulls from has no promoted- rule; its priority 2 stays free.
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(policy.asString()).get("rules"))
+        .hasSize(3);
     assertThat(policy.asString())
-        .contains("\"tagStatus\":\"untagged\"").contains("\"countType\":\"sinceImagePushed\"")
-        .contains("\"countNumber\":7").contains("\"tagStatus\":\"any\"")
-        .contains("\"countType\":\"imageCountMoreThan\"").contains("\"countNumber\":30");
+        .contains("{\"rulePriority\":1,\"description\":\"Never expire the images the release parameters name "
+            + "(tagged released-*)\",\"selection\":{\"tagStatus\":\"tagged\",\"tagPrefixList\":[\"released-\"],"
+            + "\"countType\":\"imageCountMoreThan\",\"countNumber\":9999},\"action\":{\"type\":\"expire\"}}")
+        .contains("\"rulePriority\":3").contains("\"tagStatus\":\"untagged\"")
+        .contains("\"countType\":\"sinceImagePushed\"").contains("\"countNumber\":7")
+        .contains("\"rulePriority\":4").contains("\"tagStatus\":\"any\"").contains("\"countNumber\":30");
   }
 
   @Test

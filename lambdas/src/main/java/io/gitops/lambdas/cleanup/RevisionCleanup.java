@@ -46,10 +46,20 @@ public final class RevisionCleanup {
 
   /** What one run did (or, dry, would do) for one service. */
   public record ServiceReport(String service, String family, int active, List<String> kept,
-      List<String> deregistered, List<String> deleted, String skipped) {
+      List<String> deregistered, List<String> deleted, String skipped, ReleaseImages.Result images) {
+    ServiceReport(String service, String family, int active, List<String> kept, List<String> deregistered,
+        List<String> deleted, String skipped) {
+      this(service, family, active, kept, deregistered, deleted, skipped, null);
+    }
+
     Json.Obj toJson() {
-      return Json.obj().put("service", service).put("family", family).put("active", active)
+      Json.Obj o = Json.obj().put("service", service).put("family", family).put("active", active)
           .put("kept", kept.size()).put("deregistered", deregistered).put("deleted", deleted).put("skipped", skipped);
+      if (images != null) {
+        o.put("releaseTags", Json.obj().put("tagged", images.tagged()).put("untagged", images.untagged())
+            .put("leftInPlace", images.leftInPlace()).put("skipped", images.skipped()));
+      }
+      return o;
     }
   }
 
@@ -77,9 +87,17 @@ public final class RevisionCleanup {
   private final Log log;
   private final Metrics metrics;
   private final int keepHealthy;
+  private final ReleaseImages images;
 
   public RevisionCleanup(EcsClient ecs, Ledger ledger, ReleaseParameters releases, Log log, Metrics metrics,
       int keepHealthy) {
+    this(ecs, ledger, releases, log, metrics, keepHealthy, null);
+  }
+
+  /** With {@code images}, each run also moves the release tags of the services' own repositories. */
+  RevisionCleanup(EcsClient ecs, Ledger ledger, ReleaseParameters releases, Log log, Metrics metrics,
+      int keepHealthy, ReleaseImages images) {
+    this.images = images;
     this.ecs = ecs;
     this.ledger = ledger;
     this.releases = releases;
@@ -126,7 +144,8 @@ public final class RevisionCleanup {
       addIf(keep, h.lastHealthyTaskDefinitionArn());
     });
     List<Deployment> history = new ArrayList<>(ledger.history(t.service()));
-    Optional<String> releaseDigest = releases.get(t.releaseParameter()).flatMap(ReleaseParameters::digestOf);
+    Optional<String> releaseImage = releases.get(t.releaseParameter());
+    Optional<String> releaseDigest = releaseImage.flatMap(ReleaseParameters::digestOf);
     history.stream().filter(d -> releaseDigest.filter(d.digest()::equals).isPresent())
         .forEach(d -> addIf(keep, d.newTaskDefinitionArn()));
     history.stream().filter(d -> d.status() == DeploymentStatus.ROLLING_OUT).forEach(d -> {
@@ -137,6 +156,8 @@ public final class RevisionCleanup {
         .sorted(Comparator.comparing(Deployment::pushTime).reversed()).limit(keepHealthy)
         .forEach(d -> addIf(keep, d.newTaskDefinitionArn()));
     int running = TaskDefinitions.revisionOf(service.taskDefinition());
+    ReleaseImages.Result tags = images == null ? null
+        : images.protect(t, releaseImage.orElse(null), keptDigests(releaseDigest, history), dryRun);
 
     List<String> active = revisions(family, TaskDefinitionStatus.ACTIVE);
     List<String> deregister = new ArrayList<>();
@@ -171,7 +192,23 @@ public final class RevisionCleanup {
             "reason", f.reason()));
       }
     }
-    return new ServiceReport(t.service(), family, active.size(), List.copyOf(keep), deregistered, deleted, null);
+    return new ServiceReport(t.service(), family, active.size(), List.copyOf(keep), deregistered, deleted, null,
+        tags);
+  }
+
+  /**
+   * The digests whose images must outlive the lifecycle rules: the release, every rollout in flight (about to be
+   * the release), and the last {@code keepHealthy} HEALTHY ones (what the guard and {@code release rollback} return
+   * to).
+   */
+  private Set<String> keptDigests(Optional<String> releaseDigest, List<Deployment> history) {
+    Set<String> digests = new LinkedHashSet<>();
+    releaseDigest.ifPresent(digests::add);
+    history.stream().filter(d -> d.status() == DeploymentStatus.ROLLING_OUT).forEach(d -> digests.add(d.digest()));
+    history.stream().filter(d -> d.status() == DeploymentStatus.HEALTHY)
+        .sorted(Comparator.comparing(Deployment::pushTime).reversed()).limit(keepHealthy)
+        .forEach(d -> digests.add(d.digest()));
+    return digests;
   }
 
   /** Every revision of exactly {@code family} in {@code status}, oldest first, page by page. */

@@ -20,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.ecr.EcrClient;
 
 /**
  * The scheduled revision cleanup: {@code io.gitops.lambdas.cleanup.RevisionCleanupHandler::handleRequest}. The
@@ -43,6 +45,12 @@ public final class RevisionCleanupHandler implements RequestStreamHandler {
   /** For tests: injected clients (null: from the configuration), logs to {@code out}. */
   public RevisionCleanupHandler(LambdaConfig config, Map<String, String> env, AwsClients clients, PrintStream out,
       Clock clock) {
+    this(config, env, clients, clients != null ? null : ecrClient(config), out, clock);
+  }
+
+  /** For tests: {@code ecr} null leaves the release tags alone (the revisions only). */
+  public RevisionCleanupHandler(LambdaConfig config, Map<String, String> env, AwsClients clients, EcrClient ecr,
+      PrintStream out, Clock clock) {
     this.config = config;
     AwsClients c = clients != null ? clients : AwsClients.create(AwsClients.Settings.from(config, List.of()));
     this.log = new Log(out, clock, FUNCTION).with("environment", config.environmentName());
@@ -56,7 +64,16 @@ public final class RevisionCleanupHandler implements RequestStreamHandler {
     }
     if (keep < 1) throw new InvalidInputException("bad configuration: " + EnvVar.CLEANUP_KEEP_HEALTHY + " must be >= 1");
     this.cleanup = new RevisionCleanup(c.ecs(), new Ledger(c.dynamo(), config.ledgerTable(), clock, config.lockLease()),
-        new ReleaseParameters(c.ssm()), log, metrics, keep);
+        new ReleaseParameters(c.ssm()), log, metrics, keep,
+        ecr == null ? null : new ReleaseImages(ecr, config.environmentName(), log));
+  }
+
+  /** Only this function calls ECR, so its client is built here rather than in {@link AwsClients}. */
+  private static EcrClient ecrClient(LambdaConfig config) {
+    AwsClients.Settings settings = AwsClients.Settings.from(config, List.of());
+    return AwsClients.configure(EcrClient.builder(), settings, UrlConnectionHttpClient.builder()
+        .connectionTimeout(java.time.Duration.ofSeconds(2)).socketTimeout(settings.sdk().attemptTimeout()).build())
+        .build();
   }
 
   @Override

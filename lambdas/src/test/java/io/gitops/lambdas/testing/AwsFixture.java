@@ -100,6 +100,11 @@ public final class AwsFixture {
     return topicArn;
   }
 
+  /** The ECR client the fixture provisions with (shared per endpoint). */
+  public EcrClient ecr() {
+    return ecr;
+  }
+
   public ServiceTarget target(String repository) {
     ServiceTarget t = targets.get(repository);
     if (t == null) throw new IllegalArgumentException("no such repository in the fixture: " + repository);

@@ -208,6 +208,11 @@ public class DeploymentStack extends PlatformStack {
     fn.addToRolePolicy(statement(List.of("dynamodb:GetItem", "dynamodb:Query"), List.of(ledger.getTableArn())));
     fn.addToRolePolicy(statement(List.of("ssm:GetParameter"),
         props.services().stream().map(DeployedService::releaseParameterArn).toList()));
+    // The release tags (released-<env>-<hex>) on the services' own repositories only: list the images, retag one
+    // (read its manifest, put it again with the tag) and drop a tag (docs/ledger.md, "Release images").
+    fn.addToRolePolicy(statement(List.of("ecr:DescribeImages", "ecr:BatchGetImage", "ecr:PutImage",
+        "ecr:BatchDeleteImage"), props.services().stream().map(s -> Stack.of(this).formatArn(ArnComponents.builder()
+            .service("ecr").resource("repository").resourceName(s.repositoryName()).build())).toList()));
     failureAlarm(fn, "RevisionCleanupFailures", FunctionHandler.REVISION_CLEANUP.functionName(), props);
     Rule schedule = Rule.Builder.create(this, "RevisionCleanupSchedule")
         .description("Daily cleanup of unneeded task definition revisions (" + config.name() + ")")

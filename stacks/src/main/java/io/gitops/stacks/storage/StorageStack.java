@@ -48,10 +48,20 @@ public class StorageStack extends PlatformStack {
   public static final int KEEP_TAGGED_IMAGES = 30;
   /** Untagged images (superseded manifests, failed pushes) expire after this many days. */
   public static final int UNTAGGED_EXPIRY_DAYS = 7;
-  /** Images promoted out of the registry environment (tagged promoted-*) kept per repository. */
-  public static final int KEEP_PROMOTED_IMAGES = 100;
+  /**
+   * The count of a "never expire" rule: ECR has no keep action, so a rule keeps what it selects by
+   * allowing more images than a repository will ever hold under that tag prefix (the idiom of the
+   * CDK's own LifecycleRule example). An image matched by this rule's tags is then never expired by a
+   * lower-priority rule (ECR user guide, "Lifecycle policy evaluation rules").
+   */
+  public static final int NEVER_EXPIRE_COUNT = 9999;
   /** Tag prefix the promotion step gives a digest it promotes (buildspecs/promote.sh). */
   public static final String PROMOTED_TAG_PREFIX = "promoted-";
+  /**
+   * Tag prefix the revision cleanup keeps on exactly the digests of this registry that its environment's
+   * release parameter names or may roll back to ({@code released-<env>-<hex>}, docs/ledger.md).
+   */
+  public static final String RELEASED_TAG_PREFIX = "released-";
 
   private final Map<String, Repository> repositories = new LinkedHashMap<>();
   private final Map<String, IStringParameter> releaseParameters = new LinkedHashMap<>();
@@ -76,15 +86,24 @@ public class StorageStack extends PlatformStack {
           .encryptionKey(security.key())
           .removalPolicy(removal)
           .lifecycleRules(List.of(
+              // First, so no later rule can expire what a release parameter names here: the revision
+              // cleanup moves these tags daily (docs/ledger.md, "Release images").
               LifecycleRule.builder()
-                  // Priority 1 is left to the promoted images' rule (shareImagesWithPullers).
-                  .rulePriority(2)
+                  .rulePriority(1)
+                  .description("Never expire the images the release parameters name (tagged " + RELEASED_TAG_PREFIX + "*)")
+                  .tagStatus(TagStatus.TAGGED)
+                  .tagPrefixList(List.of(RELEASED_TAG_PREFIX))
+                  .maxImageCount(NEVER_EXPIRE_COUNT)
+                  .build(),
+              LifecycleRule.builder()
+                  // Priority 2 is left to the promoted images' rule (shareImagesWithPullers).
+                  .rulePriority(3)
                   .description("Expire untagged images after " + UNTAGGED_EXPIRY_DAYS + " days")
                   .tagStatus(TagStatus.UNTAGGED)
                   .maxImageAge(Duration.days(UNTAGGED_EXPIRY_DAYS))
                   .build(),
               LifecycleRule.builder()
-                  .rulePriority(3)
+                  .rulePriority(4)
                   .description("Keep the last " + KEEP_TAGGED_IMAGES + " images")
                   .tagStatus(TagStatus.ANY)
                   .maxImageCount(KEEP_TAGGED_IMAGES)
@@ -253,13 +272,17 @@ public class StorageStack extends PlatformStack {
     for (Repository repository : repositories.values()) {
       // Test and prod pull from here on every task start, so what they run must outlive the
       // "keep the last 30" rule: an image matched by a higher-priority rule's tags is never expired
-      // by a lower-priority one (ECR user guide, "Lifecycle policy evaluation rules").
+      // by a lower-priority one (ECR user guide, "Lifecycle policy evaluation rules"). Their release
+      // parameters (other accounts) only ever name a digest the promotion step tagged promoted-<env>-
+      // before writing it (rollbacks there return to an earlier release of that environment, promoted
+      // too), and nothing in this account can read those parameters to tell which promotion is still
+      // named: so no promoted image expires (docs/release-parameters.md, "What keeps a promoted image").
       repository.addLifecycleRule(LifecycleRule.builder()
-          .rulePriority(1)
-          .description("Keep the last " + KEEP_PROMOTED_IMAGES + " images promoted to other environments")
+          .rulePriority(2)
+          .description("Never expire the images promoted to other environments (tagged " + PROMOTED_TAG_PREFIX + "*)")
           .tagStatus(TagStatus.TAGGED)
           .tagPrefixList(List.of(PROMOTED_TAG_PREFIX))
-          .maxImageCount(KEEP_PROMOTED_IMAGES)
+          .maxImageCount(NEVER_EXPIRE_COUNT)
           .build());
       // The pullers' own policies select these repositories by these two tags. The stage tags
       // every resource with them anyway; set here too, so the pull never depends on that.

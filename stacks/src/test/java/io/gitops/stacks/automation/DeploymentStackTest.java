@@ -281,6 +281,19 @@ class DeploymentStackTest {
         || s.contains("PutItem") || s.contains("UpdateItem") || s.contains("PutParameter"));
   }
 
+  /** Issue 15: the release tags are moved on the services' own repositories only, and nothing else in ECR. */
+  @Test
+  void revisionCleanupMayRetagAndUntagOnlyTheServicesRepositories() {
+    List<String> statements = statementsOfRole(devTemplate, logicalId(dev.deployment().revisionCleanup().role()));
+    List<String> ecr = statements.stream().filter(s -> s.contains("ecr:")).toList();
+
+    assertThat(ecr).hasSize(1);
+    assertThat(ecr.get(0)).startsWith("ecr:BatchDeleteImage,ecr:BatchGetImage,ecr:DescribeImages,ecr:PutImage on ")
+        .doesNotContain("*").doesNotContain("ecr:*");
+    assertThat(ecr.get(0).split(" on ")[1].split(",")).hasSize(dev.storage().repositories().size())
+        .allMatch(arn -> arn.contains(":repository/"));
+  }
+
   /** bin/gitops release/dora find an environment in an account through this parameter. */
   @Test
   void theOperatorWiringParameterHoldsTheDeployersVariables() {
