@@ -763,10 +763,10 @@ final class ReleaseModel {
       boolean bad = BAD.stream().anyMatch(l -> image.endsWith(Events.digest(l)));
       if (hooked) {
         // A canary: no circuit breaker (it applies to rolling updates only); crashing tasks are replaced (the model
-        // stops after twice the threshold), and the hook's task-failures check ends the deployment.
+        // stops at the breaker's count, past the guard's threshold), and the hook's task-failures check ends it.
         tasksStarted = true;
         if (bad) {
-          if (failures++ < 2 * BREAKER_THRESHOLD) pending.add(taskEvent(revision, "STOPPED"));
+          if (failures++ < BREAKER_THRESHOLD) pending.add(taskEvent(revision, "STOPPED"));
         } else if (runningIps.isEmpty()) {
           pending.add(taskEvent(revision, "RUNNING"));
           pending.add(taskEvent(revision, "RUNNING"));
