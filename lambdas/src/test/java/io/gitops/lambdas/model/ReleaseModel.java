@@ -4,6 +4,10 @@ import io.gitops.lambdas.core.DeploymentStatus;
 import io.gitops.lambdas.core.Json;
 import io.gitops.lambdas.core.LambdaConfig;
 import io.gitops.lambdas.core.Ledger;
+import io.gitops.lambdas.core.CloudWatchQuery;
+import io.gitops.lambdas.core.ReleaseParameters;
+import io.gitops.lambdas.canary.CanaryChecks;
+import io.gitops.lambdas.canary.CanaryPlan;
 import io.gitops.lambdas.core.RetryableException;
 import io.gitops.lambdas.core.ServiceTarget;
 import io.gitops.lambdas.deployer.ImageDeployerHandler;
@@ -53,7 +57,9 @@ import software.amazon.awssdk.services.ecs.model.UpdateServiceResponse;
  * that plays planned faults), a small model of ECS playing the scheduler and the circuit breaker (moto launches
  * no tasks and keeps one deployment per service), CloudFormation's configuration-only pipeline deployments, and
  * Lambda's asynchronous retry ({@link AsyncInvoker}, every error retried). {@link #run} plays a sequence of
- * {@link Action}s and checks the invariants of docs/ledger.md after every step.
+ * {@link Action}s and checks the invariants of docs/ledger.md after every step. For a canary service (half the
+ * seeds) the ECS model has no circuit breaker and runs the lifecycle stages instead, invoking the guard as its
+ * hook ({@link Hook}), and rolls back by itself when the hook answers FAILED.
  */
 final class ReleaseModel {
   static final String SERVICE = "svc";
@@ -119,6 +125,27 @@ final class ReleaseModel {
     }
   }
 
+  /** ECS invokes the canary hook at the current lifecycle stage (after waiting the last answer's callBackDelay). */
+  record Hook(Fault fault) implements Action {
+    public String code() {
+      return "new Hook(" + fault.code() + ")";
+    }
+  }
+
+  /** The canary's share of 5xx answers from now on, in percent (what the error-rate check reads). */
+  record ErrorRate(int percent) implements Action {
+    public String code() {
+      return "new ErrorRate(" + percent + ")";
+    }
+  }
+
+  /** A lifecycle stage the stack registers the hook for, with the new revision's share of production traffic. */
+  record Stage(String name, int weight) {}
+
+  static final List<Stage> STAGES = List.of(new Stage("POST_TEST_TRAFFIC_SHIFT", 0),
+      new Stage("PRODUCTION_TRAFFIC_SHIFT", 10), new Stage("PRODUCTION_TRAFFIC_SHIFT", 100),
+      new Stage("POST_PRODUCTION_TRAFFIC_SHIFT", 100));
+
   static final List<String> GOOD = List.of("g1", "g2", "g3");
   static final List<String> BAD = List.of("b1", "b2");
   static final List<String> FAULT_KINDS = List.of("CRASH", "THROTTLE", "SERVER_ERROR", "TXN_CONFLICT",
@@ -131,6 +158,19 @@ final class ReleaseModel {
   }
 
   static List<Action> randomSequence(Random r, int length) {
+    return randomSequence(r, length, false);
+  }
+
+  /** Half the seeds deploy the service as a canary (ECS's native strategy, the guard as its hook). */
+  static boolean canaryFor(long seed) {
+    return Math.floorMod(seed, 2L) == 1;
+  }
+
+  /**
+   * For a canary service, hook invocations take a share of the deliveries and 5xx-rate changes a share of the
+   * time steps, so a sequence keeps its length.
+   */
+  static List<Action> randomSequence(Random r, int length, boolean canary) {
     List<Action> out = new ArrayList<>();
     for (int i = 0; i < length; i++) {
       int p = r.nextInt(100);
@@ -145,10 +185,14 @@ final class ReleaseModel {
         out.add(new Push(label, when, randomFault(r)));
       } else if (p < 45) {
         out.add(new EcsTick());
+      } else if (canary && p >= 66 && p < 80) {
+        out.add(new Hook(randomFault(r)));
       } else if (p < 80) {
         out.add(new Deliver(r.nextInt(6), r.nextInt(8) == 0, randomFault(r)));
       } else if (p < 86) {
         out.add(new Pipeline());
+      } else if (canary && p >= 90 && p < 94) {
+        out.add(new ErrorRate(r.nextInt(3) == 0 ? 20 : r.nextBoolean() ? 2 : 0));
       } else if (p < 94) {
         out.add(new Advance(1 + r.nextInt(3)));
       } else {
@@ -178,6 +222,12 @@ final class ReleaseModel {
     long invariantChecks;
     long deliveries;
     long onFailure;
+    long canarySequences;
+    long hookInvocations;
+    long promotions;
+    long aborts;
+    /** Why the hook answered FAILED: the failing check, or a function error. */
+    final Map<String, Long> abortsBy = new java.util.TreeMap<>();
     final Map<String, Long> faultsByKind = new java.util.TreeMap<>();
   }
 
@@ -204,9 +254,26 @@ final class ReleaseModel {
   private String pipelineRevision;
   private int pipelineRuns;
 
+  /** The service deploys as a canary: ECS's traffic shifting, the guard answering its lifecycle hook. */
+  private final boolean canary;
+  /** The canary's 5xx share in percent, which the error-rate check reads. */
+  private int errorPercent;
+  /** Digests the service reached steady state on legitimately: the initial image, and canaries ECS promoted. */
+  private final Set<String> promoted = new TreeSet<>();
+  /** Digests whose rollout (ROLLING_OUT in the ledger) the hook aborted, and that ECS did not promote since. */
+  private final Set<String> aborted = new TreeSet<>();
+  static final String LB = "app/gitops-model/50dc6c495c0c9188";
+  static final String TG_A = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/svc-a/73e2d6bc24d8a067";
+  static final String TG_B = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/svc-b/6d0ecf831eec9f09";
+
   ReleaseModel(MotoServer moto, Stats stats) {
+    this(moto, stats, false);
+  }
+
+  ReleaseModel(MotoServer moto, Stats stats, boolean canary) {
     this.moto = moto;
     this.stats = stats;
+    this.canary = canary;
   }
 
   /** Plays {@code actions} from a fresh emulator; returns the first violation, if any. */
@@ -229,12 +296,33 @@ final class ReleaseModel {
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
       var clients = AwsFixture.functionClients(proxy.endpoint(), AwsFixture.FAST_SDK, planner, ecs);
       ImageDeployerHandler d = new ImageDeployerHandler(config, clients, quiet, clock);
-      TargetHealth healthy = tg -> List.of();
-      GuardHandler g = new GuardHandler(config, GuardConfig.from(env), clients, healthy, HttpProbeCheck.HTTP, quiet, clock);
+      GuardHandler g;
+      if (canary) {
+        // As the stack configures a canary service: CANARY_ANALYSIS names it (GuardConfig.isCanary), its plan is
+        // dev's shape with two measurements per stage. The new revision's running tasks are healthy targets of
+        // the second group; the metrics are 100 requests per window with the sequence's 5xx share.
+        env.put(io.gitops.contract.EnvVar.CANARY_ANALYSIS, "{\"" + SERVICE + "\":{}}");
+        CanaryPlan plan = new CanaryPlan(LB, List.of(TG_A, TG_B), java.util.Optional.empty(), Duration.ofSeconds(60),
+            2, 2, CanaryPlan.DEFAULT_MAX_ERROR_RATE, CanaryPlan.DEFAULT_MAX_LATENCY_RATIO);
+        TargetHealth targets = tg -> TG_B.equals(tg) ? ecs.runningIps.stream()
+            .map(ip -> new TargetHealth.Target(ip, java.util.Optional.of(8080), "healthy", "")).toList() : List.of();
+        CanaryChecks.MetricSource metrics = (series, from, to, period) -> series.stream().map(s ->
+            new CloudWatchQuery.Values(s.metricName().equals("RequestCount") ? List.of(100.0)
+                : s.metricName().equals("HTTPCode_Target_5XX_Count") ? List.of((double) errorPercent)
+                : List.of())).toList();
+        g = new GuardHandler(config, GuardConfig.from(env), clients, targets, HttpProbeCheck.HTTP, metrics,
+            Map.of(SERVICE, plan), quiet, clock);
+        stats.canarySequences++;
+      } else {
+        TargetHealth healthy = tg -> List.of();
+        g = new GuardHandler(config, GuardConfig.from(env), clients, healthy, HttpProbeCheck.HTTP, quiet, clock);
+      }
+      hookHandler = g;
       deployer = new AsyncInvoker<>(d::handle, clock, 2, e -> true);
       guard = new AsyncInvoker<>(g::handle, clock, 2, e -> true);
       pipelineRevision = fx.currentTaskDefinition(SERVICE).taskDefinition().taskDefinitionArn();
       ecs.start(pipelineRevision, "ecs-svc/initial", true);
+      promoted.add(Events.digest("placeholder"));
       stats.sequences++;
       for (step = 1; step <= actions.size(); step++) {
         apply(actions.get(step - 1));
@@ -258,6 +346,8 @@ final class ReleaseModel {
     else if (a instanceof Pipeline) pipeline();
     else if (a instanceof Advance adv) clock.advance(Duration.ofMinutes(adv.minutes()));
     else if (a instanceof Drain) drain();
+    else if (a instanceof Hook h) ecs.hook(h.fault());
+    else if (a instanceof ErrorRate e) errorPercent = e.percent();
   }
 
   private void push(Push p) {
@@ -283,6 +373,15 @@ final class ReleaseModel {
     invoke(guard, event, d.fault(), "ecs event");
   }
 
+  /** (g) for a canary service, the guard marks a digest HEALTHY only once ECS promoted it on the hook's SUCCEEDED. */
+  private void checkHealthy(GuardOutcome o) {
+    if (canary && o != null && o.action() == GuardOutcome.Action.HEALTHY && o.digest() != null
+        && !promoted.contains(o.digest())) {
+      violations.add(new Violation("g", step, "the guard marked " + o.digest() + " HEALTHY, but the hook never "
+          + "answered SUCCEEDED at every stage for it (" + o.reason() + ")"));
+    }
+  }
+
   private <R> void invoke(AsyncInvoker<R> lambda, byte[] event, Fault fault, String what) {
     stats.deliveries++;
     lambda.beforeAttempt(attempt -> planner.plan(attempt == 1 ? fault : Fault.NONE));
@@ -294,6 +393,7 @@ final class ReleaseModel {
       planner.plan(Fault.NONE);
       guardActive = false;
     }
+    if (r.result() instanceof GuardOutcome o) checkHealthy(o);
     if (r.heldOnFailure()) {
       onFailure.add(what);
       stats.onFailure++;
@@ -329,10 +429,11 @@ final class ReleaseModel {
 
   private void drain() {
     planner.plan(Fault.NONE);
-    for (int round = 0; round < 60; round++) {
+    for (int round = 0; round < 80; round++) {
       ecs.tick();
       if (pending.isEmpty() && ecs.idle()) break;
       while (!pending.isEmpty()) invoke(guard, pending.remove(0), Fault.NONE, "ecs event");
+      ecs.hook(Fault.NONE);
       if (round == 30) clock.advance(Duration.ofMinutes(3));
     }
     clock.advance(Duration.ofMinutes(3));
@@ -357,6 +458,17 @@ final class ReleaseModel {
     byDigest.forEach((digest, arns) -> {
       if (arns.size() > 1) violations.add(new Violation("a", step, "revisions " + arns + " both roll out " + digest));
     });
+    // (c) for a canary service ECS rolls back, once: the functions never call UpdateService to roll it back
+    if (canary) {
+      for (String change : serviceChanges) {
+        if (change.startsWith("guard ")) {
+          violations.add(new Violation("c", step, "the guard moved a canary service (" + change + "), beside ECS's "
+              + "own rollback: " + serviceChanges));
+          serviceChanges.clear();
+          break;
+        }
+      }
+    }
     // (c) never two rollbacks for one rollout: two guard UpdateServices in a row to different revisions
     for (int i = 1; i < serviceChanges.size(); i++) {
       String prev = serviceChanges.get(i - 1);
@@ -375,7 +487,7 @@ final class ReleaseModel {
     String image = fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(running)).taskDefinition()
         .containerDefinitions().get(0).image();
     String release = fx.releaseValue(SERVICE);
-    Ledger ledger = new Ledger(fx.clients().dynamo(), fx.ledgerTable(), clock, Duration.ofMinutes(2));
+    Ledger ledger = ledger();
     // (b) the release parameter names the running image, which the ledger does not mark FAILED or ROLLED_BACK
     if (!release.equals(image)) {
       violations.add(new Violation("b", step, "release parameter " + label(release) + " but the service runs "
@@ -386,6 +498,23 @@ final class ReleaseModel {
       if (d.filter(x -> x.status() == DeploymentStatus.FAILED || x.status() == DeploymentStatus.ROLLED_BACK).isPresent()) {
         violations.add(new Violation("b", step, "the service and the release parameter name " + label(release)
             + ", which the ledger marks " + d.get().status()));
+      }
+    }
+    // (g) a canary's digest is HEALTHY in the ledger only if ECS promoted it on the hook's SUCCEEDED
+    if (canary) {
+      stats.invariantChecks++;
+      for (var d : ledger.history(SERVICE)) {
+        if (d.status() == DeploymentStatus.HEALTHY && !promoted.contains(d.digest())) {
+          violations.add(new Violation("g", step, label(d.image()) + " is HEALTHY in the ledger, but the hook never "
+              + "answered SUCCEEDED at every stage for it"));
+        }
+        // An abort ends the rollout: ROLLED_BACK (or FAILED, when ECS's rollback event settled it first, or
+        // SUPERSEDED by a later push), unless an event of it sits in the on-failure queue.
+        if (aborted.contains(d.digest()) && onFailure.isEmpty() && !Set.of(DeploymentStatus.ROLLED_BACK,
+            DeploymentStatus.FAILED, DeploymentStatus.SUPERSEDED).contains(d.status())) {
+          violations.add(new Violation("g", step, "the hook aborted " + label(d.image()) + ", which the ledger marks "
+              + d.status()));
+        }
       }
     }
     // (f) once events stop, every ROLLING_OUT settles within the lease (unless its events sit in the queue)
@@ -401,6 +530,11 @@ final class ReleaseModel {
         violations.add(new Violation("f", step, "the service lock is still held"));
       }
     }
+  }
+
+  /** The ledger read straight from the emulator (not through the functions' clients). */
+  private Ledger ledger() {
+    return new Ledger(fx.clients().dynamo(), fx.ledgerTable(), clock, Duration.ofMinutes(2));
   }
 
   private static String label(String image) {
@@ -498,13 +632,125 @@ final class ReleaseModel {
     boolean done;
     private int ids;
 
+    /** For a canary service: this deployment runs the lifecycle stages (a rollback by ECS does not). */
+    boolean hooked;
+    /** Index into {@link #STAGES}; the hookDetails of the last IN_PROGRESS answer and its callBackDelay. */
+    int stage;
+    String hookDetails;
+    long callBackDelay;
+    boolean tasksStarted;
+    /** The private IPs of the deployment's running tasks: the healthy targets of the canary's group. */
+    final List<String> runningIps = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     String start(String rev, String id, boolean completed) {
       deploymentId = id == null ? "ecs-svc/" + (1000 + ++ids) : id;
       revision = rev;
       failures = 0;
       done = completed;
       if (completed) steadyRevision = rev;
+      hooked = canary && !completed;
+      stage = 0;
+      hookDetails = null;
+      callBackDelay = 0;
+      tasksStarted = false;
+      runningIps.clear();
       return deploymentId;
+    }
+
+    private String imageOf(String rev) {
+      return fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(rev)).taskDefinition()
+          .containerDefinitions().get(0).image();
+    }
+
+    /**
+     * ECS invokes the hook at the current stage once the new tasks started, after waiting the last answer's
+     * callBackDelay, with that answer's hookDetails (Amazon ECS developer guide, "Lifecycle hooks for Amazon ECS
+     * service deployments"). SUCCEEDED moves to the next stage, and after the last one ECS completes the
+     * deployment; FAILED, or a function error, makes ECS roll back to the last completed revision itself.
+     */
+    void hook(Fault fault) {
+      if (!hooked || done || !tasksStarted) return;
+      if (hookDetails != null) clock.advance(Duration.ofSeconds(callBackDelay));
+      Stage s = STAGES.get(stage);
+      String green = "arn:aws:ecs:us-east-1:123456789012:service-revision/" + fx.cluster() + "/" + SERVICE + "/"
+          + deploymentId.replaceAll("\\D", "");
+      String blue = "arn:aws:ecs:us-east-1:123456789012:service-revision/" + fx.cluster() + "/" + SERVICE + "/0";
+      Json.Obj production = s.weight() == 0 ? Json.obj().put(blue, 100)
+          : s.weight() == 100 ? Json.obj().put(green, 100) : Json.obj().put(blue, 100 - s.weight()).put(green, s.weight());
+      Json.Obj test = s.weight() == 0 ? Json.obj().put(green, 100) : Json.obj();
+      String payload = Json.obj().put("executionDetails", Json.obj().put("testTrafficWeights", test)
+              .put("productionTrafficWeights", production)
+              .put("serviceArn", "arn:aws:ecs:us-east-1:123456789012:service/" + fx.cluster() + "/" + SERVICE)
+              .put("targetServiceRevisionArn", green))
+          .put("executionId", UUID.nameUUIDFromBytes((deploymentId + s).getBytes(StandardCharsets.UTF_8)).toString())
+          .put("lifecycleStage", s.name())
+          .put("resourceArn", "arn:aws:ecs:us-east-1:123456789012:service-deployment/" + fx.cluster() + "/" + SERVICE
+              + "/" + deploymentId.replace('/', '-'))
+          .putIfPresent("hookDetails", hookDetails == null ? null : new Json.Raw(hookDetails)).toString();
+      stats.hookInvocations++;
+      stats.deliveries++;
+      io.gitops.lambdas.canary.CanaryAnalysis.HookStatus status;
+      io.gitops.lambdas.canary.CanaryHook.Response r = null;
+      guardActive = true;
+      planner.plan(fault);
+      try {
+        r = hookHandler.hook(Json.parse(payload));
+        status = r.status();
+      } catch (RuntimeException e) {
+        // A function error: ECS fails the hook and rolls back (the sandbox's CanaryLifecycle does the same).
+        status = io.gitops.lambdas.canary.CanaryAnalysis.HookStatus.FAILED;
+        if (!(e instanceof Crash) && !(e.getCause() instanceof Crash) && !(e instanceof RetryableException)
+            && !(e instanceof software.amazon.awssdk.core.exception.SdkException)) {
+          violations.add(new Violation("e", step, "the hook failed with an unexpected error: " + e));
+        }
+      } finally {
+        planner.plan(Fault.NONE);
+        guardActive = false;
+      }
+      switch (status) {
+        case IN_PROGRESS -> {
+          hookDetails = r.hookDetails().toString();
+          callBackDelay = r.callBackDelay();
+        }
+        case SUCCEEDED -> {
+          hookDetails = null;
+          callBackDelay = 0;
+          if (++stage == STAGES.size()) {
+            stats.promotions++;
+            ReleaseParameters.digestOf(imageOf(revision)).ifPresent(x -> {
+              promoted.add(x);
+              aborted.remove(x);
+            });
+            pending.add(deploymentEvent("SERVICE_DEPLOYMENT_COMPLETED", deploymentId, "ECS deployment "
+                + deploymentId + " completed."));
+            steadyRevision = revision;
+            done = true;
+          }
+        }
+        case FAILED -> {
+          stats.aborts++;
+          ReleaseParameters.digestOf(imageOf(revision)).filter(x -> ledger().find(SERVICE, x)
+              .filter(d -> d.status() == DeploymentStatus.ROLLING_OUT).isPresent()).ifPresent(aborted::add);
+          String why = r == null ? "function-error" : r.reason().replaceAll("^.*?((smoke-probe|canary-targets|"
+              + "error-rate|latency-p95|task-failures)).*$", "$1");
+          boolean badImage = BAD.stream().anyMatch(l -> imageOf(revision).endsWith(Events.digest(l)));
+          stats.abortsBy.merge((why.length() > 30 ? why.substring(0, 30) : why) + (badImage ? "/bad" : "/good"), 1L,
+              Long::sum);
+          String failedId = deploymentId;
+          pending.add(deploymentEvent("SERVICE_DEPLOYMENT_FAILED", failedId, "ECS deployment rolled back: lifecycle "
+              + "hook returned FAILED"));
+          if (steadyRevision != null && !steadyRevision.equals(revision)) {
+            // ECS's own rollback: production traffic back on the last completed revision, whose tasks still run.
+            String back = steadyRevision;
+            fx.clients().ecs().updateService(b -> b.cluster(fx.cluster()).service(SERVICE).taskDefinition(back));
+            serviceChanges.add("ecs-rollback " + back);
+            start(back, null, false);
+            hooked = false;
+          } else {
+            done = true;
+          }
+        }
+      }
     }
 
     boolean idle() {
@@ -513,9 +759,20 @@ final class ReleaseModel {
 
     void tick() {
       if (done) return;
-      String image = fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(revision)).taskDefinition()
-          .containerDefinitions().get(0).image();
+      String image = imageOf(revision);
       boolean bad = BAD.stream().anyMatch(l -> image.endsWith(Events.digest(l)));
+      if (hooked) {
+        // A canary: no circuit breaker (it applies to rolling updates only); crashing tasks are replaced (the model
+        // stops at the breaker's count, past the guard's threshold), and the hook's task-failures check ends it.
+        tasksStarted = true;
+        if (bad) {
+          if (failures++ < BREAKER_THRESHOLD) pending.add(taskEvent(revision, "STOPPED"));
+        } else if (runningIps.isEmpty()) {
+          pending.add(taskEvent(revision, "RUNNING"));
+          pending.add(taskEvent(revision, "RUNNING"));
+        }
+        return;
+      }
       if (bad) {
         pending.add(taskEvent(revision, "STOPPED"));
         if (++failures >= BREAKER_THRESHOLD && steadyRevision != null && !steadyRevision.equals(revision)) {
@@ -587,6 +844,7 @@ final class ReleaseModel {
   }
 
   private boolean guardActive;
+  private GuardHandler hookHandler;
 
   private boolean isGuardCall() {
     return guardActive;
@@ -612,6 +870,13 @@ final class ReleaseModel {
           .put("stoppedAt", at.toString());
     }
     detail.put("containers", List.of(container));
+    if (canary && lastStatus.equals("RUNNING")) {
+      // The task's ENI address: the canary hook finds the new revision's target group by it.
+      String ip = "10.0." + (taskIds / 250) + "." + (1 + taskIds % 250);
+      ecs.runningIps.add(ip);
+      detail.put("attachments", List.of(Json.obj().put("id", "att-" + id).put("type", "eni").put("status", "ATTACHED")
+          .put("details", List.of(Json.obj().put("name", "privateIPv4Address").put("value", ip)))));
+    }
     return envelope("ECS Task State Change", arn, detail);
   }
 
@@ -637,6 +902,11 @@ final class ReleaseModel {
    * invariant, within {@code budget}. Returns the smallest failing sequence found.
    */
   static List<Action> shrink(MotoServer moto, List<Action> failing, String invariant, Duration budget) {
+    return shrink(moto, false, failing, invariant, budget);
+  }
+
+  static List<Action> shrink(MotoServer moto, boolean canary, List<Action> failing, String invariant,
+      Duration budget) {
     long deadline = System.nanoTime() + budget.toNanos();
     List<Action> best = new ArrayList<>(failing);
     boolean progress = true;
@@ -648,7 +918,7 @@ final class ReleaseModel {
           List<Action> candidate = new ArrayList<>(best);
           for (int k = 0; k < width; k++) candidate.remove(i);
           if (candidate.isEmpty() || !(candidate.get(candidate.size() - 1) instanceof Drain)) candidate.add(new Drain());
-          var v = new ReleaseModel(moto, new Stats()).run(candidate);
+          var v = new ReleaseModel(moto, new Stats(), canary).run(candidate);
           if (v.isPresent() && v.get().invariant().equals(invariant) && candidate.size() < best.size()) {
             best = candidate;
             progress = true;

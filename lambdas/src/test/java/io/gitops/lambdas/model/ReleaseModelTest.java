@@ -17,7 +17,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The stateful model-based test of issue 12: random sequences of pushes, ECS events, pipeline deployments,
- * crashes and faults against both functions, with invariants (a)–(f) of docs/ledger.md checked after every
+ * crashes and faults against both functions (and, for a canary service, ECS's invocations of the guard as its
+ * lifecycle hook), with invariants (a)–(g) of docs/ledger.md checked after every
  * step. A failing sequence is shrunk and printed as code for a named regression test
  * ({@link ReleaseModelRegressionTest}). Seeds are fixed: CI runs the same sequences every time; the soak
  * ({@code bin/gitops soak}) draws new ones.
@@ -50,25 +51,32 @@ class ReleaseModelTest {
     long deadline = started + Duration.ofMinutes(MINUTES).toNanos();
     for (int i = 0; MINUTES > 0 ? System.nanoTime() < deadline : i < SEQUENCES; i++) {
       long seed = seeds.nextLong();
-      List<Action> actions = ReleaseModel.randomSequence(new Random(seed), LENGTH);
-      Optional<ReleaseModel.Violation> v = new ReleaseModel(moto, stats).run(actions);
+      boolean canary = ReleaseModel.canaryFor(seed);
+      List<Action> actions = ReleaseModel.randomSequence(new Random(seed), LENGTH, canary);
+      Optional<ReleaseModel.Violation> v = new ReleaseModel(moto, stats, canary).run(actions);
       if (v.isPresent() && seen.add(v.get().invariant())) {
-        List<Action> minimal = ReleaseModel.shrink(moto, actions, v.get().invariant(), Duration.ofSeconds(60));
-        Optional<ReleaseModel.Violation> again = new ReleaseModel(moto, new ReleaseModel.Stats()).run(minimal);
-        String report = "seed " + seed + ": " + v.get() + "\n  shrunk to " + minimal.size() + " actions, "
+        List<Action> minimal = ReleaseModel.shrink(moto, canary, actions, v.get().invariant(), Duration.ofSeconds(60));
+        Optional<ReleaseModel.Violation> again = new ReleaseModel(moto, new ReleaseModel.Stats(), canary).run(minimal);
+        String report = "seed " + seed + (canary ? " (canary)" : " (rolling)") + ": " + v.get() + "\n  shrunk to " + minimal.size() + " actions, "
             + again.map(Object::toString).orElse("(no longer fails)") + ":\n" + ReleaseModel.code(minimal);
         failures.add(report);
         System.out.println("model: FAILED " + report);
         if (!KEEP_GOING) break;
       } else if (v.isPresent()) {
-        failures.add("seed " + seed + ": " + v.get());
+        failures.add("seed " + seed + (canary ? " (canary)" : " (rolling)") + ": " + v.get());
       }
     }
     long ms = Duration.ofNanos(System.nanoTime() - started).toMillis();
-    System.out.printf("model: %d sequences, %d steps, %d faults injected %s, %d invariant checks, %d deliveries,"
-            + " %d in the on-failure queue, %d ms%n", stats.sequences, stats.steps, stats.faults, stats.faultsByKind,
-        stats.invariantChecks, stats.deliveries, stats.onFailure, ms);
+    System.out.printf("model: %d sequences (%d canary), %d steps, %d faults injected %s, %d invariant checks,"
+            + " %d deliveries (%d hook invocations: %d promotions, %d aborts %s), %d in the on-failure queue, %d ms%n",
+        stats.sequences, stats.canarySequences, stats.steps, stats.faults, stats.faultsByKind, stats.invariantChecks,
+        stats.deliveries, stats.hookInvocations, stats.promotions, stats.aborts, stats.abortsBy, stats.onFailure, ms);
     assertThat(failures).as(String.join("\n", failures)).isEmpty();
     if (MINUTES == 0) assertThat(stats.steps).isGreaterThanOrEqualTo((long) Math.min(2000, SEQUENCES * LENGTH));
+    // The canary half reaches both of the hook's endings, or it would check (g) and ECS's rollback vacuously.
+    if (MINUTES == 0 && SEQUENCES >= 10) {
+      assertThat(stats.promotions).as("canaries ECS promoted on the hook's SUCCEEDED").isPositive();
+      assertThat(stats.aborts).as("canaries the hook aborted").isPositive();
+    }
   }
 }
