@@ -765,8 +765,20 @@ final class ReleaseModel {
         // A canary: no circuit breaker (it applies to rolling updates only); crashing tasks are replaced (the model
         // stops at the breaker's count, past the guard's threshold), and the hook's task-failures check ends it.
         tasksStarted = true;
-        if (bad) {
-          if (failures++ < BREAKER_THRESHOLD) pending.add(taskEvent(revision, "STOPPED"));
+        if (bad && failures < BREAKER_THRESHOLD) {
+          failures++;
+          pending.add(taskEvent(revision, "STOPPED"));
+        } else if (bad && steadyRevision != null && !steadyRevision.equals(revision)) {
+          // The hook did not stop it (a deployment no push started passes without analysis): ECS's deployment
+          // alarm on unhealthy targets (Rollback: true) rolls it back, as the stack configures it.
+          String failedId = deploymentId;
+          fx.clients().ecs().updateService(b -> b.cluster(fx.cluster()).service(SERVICE).taskDefinition(steadyRevision));
+          serviceChanges.add("alarm " + steadyRevision);
+          pending.add(deploymentEvent("SERVICE_DEPLOYMENT_FAILED", failedId, "ECS deployment alarm "
+              + "UnhealthyHosts in ALARM: rolled back."));
+          start(steadyRevision, null, false);
+        } else if (bad) {
+          done = true; // nothing to roll back to: ECS keeps trying; the model stops emitting
         } else if (runningIps.isEmpty()) {
           pending.add(taskEvent(revision, "RUNNING"));
           pending.add(taskEvent(revision, "RUNNING"));
