@@ -229,6 +229,22 @@ final class ReleaseModel {
     /** Why the hook answered FAILED: the failing check, or a function error. */
     final Map<String, Long> abortsBy = new java.util.TreeMap<>();
     final Map<String, Long> faultsByKind = new java.util.TreeMap<>();
+
+    /** Adds {@code other}'s counts to these (the halves ReleaseModelTest runs side by side). */
+    synchronized void add(Stats other) {
+      sequences += other.sequences;
+      steps += other.steps;
+      faults += other.faults;
+      invariantChecks += other.invariantChecks;
+      deliveries += other.deliveries;
+      onFailure += other.onFailure;
+      canarySequences += other.canarySequences;
+      hookInvocations += other.hookInvocations;
+      promotions += other.promotions;
+      aborts += other.aborts;
+      other.abortsBy.forEach((k, v) -> abortsBy.merge(k, v, Long::sum));
+      other.faultsByKind.forEach((k, v) -> faultsByKind.merge(k, v, Long::sum));
+    }
   }
 
   private final MotoServer moto;

@@ -3,17 +3,16 @@ package io.gitops.lambdas.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.lambdas.model.ReleaseModel.Action;
-import io.gitops.testing.MotoExtension;
 import io.gitops.testing.MotoServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The stateful model-based test of issue 12: random sequences of pushes, ECS events, pipeline deployments,
@@ -23,11 +22,9 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * ({@link ReleaseModelRegressionTest}). Seeds are fixed: CI runs the same sequences every time; the soak
  * ({@code bin/gitops soak}) draws new ones.
  *
- * <p>It runs beside the module's other classes, on a moto_server of its own: its minute is spent waiting on
- * moto one request at a time, which leaves the second core to them.
+ * <p>It runs beside the module's other classes, in two halves side by side, each on a moto_server of its own:
+ * each half waits on its moto one request at a time, so together they use the two cores the rest leaves.
  */
-@ExtendWith(MotoExtension.class)
-@MotoExtension.OwnServer
 @Execution(ExecutionMode.CONCURRENT)
 class ReleaseModelTest {
   /** Sequences × steps per sequence: at least 2,000 steps in CI (docs/performance.md). */
@@ -41,42 +38,60 @@ class ReleaseModelTest {
   /** Explore: after a failure, go on with the next sequences (one shrunk example per invariant). */
   static final boolean KEEP_GOING = Boolean.getBoolean("model.keepGoing");
 
-  @Test
-  void randomSequencesKeepTheReleaseStateRight(MotoServer moto) {
+  /** The sequences run in two halves side by side, each on a moto_server of its own (even and odd indexes). */
+  static final int PARTS = 2;
+  private static final ReleaseModel.Stats TOTAL = new ReleaseModel.Stats();
+  private static final long STARTED = System.nanoTime();
+  private static final java.util.concurrent.atomic.AtomicInteger PARTS_DONE = new java.util.concurrent.atomic.AtomicInteger();
+
+  @ParameterizedTest(name = "half {0} of " + PARTS)
+  @ValueSource(ints = {0, 1})
+  void randomSequencesKeepTheReleaseStateRight(int part) {
     ReleaseModel.Stats stats = new ReleaseModel.Stats();
-    Random seeds = new Random(SEED);
-    long started = System.nanoTime();
     List<String> failures = new ArrayList<>();
-    java.util.Set<String> seen = new java.util.TreeSet<>();
-    long deadline = started + Duration.ofMinutes(MINUTES).toNanos();
-    for (int i = 0; MINUTES > 0 ? System.nanoTime() < deadline : i < SEQUENCES; i++) {
-      long seed = seeds.nextLong();
-      boolean canary = ReleaseModel.canaryFor(seed);
-      List<Action> actions = ReleaseModel.randomSequence(new Random(seed), LENGTH, canary);
-      Optional<ReleaseModel.Violation> v = new ReleaseModel(moto, stats, canary).run(actions);
-      if (v.isPresent() && seen.add(v.get().invariant())) {
-        List<Action> minimal = ReleaseModel.shrink(moto, canary, actions, v.get().invariant(), Duration.ofSeconds(60));
-        Optional<ReleaseModel.Violation> again = new ReleaseModel(moto, new ReleaseModel.Stats(), canary).run(minimal);
-        String report = "seed " + seed + (canary ? " (canary)" : " (rolling)") + ": " + v.get() + "\n  shrunk to " + minimal.size() + " actions, "
-            + again.map(Object::toString).orElse("(no longer fails)") + ":\n" + ReleaseModel.code(minimal);
-        failures.add(report);
-        System.out.println("model: FAILED " + report);
-        if (!KEEP_GOING) break;
-      } else if (v.isPresent()) {
-        failures.add("seed " + seed + (canary ? " (canary)" : " (rolling)") + ": " + v.get());
+    try (MotoServer moto = MotoServer.start()) {
+      // The same seeds as one run would draw; this half takes every other one (the soak: its own stream).
+      Random seeds = new Random(MINUTES > 0 ? SEED + part : SEED);
+      java.util.Set<String> seen = new java.util.TreeSet<>();
+      long deadline = System.nanoTime() + Duration.ofMinutes(MINUTES).toNanos();
+      for (int i = 0; MINUTES > 0 ? System.nanoTime() < deadline : i < SEQUENCES; i++) {
+        long seed = seeds.nextLong();
+        if (MINUTES == 0 && i % PARTS != part) continue;
+        boolean canary = ReleaseModel.canaryFor(seed);
+        List<Action> actions = ReleaseModel.randomSequence(new Random(seed), LENGTH, canary);
+        Optional<ReleaseModel.Violation> v = new ReleaseModel(moto, stats, canary).run(actions);
+        if (v.isPresent() && seen.add(v.get().invariant())) {
+          List<Action> minimal = ReleaseModel.shrink(moto, canary, actions, v.get().invariant(), Duration.ofSeconds(60));
+          Optional<ReleaseModel.Violation> again = new ReleaseModel(moto, new ReleaseModel.Stats(), canary).run(minimal);
+          String report = "seed " + seed + (canary ? " (canary)" : " (rolling)") + ": " + v.get() + "\n  shrunk to " + minimal.size() + " actions, "
+              + again.map(Object::toString).orElse("(no longer fails)") + ":\n" + ReleaseModel.code(minimal);
+          failures.add(report);
+          System.out.println("model: FAILED " + report);
+          if (!KEEP_GOING) break;
+        } else if (v.isPresent()) {
+          failures.add("seed " + seed + (canary ? " (canary)" : " (rolling)") + ": " + v.get());
+        }
       }
     }
-    long ms = Duration.ofNanos(System.nanoTime() - started).toMillis();
-    System.out.printf("model: %d sequences (%d canary), %d steps, %d faults injected %s, %d invariant checks,"
-            + " %d deliveries (%d hook invocations: %d promotions, %d aborts %s), %d in the on-failure queue, %d ms%n",
-        stats.sequences, stats.canarySequences, stats.steps, stats.faults, stats.faultsByKind, stats.invariantChecks,
-        stats.deliveries, stats.hookInvocations, stats.promotions, stats.aborts, stats.abortsBy, stats.onFailure, ms);
+    TOTAL.add(stats);
+    boolean last = PARTS_DONE.incrementAndGet() == PARTS;
+    if (last) {
+      // One line for both halves: bin/gitops soak reads it.
+      long ms = Duration.ofNanos(System.nanoTime() - STARTED).toMillis();
+      System.out.printf("model: %d sequences (%d canary), %d steps, %d faults injected %s, %d invariant checks,"
+              + " %d deliveries (%d hook invocations: %d promotions, %d aborts %s), %d in the on-failure queue, %d ms%n",
+          TOTAL.sequences, TOTAL.canarySequences, TOTAL.steps, TOTAL.faults, TOTAL.faultsByKind, TOTAL.invariantChecks,
+          TOTAL.deliveries, TOTAL.hookInvocations, TOTAL.promotions, TOTAL.aborts, TOTAL.abortsBy, TOTAL.onFailure, ms);
+    }
     assertThat(failures).as(String.join("\n", failures)).isEmpty();
-    if (MINUTES == 0) assertThat(stats.steps).isGreaterThanOrEqualTo((long) Math.min(2000, SEQUENCES * LENGTH));
-    // The canary half reaches both of the hook's endings, or it would check (g) and ECS's rollback vacuously.
-    if (MINUTES == 0 && SEQUENCES >= 10) {
-      assertThat(stats.promotions).as("canaries ECS promoted on the hook's SUCCEEDED").isPositive();
-      assertThat(stats.aborts).as("canaries the hook aborted").isPositive();
+    assertThat(stats.steps).as("steps of this half").isPositive();
+    if (last && MINUTES == 0) {
+      assertThat(TOTAL.steps).isGreaterThanOrEqualTo((long) Math.min(2000, SEQUENCES * LENGTH));
+    }
+    // The canary sequences reach both of the hook's endings, or they would check (g) and ECS's rollback vacuously.
+    if (last && MINUTES == 0 && SEQUENCES >= 10) {
+      assertThat(TOTAL.promotions).as("canaries ECS promoted on the hook's SUCCEEDED").isPositive();
+      assertThat(TOTAL.aborts).as("canaries the hook aborted").isPositive();
     }
   }
 }
