@@ -81,3 +81,17 @@ gitops::control_tower_gate() {
     --rules "$GITOPS_ROOT/$GITOPS_CFNGUARD_PACKAGE/rules/control-tower" \
     --exceptions "$GITOPS_ROOT/.cfn-guard-exceptions.yaml" "$@" "$GITOPS_ROOT/cdk.out"
 }
+
+# Runs the operator's commands (io.gitops.sandbox.OperatorCli: release, dora), building first when the sources
+# are newer than the last build. Against the running sandbox when it runs ENV, otherwise the account of the
+# current AWS credentials.
+gitops::operator_cli() {
+  cd "$GITOPS_ROOT"
+  gitops::require java
+  if [[ ! -f sandbox/target/classpath.txt || ! -d sandbox/target/classes ]] \
+      || [[ -n "$(find lambdas/src/main sandbox/src/main contract/src/main -newer sandbox/target/classpath.txt -print -quit)" ]]; then
+    { gitops::build >&2 && touch sandbox/target/classpath.txt; } || gitops::die "the build failed"
+  fi
+  exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" \
+    io.gitops.sandbox.OperatorCli "$@"
+}

@@ -100,22 +100,7 @@ public final class CanaryTraffic extends Construct {
     Microservice front = props.service();
     ApplicationTargetGroup production = props.targetGroup();
 
-    alternateTargetGroup = ApplicationTargetGroup.Builder.create(this, "AlternateTargetGroup")
-        .vpc(props.vpc())
-        .targetType(TargetType.IP)
-        .protocol(ApplicationProtocol.HTTP)
-        .port(front.config().port())
-        .deregistrationDelay(ComputeStack.DEREGISTRATION_DELAY)
-        .healthCheck(HealthCheck.builder()
-            .path(front.config().healthPath())
-            .protocol(Protocol.HTTP)
-            .interval(Microservice.HEALTH_CHECK_INTERVAL)
-            .timeout(Microservice.HEALTH_CHECK_TIMEOUT)
-            .unhealthyThresholdCount(3)
-            .healthyThresholdCount(2)
-            .healthyHttpCodes("200-299")
-            .build())
-        .build();
+    alternateTargetGroup = ComputeStack.serviceTargetGroup(this, "AlternateTargetGroup", props.vpc(), front);
 
     // ECS points this rule at the new revision during a deployment; outside one it follows production.
     testRule = ApplicationListenerRule.Builder.create(this, "TestListenerRule")

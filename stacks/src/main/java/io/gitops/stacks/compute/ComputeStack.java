@@ -18,6 +18,7 @@ import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.RemovalPolicy;
 import software.amazon.awscdk.Tags;
+import software.amazon.awscdk.services.ec2.IVpc;
 import software.amazon.awscdk.services.ec2.Port;
 import software.amazon.awscdk.services.ecr.IRepository;
 import software.amazon.awscdk.services.ecs.CfnClusterCapacityProviderAssociations;
@@ -184,23 +185,7 @@ public class ComputeStack extends PlatformStack {
       }
     }
 
-    targetGroup = ApplicationTargetGroup.Builder.create(this, pascal(front.config().name()) + "TargetGroup")
-        .vpc(props.vpc())
-        .targetType(TargetType.IP)
-        .protocol(ApplicationProtocol.HTTP)
-        .port(front.config().port())
-        .deregistrationDelay(DEREGISTRATION_DELAY)
-        .healthCheck(HealthCheck.builder()
-            .path(front.config().healthPath())
-            .protocol(Protocol.HTTP)
-            // SC-005: three failed checks 10 s apart (docs/operations.md has the arithmetic).
-            .interval(Microservice.HEALTH_CHECK_INTERVAL)
-            .timeout(Microservice.HEALTH_CHECK_TIMEOUT)
-            .unhealthyThresholdCount(3)
-            .healthyThresholdCount(2)
-            .healthyHttpCodes("200-299")
-            .build())
-        .build();
+    targetGroup = serviceTargetGroup(this, pascal(front.config().name()) + "TargetGroup", props.vpc(), front);
     if (!front.config().deployment().shiftsTraffic()) {
       targetGroup.addTarget(front.service().loadBalancerTarget(LoadBalancerTargetOptions.builder()
           .containerName(front.container().getContainerName())
@@ -514,5 +499,28 @@ public class ComputeStack extends PlatformStack {
   /** The ALB's DNS name, as the output the pipeline's smoke test reads. */
   public CfnOutput albDnsNameOutput() {
     return albDnsNameOutput;
+  }
+
+  /**
+   * A target group for {@code front}'s tasks, health-checked on its health path. SC-005: three failed checks
+   * 10 s apart (docs/operations.md has the arithmetic). The canary's alternate group is made the same way.
+   */
+  static ApplicationTargetGroup serviceTargetGroup(Construct scope, String id, IVpc vpc, Microservice front) {
+    return ApplicationTargetGroup.Builder.create(scope, id)
+        .vpc(vpc)
+        .targetType(TargetType.IP)
+        .protocol(ApplicationProtocol.HTTP)
+        .port(front.config().port())
+        .deregistrationDelay(DEREGISTRATION_DELAY)
+        .healthCheck(HealthCheck.builder()
+            .path(front.config().healthPath())
+            .protocol(Protocol.HTTP)
+            .interval(Microservice.HEALTH_CHECK_INTERVAL)
+            .timeout(Microservice.HEALTH_CHECK_TIMEOUT)
+            .unhealthyThresholdCount(3)
+            .healthyThresholdCount(2)
+            .healthyHttpCodes("200-299")
+            .build())
+        .build();
   }
 }
