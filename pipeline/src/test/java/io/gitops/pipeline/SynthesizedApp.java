@@ -1,14 +1,13 @@
 package io.gitops.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gitops.testing.TempFolders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.AppProps;
 import software.amazon.awscdk.Stack;
@@ -64,7 +63,7 @@ public final class SynthesizedApp {
     try {
       Path outdir = Files.createTempDirectory("gitops-synth");
       // Each synthesis holds a copy of the functions' 20 MB jar: gone with the JVM, not left in /tmp.
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(outdir), "gitops-synth-cleanup"));
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> TempFolders.delete(outdir), "gitops-synth-cleanup"));
       return new SynthesizedApp(outdir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -116,14 +115,6 @@ public final class SynthesizedApp {
       return (Map<String, Object>) cdkJson.get("context");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void delete(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException | UncheckedIOException e) {
-      // best effort at JVM exit
     }
   }
 }

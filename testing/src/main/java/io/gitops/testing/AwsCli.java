@@ -10,9 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The AWS CLI for tests that run shell scripts (the buildspecs' steps) calling {@code aws} dozens of times.
@@ -79,11 +77,7 @@ public final class AwsCli implements AutoCloseable {
       server.destroyForcibly();
       Thread.currentThread().interrupt();
     }
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException e) {
-      // a temporary folder left behind is harmless
-    }
+    TempFolders.delete(dir);
   }
 
   /** The interpreter that imports awscli: the one behind the {@code aws} command. */

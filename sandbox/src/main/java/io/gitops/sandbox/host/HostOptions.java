@@ -96,11 +96,7 @@ public record HostOptions(
 
   /** Removes the work directory (task roots hold links to the code, never the code itself). */
   void deleteWorkDir() {
-    try (var files = Files.walk(workDir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // a temporary directory left behind is harmless
-    }
+    io.gitops.testing.TempFolders.delete(workDir);
   }
 
   /**
