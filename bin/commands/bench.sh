@@ -25,7 +25,7 @@ done
 # interface client), on the synthesized dev stage in moto; writes a markdown fragment to $1.
 host_bench() {
   (cd "$GITOPS_ROOT" && java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-      -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.HostColdStart \
+      -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.cli.HostColdStart \
       cdk.out tools/bench/target/gitops-lambdas-baseline.jar "$1" "$host_rounds") \
     >/dev/null
 }

@@ -20,5 +20,5 @@ else
   gitops::log "cdk.out and the build are up to date; running the demo"
 fi
 java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-  -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.Demo \
+  -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.cli.Demo \
   --cdk-out cdk.out --function-log .sandbox/demo-functions.log "$@"

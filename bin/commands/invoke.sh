@@ -1,5 +1,5 @@
 # summary: run a function once through the local Lambda host: invoke image-deployer|guard --event FILE [--verbose] (--in-process for the old in-JVM call)
-# Sourced by bin/gitops. Runs io.gitops.sandbox.HostInvoke: one synchronous invocation of a function of the
+# Sourced by bin/gitops. Runs io.gitops.sandbox.cli.HostInvoke: one synchronous invocation of a function of the
 # running sandbox (bin/gitops sandbox up), in its own JVM through the runtime interface client, with the
 # environment, credentials and timeout the synthesized template gives it. Prints one JSON outcome on stdout.
 # Exit: 0 handled (including skips and recorded permanent failures), 1 would be retried, 2 bad input or a
@@ -11,4 +11,4 @@ if [[ ! -f sandbox/target/classpath.txt || ! -d sandbox/target/classes || ! -f l
   gitops::build >&2 || gitops::die "the build failed"
 fi
 exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" \
-  io.gitops.sandbox.HostInvoke "$@"
+  io.gitops.sandbox.cli.HostInvoke "$@"

@@ -11,4 +11,4 @@ if [[ ! -f sandbox/target/classpath.txt || ! -d sandbox/target/classes ]]; then
   gitops::die "the sandbox is not built; run 'bin/gitops sandbox up' (it builds first)"
 fi
 exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dgitops.cdk.out="${GITOPS_CDK_OUT:-cdk.out}" \
-  -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.SandboxCli "$@"
+  -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.cli.SandboxCli "$@"

@@ -82,7 +82,7 @@ gitops::control_tower_gate() {
     --exceptions "$GITOPS_ROOT/.cfn-guard-exceptions.yaml" "$@" "$GITOPS_ROOT/cdk.out"
 }
 
-# Runs the operator's commands (io.gitops.sandbox.OperatorCli: release, dora), building first when the sources
+# Runs the operator's commands (io.gitops.sandbox.cli.OperatorCli: release, dora), building first when the sources
 # are newer than the last build. Against the running sandbox when it runs ENV, otherwise the account of the
 # current AWS credentials.
 gitops::operator_cli() {
@@ -93,5 +93,5 @@ gitops::operator_cli() {
     { gitops::build >&2 && touch sandbox/target/classpath.txt; } || gitops::die "the build failed"
   fi
   exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" \
-    io.gitops.sandbox.OperatorCli "$@"
+    io.gitops.sandbox.cli.OperatorCli "$@"
 }

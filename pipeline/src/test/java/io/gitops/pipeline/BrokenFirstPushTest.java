@@ -2,7 +2,7 @@ package io.gitops.pipeline;
 
 import io.gitops.sandbox.Sandbox;
 import io.gitops.sandbox.SandboxState;
-import io.gitops.sandbox.Views;
+import io.gitops.sandbox.cli.Views;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -2,11 +2,11 @@ package io.gitops.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gitops.sandbox.CloudAssembly;
-import io.gitops.sandbox.Emulator;
 import io.gitops.sandbox.EventRouter;
-import io.gitops.sandbox.StageWiring;
-import io.gitops.sandbox.TemplateProvisioner;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.aws.Emulator;
+import io.gitops.sandbox.aws.StageWiring;
+import io.gitops.sandbox.aws.TemplateProvisioner;
 import io.gitops.testing.Events;
 import io.gitops.testing.MotoServer;
 import java.io.IOException;

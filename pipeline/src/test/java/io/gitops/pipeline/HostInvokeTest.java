@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.gitops.sandbox.CloudAssembly;
-import io.gitops.sandbox.HostInvoke;
 import io.gitops.sandbox.Sandbox;
 import io.gitops.sandbox.SandboxState;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.cli.HostInvoke;
 import io.gitops.testing.MotoExtension;
 import io.gitops.testing.MotoServer;
 import java.io.ByteArrayOutputStream;
@@ -20,10 +20,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code bin/gitops invoke} through the local Lambda host, on the synthesized dev stage: a SnapStart function

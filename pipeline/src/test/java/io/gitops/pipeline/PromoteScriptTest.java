@@ -3,7 +3,7 @@ package io.gitops.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.lambdas.core.AwsClients;
-import io.gitops.sandbox.Emulator;
+import io.gitops.sandbox.aws.Emulator;
 import io.gitops.stacks.config.Placeholders;
 import io.gitops.testing.AwsCli;
 import io.gitops.testing.MotoServer;

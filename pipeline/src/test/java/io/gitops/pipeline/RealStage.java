@@ -1,7 +1,7 @@
 package io.gitops.pipeline;
 
-import io.gitops.sandbox.CloudAssembly;
 import io.gitops.pipeline.SynthesizedApp;
+import io.gitops.sandbox.aws.CloudAssembly;
 import java.nio.file.Path;
 
 /**

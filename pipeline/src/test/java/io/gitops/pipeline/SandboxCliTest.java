@@ -1,7 +1,7 @@
 package io.gitops.pipeline;
 
-import io.gitops.sandbox.SandboxCli;
 import io.gitops.sandbox.SandboxState;
+import io.gitops.sandbox.cli.SandboxCli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gitops.testing.MotoServer;

@@ -2,10 +2,11 @@ package io.gitops.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gitops.sandbox.CloudAssembly;
-import io.gitops.sandbox.Demo;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gitops.sandbox.Sandbox;
 import io.gitops.sandbox.SandboxState;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.cli.Demo;
 import io.gitops.testing.MotoExtension;
 import io.gitops.testing.MotoServer;
 import java.io.ByteArrayOutputStream;
@@ -24,7 +25,6 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * The demo's scenario (bin/gitops demo) on the app synthesized in-process, in moto: the real dev templates,

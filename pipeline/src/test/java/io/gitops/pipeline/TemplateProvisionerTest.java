@@ -1,11 +1,11 @@
 package io.gitops.pipeline;
 
-import io.gitops.sandbox.CloudAssembly;
-import io.gitops.sandbox.Emulator;
 import io.gitops.sandbox.Sandbox;
 import io.gitops.sandbox.SandboxException;
-import io.gitops.sandbox.StageWiring;
-import io.gitops.sandbox.TemplateProvisioner;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.aws.Emulator;
+import io.gitops.sandbox.aws.StageWiring;
+import io.gitops.sandbox.aws.TemplateProvisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

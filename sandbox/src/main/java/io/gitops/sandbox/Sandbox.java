@@ -1,14 +1,19 @@
 package io.gitops.sandbox;
 
-import io.gitops.contract.EnvVar;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gitops.contract.EnvVar;
 import io.gitops.lambdas.core.LambdaConfig;
+import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.aws.Emulator;
 import io.gitops.sandbox.host.AwsProxy;
 import io.gitops.sandbox.host.FunctionSpec;
 import io.gitops.sandbox.host.HostOptions;
 import io.gitops.sandbox.host.LambdaHost;
-import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.sandbox.sim.ecs.CanaryLifecycle;
+import io.gitops.sandbox.sim.ecs.TaskSimulator;
+import io.gitops.sandbox.sim.elb.HealthEndpoint;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -453,7 +458,7 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  static String sha256(String s) {
+  public static String sha256(String s) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (java.security.NoSuchAlgorithmException e) {

@@ -3,6 +3,7 @@ package io.gitops.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.gitops.sandbox.aws.CloudAssembly;
 import io.gitops.testing.Events;
 import java.time.Instant;
 import java.util.List;

@@ -26,7 +26,7 @@ import java.util.TreeMap;
 /**
  * {@code bin/gitops invoke --in-process FUNCTION --event FILE [--endpoint URL]}: runs one function's handler
  * once, in this JVM, with the environment of the calling shell (by default {@code bin/gitops invoke} runs the
- * function through the sandbox's local Lambda host instead: {@code io.gitops.sandbox.HostInvoke}). Prints one JSON outcome on stdout;
+ * function through the sandbox's local Lambda host instead: {@code io.gitops.sandbox.cli.HostInvoke}). Prints one JSON outcome on stdout;
  * with {@code --verbose}, the function's JSON logs and EMF metrics go to stderr.
  *
  * <p>Exit codes: 0 handled (deployed, skipped, or a recorded permanent failure); 1 the event would be

@@ -1,10 +1,11 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.aws;
 
-import io.gitops.contract.FunctionHandler;
-import io.gitops.contract.EnvVar;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.gitops.sandbox.CloudAssembly.ResourceRef;
+import io.gitops.contract.EnvVar;
+import io.gitops.contract.FunctionHandler;
 import io.gitops.sandbox.EventRouter.Rule;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.aws.CloudAssembly.ResourceRef;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,7 +1,12 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.cli;
 
 import io.gitops.lambdas.core.Deployment;
 import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.sandbox.Sandbox;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.SandboxState;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.aws.Emulator;
 import io.gitops.testing.MotoServer;
 import java.io.OutputStream;
 import java.io.PrintStream;

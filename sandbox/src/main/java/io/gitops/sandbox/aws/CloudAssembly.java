@@ -1,8 +1,9 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.aws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gitops.sandbox.SandboxException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ import java.util.stream.Stream;
  * {@code assembly-<pipeline>-<stage>/manifest.json} lists each stack's name, construct path and template.
  */
 public final class CloudAssembly {
-  static final ObjectMapper JSON = new ObjectMapper();
+  public static final ObjectMapper JSON = new ObjectMapper();
 
   /** One stack: {@code name} is the CloudFormation stack name, {@code id} the construct id (Compute, ...). */
   public record Stack(String name, String id, ObjectNode template) {

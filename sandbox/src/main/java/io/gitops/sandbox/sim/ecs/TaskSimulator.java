@@ -1,8 +1,9 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.sim.ecs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gitops.sandbox.aws.Emulator;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -13,11 +14,11 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
-import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.services.ecs.model.Deployment;
 import software.amazon.awssdk.services.ecs.model.UpdateServiceRequest;
 import software.amazon.awssdk.services.ecs.model.UpdateServiceResponse;
@@ -248,7 +249,7 @@ public final class TaskSimulator implements ExecutionInterceptor {
         id, v.containerImages(), v.loadBalancers());
   }
 
-  boolean isBroken(String image) {
+  public boolean isBroken(String image) {
     int at = image == null ? -1 : image.lastIndexOf('@');
     return at >= 0 && brokenDigests.contains(image.substring(at + 1));
   }

@@ -1,9 +1,12 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.sim.ecs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gitops.contract.EnvVar;
 import io.gitops.lambdas.core.CloudWatchQuery;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.aws.Emulator;
 import io.gitops.sandbox.host.LambdaHost;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -92,7 +95,7 @@ public final class CanaryLifecycle {
    * The lifecycle of the stage's canary services, or empty when none: the function whose environment carries
    * CANARY_ANALYSIS is the hook, as the compute stack's HookTargetArn names it.
    */
-  static Optional<CanaryLifecycle> of(LambdaHost host, Map<String, Map<String, String>> environments, Emulator emulator,
+  public static Optional<CanaryLifecycle> of(LambdaHost host, Map<String, Map<String, String>> environments, Emulator emulator,
       URI endpoint, String account, String region) {
     for (String function : host.functions()) {
       String plan = host.spec(function).environment().get(EnvVar.CANARY_ANALYSIS);
@@ -192,7 +195,7 @@ public final class CanaryLifecycle {
   }
 
   /** "arn:…:targetgroup/NAME/ID" → NAME. */
-  static String tg(String arn) {
+  public static String tg(String arn) {
     String tail = arn.substring(arn.indexOf("targetgroup/") + "targetgroup/".length());
     return tail.contains("/") ? tail.substring(0, tail.indexOf('/')) : tail;
   }

@@ -1,10 +1,11 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.gitops.sandbox.SandboxException;
 import org.junit.jupiter.api.Test;
 
 class IntrinsicsTest {

@@ -1,7 +1,12 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.sandbox.Sandbox;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.SandboxState;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.sim.ecs.CanaryLifecycle;
 import io.gitops.testing.MotoServer;
 import java.io.OutputStream;
 import java.io.PrintStream;

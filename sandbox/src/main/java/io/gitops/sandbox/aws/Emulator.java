@@ -1,9 +1,10 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.aws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gitops.lambdas.core.AwsClients;
 import io.gitops.lambdas.core.LambdaConfig;
+import io.gitops.sandbox.SandboxException;
 import io.gitops.testing.MotoServer;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -193,7 +194,7 @@ public final class Emulator {
     return t.length() > 300 ? t.substring(0, 300) + "..." : t;
   }
 
-  static ObjectNode object() {
+  public static ObjectNode object() {
     return CloudAssembly.JSON.createObjectNode();
   }
 }

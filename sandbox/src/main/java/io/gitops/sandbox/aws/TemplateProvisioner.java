@@ -1,12 +1,14 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.aws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import io.gitops.sandbox.CloudAssembly.ResourceRef;
-import io.gitops.sandbox.CloudAssembly.Stack;
+import io.gitops.sandbox.Sandbox;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.aws.CloudAssembly.ResourceRef;
+import io.gitops.sandbox.aws.CloudAssembly.Stack;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,4 +1,4 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gitops.lambdas.core.Deployment;
@@ -6,6 +6,8 @@ import io.gitops.lambdas.core.DeploymentStatus;
 import io.gitops.lambdas.core.Ledger;
 import io.gitops.lambdas.core.ReleaseParameters;
 import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.sandbox.Sandbox;
+import io.gitops.sandbox.SandboxException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;

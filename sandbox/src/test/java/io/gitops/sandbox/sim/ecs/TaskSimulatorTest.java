@@ -1,4 +1,4 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.sim.ecs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

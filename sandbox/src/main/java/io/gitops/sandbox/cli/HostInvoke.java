@@ -1,8 +1,12 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gitops.lambdas.cli.Invoke;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.SandboxState;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.aws.Emulator;
 import io.gitops.sandbox.host.FunctionSpec;
 import io.gitops.sandbox.host.HostOptions;
 import io.gitops.sandbox.host.LambdaHost;

@@ -1,10 +1,11 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.aws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.gitops.sandbox.SandboxException;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.regex.Matcher;

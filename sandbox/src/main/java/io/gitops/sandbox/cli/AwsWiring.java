@@ -1,4 +1,4 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gitops.contract.EnvVar;
@@ -6,6 +6,8 @@ import io.gitops.contract.OperatorWiring;
 import io.gitops.lambdas.core.AwsClients;
 import io.gitops.lambdas.core.LambdaConfig;
 import io.gitops.lambdas.core.ServiceTarget;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.aws.CloudAssembly;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

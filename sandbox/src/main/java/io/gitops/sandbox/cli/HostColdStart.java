@@ -1,6 +1,10 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.cli;
 
 import io.gitops.contract.FunctionHandler;
+import io.gitops.sandbox.Sandbox;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.SandboxState;
+import io.gitops.sandbox.aws.CloudAssembly;
 import io.gitops.sandbox.host.FunctionSpec;
 import io.gitops.sandbox.host.HostOptions;
 import io.gitops.sandbox.host.LambdaHost;

@@ -1,4 +1,4 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

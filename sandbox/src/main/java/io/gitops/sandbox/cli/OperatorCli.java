@@ -1,4 +1,4 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.cli;
 
 import io.gitops.lambdas.core.AwsClients;
 import io.gitops.lambdas.core.Deployment;
@@ -12,6 +12,10 @@ import io.gitops.lambdas.release.Dora;
 import io.gitops.lambdas.release.Freezes;
 import io.gitops.lambdas.release.ManualRollback;
 import io.gitops.lambdas.release.RollbackRefused;
+import io.gitops.sandbox.Sandbox;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.SandboxState;
+import io.gitops.sandbox.aws.Emulator;
 import io.gitops.testing.MotoServer;
 import java.io.OutputStream;
 import java.io.PrintStream;

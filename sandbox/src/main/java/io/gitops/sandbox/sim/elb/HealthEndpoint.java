@@ -1,8 +1,10 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.sim.elb;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.aws.CloudAssembly;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,10 +19,10 @@ import java.util.function.BooleanSupplier;
  * guard's {@code HEALTH_PROBE_URLS} (the ALB's DNS name in the stack) are pointed here, path kept, so that
  * its probe never leaves the machine.
  */
-final class HealthEndpoint implements AutoCloseable {
+public final class HealthEndpoint implements AutoCloseable {
   private final HttpServer server;
 
-  HealthEndpoint(BooleanSupplier healthy) {
+  public HealthEndpoint(BooleanSupplier healthy) {
     try {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
     } catch (IOException e) {
@@ -48,7 +50,7 @@ final class HealthEndpoint implements AutoCloseable {
   }
 
   /** HEALTH_PROBE_URLS with every URL's scheme and authority replaced by this endpoint's. */
-  String rewrite(String probeUrlsJson) {
+  public String rewrite(String probeUrlsJson) {
     try {
       JsonNode map = CloudAssembly.JSON.readTree(probeUrlsJson);
       if (!map.isObject()) return probeUrlsJson;
@@ -73,7 +75,7 @@ final class HealthEndpoint implements AutoCloseable {
   }
 
   /** A JSON object of objects with each object's {@code field} URL pointed here, path and query kept. */
-  String rewriteField(String json, String field) {
+  public String rewriteField(String json, String field) {
     try {
       JsonNode map = CloudAssembly.JSON.readTree(json);
       if (!map.isObject()) return json;

@@ -1,8 +1,10 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.aws.Emulator;
 import io.gitops.sandbox.host.FunctionSpec;
 import io.gitops.sandbox.host.HostOptions;
 import io.gitops.sandbox.host.LambdaHost;

@@ -1,4 +1,4 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,9 +6,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Bad input to {@code release} and {@code dora}: one line on stderr, exit 2, before any AWS call or sandbox. */
 class OperatorCliBadInputTest {

@@ -1,8 +1,8 @@
-package io.gitops.sandbox;
+package io.gitops.sandbox.aws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.gitops.sandbox.CloudAssembly.ResourceRef;
+import io.gitops.sandbox.aws.CloudAssembly.ResourceRef;
 import io.gitops.sandbox.host.FunctionSpec;
 import io.gitops.sandbox.host.HostException;
 import java.nio.file.Files;
@@ -150,7 +150,7 @@ public final class FunctionDefinitions {
   }
 
   /** A spec as JSON, for {@code .sandbox/state.json}. */
-  static ObjectNode toJson(FunctionSpec s) {
+  public static ObjectNode toJson(FunctionSpec s) {
     ObjectNode o = CloudAssembly.JSON.createObjectNode();
     o.put("name", s.name()).put("physicalName", s.physicalName()).put("handler", s.handler()).put("runtime", s.runtime())
         .put("memoryMb", s.memoryMb()).put("timeoutSeconds", s.timeout().toSeconds()).put("snapStart", s.snapStart())
@@ -163,7 +163,7 @@ public final class FunctionDefinitions {
     return o;
   }
 
-  static FunctionSpec fromJson(JsonNode o) {
+  public static FunctionSpec fromJson(JsonNode o) {
     Map<String, String> env = new LinkedHashMap<>();
     o.path("environment").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
     return new FunctionSpec(o.path("name").asText(), o.path("physicalName").asText(), o.path("handler").asText(),
