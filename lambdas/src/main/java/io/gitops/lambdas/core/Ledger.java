@@ -133,8 +133,10 @@ public final class Ledger {
           updateItem(headKey(d.service()),
               "SET latestDigest = :d, latestOrderKey = :k, lockToken = :t, lockUntil = :u, lockEventId = :e,"
                   + " lockedAt = :nowMs, updatedAt = :now",
-              "attribute_not_exists(pk) OR (latestOrderKey < :k AND"
-                  + " (attribute_not_exists(lockUntil) OR lockUntil < :nowMs))",
+              // A head the guard wrote (a pipeline deployment recorded, a healthy revision moved) has no
+              // latestOrderKey until the first push: a comparison with a missing attribute is false.
+              "(attribute_not_exists(latestOrderKey) OR latestOrderKey < :k) AND"
+                  + " (attribute_not_exists(lockUntil) OR lockUntil < :nowMs)",
               null,
               Map.of(":d", s(d.digest()), ":k", s(key), ":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
                   ":e", s(String.valueOf(d.eventId())), ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli()))),

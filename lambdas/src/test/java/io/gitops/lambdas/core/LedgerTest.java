@@ -151,4 +151,35 @@ class LedgerTest {
 
     assertThat(ledger.claim(deployment("1.0.2", T0.plusSeconds(1)))).isInstanceOf(Ledger.Claim.Busy.class);
   }
+
+  /**
+   * Issue 20, finding 1. Before: the guard's record of the pipeline's first deployment wrote the head with
+   * {@code lastHealthyDigest} and no {@code latestOrderKey}; the claim's {@code latestOrderKey < :k} is false on a
+   * missing attribute, so every first push of a new environment was BUSY until it landed in the on-failure queue.
+   */
+  @Test
+  void theFirstPushClaimsAHeadThatOnlyTheGuardsPipelineRecordWrote() {
+    Deployment pipeline = new Deployment("bff", "c", Events.digest("placeholder"), "", "bff", "uri@placeholder", "cfn",
+        T0, DeploymentStatus.ROLLING_OUT, Phase.RELEASED, Owner.PIPELINE, "arn:td/bff:1", null, null, 0, Set.of(),
+        List.of(), null, null);
+    ledger.recordIfAbsent(pipeline);
+    ledger.transition("bff", pipeline.digest(), DeploymentStatus.ROLLING_OUT, DeploymentStatus.HEALTHY,
+        "pipeline deployment completed", "arn:td/bff:1");
+
+    assertThat(ledger.claim(deployment("1.0.1", T0.plusSeconds(60)))).isInstanceOf(Ledger.Claim.Acquired.class);
+  }
+
+  /** Finding 1 again, through the other writer of such a head: a configuration-only pipeline deployment. */
+  @Test
+  void theFirstPushClaimsAHeadThatMoveHealthyRevisionWrote() {
+    Deployment pipeline = new Deployment("bff", "c", Events.digest("placeholder"), "", "bff", "uri@placeholder", "cfn",
+        T0, DeploymentStatus.HEALTHY, Phase.RELEASED, Owner.PIPELINE, "arn:td/bff:1", null, null, 0, Set.of(),
+        List.of(), null, null);
+    ledger.recordIfAbsent(pipeline);
+    ledger.moveHealthyRevision("bff", pipeline.digest(), "arn:td/bff:2", "configuration-only deployment completed");
+
+    assertThat(ledger.claim(deployment("1.0.1", T0.plusSeconds(60)))).isInstanceOf(Ledger.Claim.Acquired.class);
+    assertThat(ledger.claim(deployment("1.0.0", T0.plusSeconds(30)))).as("ordering still holds once claimed")
+        .isNotInstanceOf(Ledger.Claim.Acquired.class);
+  }
 }
