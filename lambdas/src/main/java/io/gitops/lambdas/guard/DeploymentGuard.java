@@ -483,6 +483,17 @@ public final class DeploymentGuard {
       return GuardOutcome.of(Action.NONE, "KNOWN_REVISION", e.kind() + " for " + revision
           + ", a revision the deployer or the guard put in place").about(target.service(), null, revision);
     }
+    // Matched by identity here too: only the service's PRIMARY deployment speaks for the revision it runs now. A
+    // late or re-delivered event of an earlier deployment would otherwise record (or mark HEALTHY) whatever runs,
+    // even a deployment still in progress. (moto reports no new deployment per UpdateService: a service that names
+    // no PRIMARY id is taken at its word, docs/emulator-gaps.md.)
+    Optional<String> primary = svc.deployments().stream().filter(x -> "PRIMARY".equals(x.status()))
+        .map(software.amazon.awssdk.services.ecs.model.Deployment::id).filter(id -> id != null).findFirst();
+    if (primary.isPresent() && !primary.get().equals(e.deploymentId())) {
+      l.info("event of an earlier deployment ignored", "eventName", e.kind().name(), "primary", primary.get());
+      return ignored("OTHER_DEPLOYMENT", e.kind() + " of " + e.deploymentId() + " is not the service's current"
+          + " deployment " + primary.get()).about(target.service(), null, revision);
+    }
     Optional<String> image = releases.get(target.releaseParameter());
     if (image.isEmpty()) {
       return GuardOutcome.of(Action.NONE, "NO_RELEASE", "release parameter " + target.releaseParameter() + " is missing");

@@ -78,6 +78,15 @@ public final class GuardEvents {
     return Events.bytes(envelope("ECS Deployment State Change", serviceArn, updatedAt, detail));
   }
 
+  /** SERVICE_DEPLOYMENT_COMPLETED of the deployment {@code deploymentId}. */
+  static byte[] completed(String service, Instant at, String deploymentId) {
+    String serviceArn = "arn:aws:ecs:" + REGION + ":" + ACCOUNT + ":service/test-cluster/" + service;
+    Json.Obj detail = Json.obj().put("eventType", "INFO").put("eventName", "SERVICE_DEPLOYMENT_COMPLETED")
+        .put("deploymentId", deploymentId).put("updatedAt", at.toString())
+        .put("reason", "ECS deployment " + deploymentId + " completed.");
+    return Events.bytes(envelope("ECS Deployment State Change", serviceArn, at, detail));
+  }
+
   public static byte[] completed(String service, Instant at) {
     return deployment("test-cluster", service, "SERVICE_DEPLOYMENT_COMPLETED", at, "ECS deployment completed.");
   }

@@ -98,6 +98,16 @@ final class GuardHarness {
     return o;
   }
 
+  /**
+   * SERVICE_DEPLOYMENT_COMPLETED of the service's PRIMARY deployment as the emulator reports it: what ECS sends
+   * when a deployment nobody in the ledger started (a pipeline run) completes.
+   */
+  byte[] pipelineCompleted(String service) {
+    String id = fx.clients().ecs().describeServices(b -> b.cluster(fx.cluster()).services(service)).services().get(0)
+        .deployments().stream().filter(d -> "PRIMARY".equals(d.status())).findFirst().orElseThrow().id();
+    return GuardEvents.completed(service, now(), id);
+  }
+
   GuardOutcome crash(GuardHandler g, String service, String revision) {
     return g.handle(GuardEvents.crashed(service, taskId(), revision, version(), now()));
   }

@@ -412,7 +412,7 @@ class GuardTest {
         .cloneWithImage(td, "app", image)).taskDefinition().taskDefinitionArn();
     h.fx.clients().ecs().updateService(b -> b.cluster(h.fx.cluster()).service("bff").taskDefinition(rev));
 
-    GuardOutcome o = g.handle(GuardEvents.completed("bff", h.now()));
+    GuardOutcome o = g.handle(h.pipelineCompleted("bff"));
 
     assertThat(o.code()).isEqualTo("PIPELINE_DEPLOYMENT");
     var d = h.deployment("bff", "pipeline");

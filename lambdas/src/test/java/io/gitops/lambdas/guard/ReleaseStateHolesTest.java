@@ -185,7 +185,7 @@ class ReleaseStateHolesTest {
     h.fx.clients().ecs().updateService(b -> b.cluster(h.fx.cluster()).service("bff").taskDefinition(config));
     h.fx.clients().ecs().deregisterTaskDefinition(b -> b.taskDefinition(good));
     h.advance(Duration.ofMinutes(5));
-    GuardOutcome completed = g.handle(GuardEvents.completed("bff", h.now()));
+    GuardOutcome completed = g.handle(h.pipelineCompleted("bff"));
     assertThat(completed.code()).isEqualTo("PIPELINE_DEPLOYMENT");
     assertThat(h.ledger().head("bff").orElseThrow().lastHealthyTaskDefinitionArn()).isEqualTo(config);
 

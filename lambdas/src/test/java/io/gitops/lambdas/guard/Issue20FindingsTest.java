@@ -1,0 +1,142 @@
+package io.gitops.lambdas.guard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gitops.lambdas.core.AwsClients;
+import io.gitops.lambdas.core.DeploymentStatus;
+import io.gitops.lambdas.guard.GuardOutcome.Action;
+import io.gitops.lambdas.testing.AwsFixture;
+import io.gitops.testing.MotoExtension;
+import io.gitops.testing.MotoServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.services.ecs.model.ClientException;
+import software.amazon.awssdk.services.ecs.model.DescribeServicesResponse;
+import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionRequest;
+import software.amazon.awssdk.services.ecs.model.KeyValuePair;
+import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
+import software.amazon.awssdk.services.ecs.model.UpdateServiceRequest;
+
+/**
+ * Issue 20's findings about the guard, one regression test each (finding 1 is in LedgerTest and the pipeline's
+ * FirstPushTest). Each says what happened before the fix. Where ECS does what moto does not (a PRIMARY deployment
+ * per UpdateService, pending tasks, refusing to describe an INACTIVE revision), an interceptor on the guard's
+ * clients plays it.
+ */
+@ExtendWith(MotoExtension.class)
+class Issue20FindingsTest {
+  private GuardHarness h;
+
+  @BeforeEach
+  void provision(MotoServer moto) {
+    h = new GuardHarness(moto.endpoint());
+  }
+
+  /** ECS's DescribeServices answer: the PRIMARY deployment's id, desired and pending counts as the test sets them. */
+  private static final class EcsView implements ExecutionInterceptor {
+    volatile String primaryId;
+    volatile Integer desired;
+    volatile int pending;
+    volatile int running;
+    /** Revisions DescribeTaskDefinition refuses (ECS may refuse an INACTIVE one: API reference). */
+    final Set<String> refused = ConcurrentHashMap.newKeySet();
+    final List<String> updates = new ArrayList<>();
+
+    @Override
+    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+      if (context.request() instanceof DescribeTaskDefinitionRequest r && refused.contains(r.taskDefinition())) {
+        throw ClientException.builder().message("Unable to describe task definition.").statusCode(400)
+            .awsErrorDetails(AwsErrorDetails.builder().errorCode("ClientException")
+                .errorMessage("Unable to describe task definition.").serviceName("Ecs").build()).build();
+      }
+      if (context.request() instanceof UpdateServiceRequest u && u.taskDefinition() != null) {
+        synchronized (updates) {
+          updates.add(u.taskDefinition());
+        }
+      }
+    }
+
+    @Override
+    public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+      if (!(context.response() instanceof DescribeServicesResponse ds) || !ds.hasServices() || ds.services().isEmpty()) {
+        return context.response();
+      }
+      var svc = ds.services().get(0);
+      var b = svc.toBuilder();
+      if (primaryId != null) {
+        b.deployments(software.amazon.awssdk.services.ecs.model.Deployment.builder().id(primaryId).status("PRIMARY")
+            .taskDefinition(svc.taskDefinition()).pendingCount(pending).runningCount(running)
+            .desiredCount(desired == null ? svc.desiredCount() : desired).build());
+      }
+      if (desired != null) b.desiredCount(desired);
+      b.pendingCount(pending).runningCount(running);
+      return ds.toBuilder().services(b.build()).build();
+    }
+  }
+
+  private GuardHandler guard(EcsView ecs) {
+    AwsClients clients = AwsFixture.functionClients(h.fx.endpoint(), AwsFixture.FAST_SDK, ecs);
+    TargetHealth targets = tg -> {
+      List<TargetHealth.Target> out = new ArrayList<>();
+      h.targetStates.forEach((ip, state) -> out.add(new TargetHealth.Target(ip, java.util.Optional.of(8080), state, "")));
+      return out;
+    };
+    return new GuardHandler(h.config(), GuardConfig.from(h.env), clients, targets, HttpProbeCheck.HTTP, h.out, h.clock);
+  }
+
+  /** A configuration-only pipeline deployment of what runs: a new revision of the same image, as CloudFormation's. */
+  private String pipelineRevision(String service, String config) {
+    String running = h.serviceRevision(service);
+    var current = h.fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(running)).taskDefinition();
+    String arn = h.fx.clients().ecs().registerTaskDefinition(RegisterTaskDefinitionRequest.builder()
+        .family(current.family()).networkMode(current.networkMode()).cpu(current.cpu()).memory(current.memory())
+        .requiresCompatibilitiesWithStrings(current.requiresCompatibilitiesAsStrings())
+        .containerDefinitions(current.containerDefinitions().get(0).toBuilder()
+            .environment(KeyValuePair.builder().name("CONFIG").value(config).build()).build()).build())
+        .taskDefinition().taskDefinitionArn();
+    h.fx.clients().ecs().updateService(b -> b.cluster(h.fx.cluster()).service(service).taskDefinition(arn));
+    return arn;
+  }
+
+  // --- Finding 4 --------------------------------------------------------------------------------------------
+
+  /**
+   * Before: with no rollout open, a late, re-delivered COMPLETED of pipeline deployment 1 arrived while pipeline
+   * deployment 2 was still in progress, and the guard made deployment 2's revision the rollback target
+   * ({@code PIPELINE_DEPLOYMENT ... (completed)}), though ECS had not judged it.
+   */
+  @Test
+  void finding4_aLateCompletedOfAnEarlierPipelineDeploymentDoesNotJudgeTheOneInProgress() {
+    EcsView ecs = new EcsView();
+    GuardHandler g = guard(ecs);
+    String good = h.deploy("bff", "good");
+    h.makeHealthy(g, "bff", good);
+    ecs.primaryId = "ecs-svc/pipeline-1";
+    String first = pipelineRevision("bff", "v1");
+    byte[] firstCompleted = GuardEvents.completed("bff", h.now(), "ecs-svc/pipeline-1");
+    assertThat(g.handle(firstCompleted).code()).isEqualTo("PIPELINE_DEPLOYMENT");
+    assertThat(h.ledger().head("bff").orElseThrow().lastHealthyTaskDefinitionArn()).isEqualTo(first);
+
+    ecs.primaryId = "ecs-svc/pipeline-2";
+    String second = pipelineRevision("bff", "v2");
+    GuardOutcome late = g.handle(firstCompleted);
+
+    assertThat(late.code()).as(late.reason()).isEqualTo("OTHER_DEPLOYMENT");
+    assertThat(h.ledger().head("bff").orElseThrow().lastHealthyTaskDefinitionArn()).isEqualTo(first)
+        .isNotEqualTo(second);
+    GuardOutcome own = g.handle(GuardEvents.completed("bff", h.now(), "ecs-svc/pipeline-2"));
+    assertThat(own.code()).isEqualTo("PIPELINE_DEPLOYMENT");
+    assertThat(h.ledger().head("bff").orElseThrow().lastHealthyTaskDefinitionArn()).isEqualTo(second);
+  }
+}
