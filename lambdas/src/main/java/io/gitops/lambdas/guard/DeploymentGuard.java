@@ -395,7 +395,7 @@ public final class DeploymentGuard {
           .about(target.service(), d.digest(), d.newTaskDefinitionArn());
     }
     List<GuardLedger.TrackedTask> running = guardLedger.runningTasks(target.service(), d.newTaskDefinitionArn());
-    HealthCheck.Subject subject = new HealthCheck.Subject(target, d, svc, running);
+    HealthCheck.Subject subject = new HealthCheck.Subject(target, d, svc, running, decisive);
     List<HealthCheck.Result> results = new ArrayList<>();
     for (HealthCheck c : checks) {
       HealthCheck.Result r = c.check(subject);

@@ -15,9 +15,16 @@ public interface HealthCheck {
    *
    * @param service the ECS service as DescribeServices returned it, read once per evaluation
    * @param runningTasks the tasks of the new revision whose newest known state is RUNNING (from task events)
+   * @param steady ECS declared the deployment steady (SERVICE_DEPLOYMENT_COMPLETED): churn after that (auto scaling
+   *     raising the desired count, a Spot task being replaced) is not the release's failure
    */
   record Subject(ServiceTarget target, Deployment deployment, Service service,
-      List<GuardLedger.TrackedTask> runningTasks) {}
+      List<GuardLedger.TrackedTask> runningTasks, boolean steady) {
+    public Subject(ServiceTarget target, Deployment deployment, Service service,
+        List<GuardLedger.TrackedTask> runningTasks) {
+      this(target, deployment, service, runningTasks, false);
+    }
+  }
 
   /** A check's verdict; {@code skipped} checks (not configured for the service) count as passed. */
   record Result(String name, boolean passed, boolean skipped, String detail) {

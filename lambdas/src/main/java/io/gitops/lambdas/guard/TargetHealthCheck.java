@@ -14,6 +14,9 @@ import java.util.stream.Collectors;
 public final class TargetHealthCheck implements HealthCheck {
   public static final String NAME = "target-health";
 
+  /** Target states of normal churn (ELB API reference, TargetHealth.State): never a verdict on the release. */
+  static final java.util.Set<String> CHURN = java.util.Set.of("draining", "initial");
+
   private final TargetHealth source;
   private final Function<String, Optional<String>> targetGroupOf;
 
@@ -32,17 +35,27 @@ public final class TargetHealthCheck implements HealthCheck {
     if (!ips.isEmpty()) {
       Map<String, TargetHealth.Target> byId = targets.stream()
           .collect(Collectors.toMap(TargetHealth.Target::id, t -> t, (a, b) -> "healthy".equals(a.state()) ? b : a));
+      int healthy = 0;
+      List<String> churn = new java.util.ArrayList<>();
       for (String ip : ips) {
         TargetHealth.Target t = byId.get(ip);
         if (t == null) return Result.fail(NAME, "task target " + ip + " is not registered in " + group.get());
-        if (!"healthy".equals(t.state())) {
+        if ("healthy".equals(t.state())) {
+          healthy++;
+        } else if (CHURN.contains(t.state())) {
+          // draining: the task is leaving (scale-in, a Spot interruption) before its stop event reached the guard;
+          // initial: a task just started registering (auto scaling, a replacement). Neither says the release is bad.
+          churn.add(ip + " " + t.state());
+        } else {
           return Result.fail(NAME, "target " + ip + " is " + t.state() + (t.reason().isEmpty() ? "" : " (" + t.reason() + ")"));
         }
       }
-      return Result.pass(NAME, ips.size() + " task target(s) healthy");
+      if (healthy == 0) return Result.fail(NAME, "no task target is healthy yet (" + String.join(", ", churn) + ")");
+      return Result.pass(NAME, healthy + " task target(s) healthy" + (churn.isEmpty() ? ""
+          : "; " + String.join(", ", churn) + " (churn, not judged)"));
     }
-    List<TargetHealth.Target> live = targets.stream().filter(t -> !"draining".equals(t.state())).toList();
-    if (live.isEmpty()) return Result.fail(NAME, "no targets registered in " + group.get());
+    List<TargetHealth.Target> live = targets.stream().filter(t -> !CHURN.contains(t.state())).toList();
+    if (live.isEmpty()) return Result.fail(NAME, "no healthy targets registered in " + group.get());
     for (TargetHealth.Target t : live) {
       if (!"healthy".equals(t.state())) {
         return Result.fail(NAME, "target " + t.id() + " is " + t.state() + (t.reason().isEmpty() ? "" : " (" + t.reason() + ")"));

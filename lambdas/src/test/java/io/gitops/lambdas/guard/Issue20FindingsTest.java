@@ -41,6 +41,8 @@ class Issue20FindingsTest {
   @BeforeEach
   void provision(MotoServer moto) {
     h = new GuardHarness(moto.endpoint());
+    h.env.put("TARGET_GROUP_ARNS",
+        "{\"bff\":\"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bff/0123456789abcdef\"}");
   }
 
   /** ECS's DescribeServices answer: the PRIMARY deployment's id, desired and pending counts as the test sets them. */
@@ -118,6 +120,7 @@ class Issue20FindingsTest {
    */
   @Test
   void finding4_aLateCompletedOfAnEarlierPipelineDeploymentDoesNotJudgeTheOneInProgress() {
+    h.env.remove("TARGET_GROUP_ARNS");
     EcsView ecs = new EcsView();
     GuardHandler g = guard(ecs);
     String good = h.deploy("bff", "good");
@@ -138,5 +141,89 @@ class Issue20FindingsTest {
     GuardOutcome own = g.handle(GuardEvents.completed("bff", h.now(), "ecs-svc/pipeline-2"));
     assertThat(own.code()).isEqualTo("PIPELINE_DEPLOYMENT");
     assertThat(h.ledger().head("bff").orElseThrow().lastHealthyTaskDefinitionArn()).isEqualTo(second);
+  }
+
+  // --- Finding 7 --------------------------------------------------------------------------------------------
+
+  /** Two RUNNING tasks of the rollout whose targets the double reports in {@code states}; then ECS's COMPLETED. */
+  private GuardOutcome completeWithTargets(GuardHandler g, String revision, String... states) {
+    for (String state : states) {
+      String t = h.taskId();
+      h.targetStates.put(GuardEvents.ip(t), state);
+      g.handle(GuardEvents.running("bff", t, revision, h.version(), h.now()));
+    }
+    return g.handle(GuardEvents.completed("bff", h.now()));
+  }
+
+  /** Before: a task auto scaling had just added (its target {@code initial}) failed target-health: rolled back. */
+  @Test
+  void finding7_anInitialTargetOfANewTaskAtCompletionIsNotAFailure() {
+    GuardHandler g = guard(new EcsView());
+    String rev = h.deploy("bff", "good");
+
+    GuardOutcome o = completeWithTargets(g, rev, "healthy", "healthy", "initial");
+
+    assertThat(o.action()).as(o.reason() + " " + o.checks()).isEqualTo(Action.HEALTHY);
+    assertThat(h.serviceRevision("bff")).isEqualTo(rev);
+  }
+
+  /** Before: a task draining at completion (scale-in, a Spot interruption notice) failed target-health. */
+  @Test
+  void finding7_aDrainingTargetAtCompletionIsNotAFailure() {
+    GuardHandler g = guard(new EcsView());
+    String rev = h.deploy("bff", "good");
+
+    GuardOutcome o = completeWithTargets(g, rev, "healthy", "draining");
+
+    assertThat(o.action()).as(o.reason() + " " + o.checks()).isEqualTo(Action.HEALTHY);
+  }
+
+  /** Before: auto scaling raised the desired count to 3 just before COMPLETED: "2 of 3 running", rolled back. */
+  @Test
+  void finding7_aDesiredCountRaisedByAutoScalingAtCompletionIsNotAFailure() {
+    EcsView ecs = new EcsView();
+    GuardHandler g = guard(ecs);
+    String rev = h.deploy("bff", "good");
+    ecs.desired = 3;
+    ecs.running = 2;
+    ecs.pending = 1;
+
+    GuardOutcome o = completeWithTargets(g, rev, "healthy", "healthy");
+
+    assertThat(o.action()).as(o.reason() + " " + o.checks()).isEqualTo(Action.HEALTHY);
+    assertThat(o.checks()).anyMatch(c -> c.startsWith("running-count passed") && c.contains("1 pending"));
+  }
+
+  /** Before: a Spot interruption stopped one of two tasks at completion, its replacement pending: rolled back. */
+  @Test
+  void finding7_aSpotInterruptionAtCompletionIsNotAFailure() {
+    EcsView ecs = new EcsView();
+    GuardHandler g = guard(ecs);
+    String rev = h.deploy("bff", "good");
+    String spot = h.taskId();
+    h.targetStates.put(GuardEvents.ip(spot), "healthy");
+    g.handle(GuardEvents.running("bff", spot, rev, h.version(), h.now()));
+    g.handle(GuardEvents.task("test-cluster", "bff", spot, rev, "STOPPED", h.version(), h.now(), "SpotInterruption",
+        "Your Spot Task was interrupted.", null, GuardEvents.ip(spot)));
+    h.targetStates.remove(GuardEvents.ip(spot));
+    ecs.desired = 2;
+    ecs.running = 1;
+    ecs.pending = 1;
+
+    GuardOutcome o = completeWithTargets(g, rev, "healthy");
+
+    assertThat(o.action()).as(o.reason() + " " + o.checks()).isEqualTo(Action.HEALTHY);
+  }
+
+  /** A task target that is unhealthy still fails the release: churn is draining and initial only. */
+  @Test
+  void finding7_anUnhealthyTargetStillFails() {
+    GuardHandler g = guard(new EcsView());
+    String rev = h.deploy("bff", "good");
+
+    GuardOutcome o = completeWithTargets(g, rev, "healthy", "initial", "unhealthy");
+
+    assertThat(o.action()).isNotEqualTo(Action.HEALTHY);
+    assertThat(o.checks()).anyMatch(c -> c.startsWith("target-health FAILED") && c.contains("unhealthy"));
   }
 }
