@@ -24,6 +24,7 @@ import software.amazon.awscdk.pipelines.CodePipeline;
 import software.amazon.awscdk.pipelines.CodePipelineSource;
 import software.amazon.awscdk.pipelines.ConnectionSourceOptions;
 import software.amazon.awscdk.pipelines.ManualApprovalStep;
+import software.amazon.awscdk.pipelines.StackSteps;
 import software.amazon.awscdk.pipelines.Step;
 import io.gitops.stacks.security.KeyPolicies;
 import software.amazon.awscdk.RemovalPolicy;
@@ -55,8 +56,8 @@ import software.constructs.Construct;
 /**
  * The self-mutating delivery pipeline: source → synth → update pipeline → dev → test →
  * (manual approval) → prod. Each stage ends with a smoke test against its public health endpoint.
- * Before test, and before prod after the approval, a promotion step copies the previous
- * environment's release parameters (image digests) into the next one.
+ * In test, and in prod after the approval, a promotion step copies the previous environment's release
+ * parameters (image digests) into the next one, between the stage's storage and compute stacks.
  */
 public class PipelineStack extends Stack {
 
@@ -145,19 +146,24 @@ public class PipelineStack extends Stack {
             .build();
         pre.add(approval);
       }
+      List<StackSteps> stackSteps = new ArrayList<>();
       if (config.promotion().from().isPresent()) {
         EnvironmentConfig from = settings.environment(config.promotion().from().get());
         CodeBuildStep promote = promotionStep(from, config, source, promoteSpec);
         if (approval != null) {
-          // Pre steps run in parallel unless ordered: the promotion must never run before approval,
-          // nor before the check that the approval named any permission broadening.
+          // Never before the approval, nor before the check that it named any permission broadening.
           promote.addStepDependency(gate != null ? gate : approval);
         }
-        pre.add(promote);
+        // After the target's storage stack, which creates the promotion role the step assumes (so it exists on
+        // the very first run, when the stage has never been deployed), and before the compute stack, which
+        // reads the release parameters when its change set is made: CDK Pipelines orders a stack's post steps
+        // before every stack that depends on it.
+        stackSteps.add(StackSteps.builder().stack(stage.stacks().storage()).post(List.of(promote)).build());
         promotionSteps.put(config.name(), promote);
       }
       pipeline.addStage(stage, AddStageOpts.builder()
           .pre(pre)
+          .stackSteps(stackSteps)
           .post(List.of(smokeTest(stage, smokeSpec)))
           .build());
     }

@@ -184,7 +184,7 @@ class PipelineStackTest {
   void aBroadeningCheckRunsAfterTheApprovalAndBeforeAnythingIsPromotedOrDeployed() {
     Map<String, Object> check = action("prod", "ConfirmBroadening-prod");
     assertThat(runOrder(check)).isGreaterThan(runOrder(action("prod", "ApproveProd")))
-        .isLessThan(runOrder(action("prod", "Promote-prod")));
+        .isLessThan(runOrder(action("prod", "Storage.Promote-prod")));
     String namespace = (String) action("prod", "Report-prod").get("Namespace");
     assertThat(((Map<?, ?>) check.get("Configuration")).get("EnvironmentVariables").toString())
         .contains("{\"name\":\"BROADENING\",\"type\":\"PLAINTEXT\",\"value\":\"#{" + namespace + ".BROADENING}\"}");

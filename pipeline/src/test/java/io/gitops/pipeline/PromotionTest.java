@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awscdk.assertions.Capture;
 import software.amazon.awscdk.assertions.Match;
 import software.amazon.awscdk.assertions.Template;
@@ -30,15 +32,69 @@ class PromotionTest {
     stages = (List<Map<String, Object>>) (List<?>) captured.asArray();
   }
 
-  @Test
-  void testPromotesBeforeItsFirstDeployAction() {
-    assertThat(runOrder("test", "Promote-test")).isLessThan(firstDeploy("test"));
+  /**
+   * Issue 21, blocker 2: on the pipeline's very first run no stage has been deployed, so each role a promotion
+   * step assumes must come from a stack the pipeline deploys before the step (in an earlier stage, or earlier in
+   * the step's own stage), never from a stack of the stage the step gates.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"test", "prod"})
+  void everyRoleAPromotionStepAssumesIsDeployedBeforeTheStepRuns(String target) {
+    var promotion = app.stage(target).config().promotion();
+    List<String> envs = new java.util.ArrayList<>(List.of(promotion.from().orElseThrow(), target));
+    promotion.imageRegistry().ifPresent(r -> envs.add(r.name()));
+    List<String> order = stages.stream().map(s -> (String) s.get("Name")).toList();
+    int stepStage = order.indexOf(target);
+    int step = runOrder(target, "Promote-" + target);
+    for (String env : envs) {
+      String role = io.gitops.stacks.config.Promotion.environmentRoleName(env);
+      String[] where = stackCreatingRole(role);
+      int roleStage = order.indexOf(where[0]);
+      assertThat(roleStage).as("%s is created in stage %s, after %s's", role, where[0], target).isLessThanOrEqualTo(stepStage);
+      if (roleStage == stepStage) {
+        assertThat(deployRunOrder(where[0], where[1], "CHANGE_SET_EXECUTE"))
+            .as("%s's stack %s deploys before Promote-%s", role, where[1], target).isLessThan(step);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"test", "prod"})
+  void promotionRunsBeforeTheComputeStackReadsTheReleaseParameters(String target) {
+    // CloudFormation resolves the SSM parameter types when the change set is made: Prepare, not Deploy.
+    String compute = app.stage(target).stacks().compute().getStackName();
+    assertThat(runOrder(target, "Promote-" + target)).isLessThan(deployRunOrder(target, compute, "CHANGE_SET_REPLACE"));
   }
 
   @Test
-  void prodPromotesAfterTheApprovalAndBeforeItsFirstDeployAction() {
-    assertThat(runOrder("prod", "ApproveProd")).isLessThan(runOrder("prod", "Promote-prod"));
-    assertThat(runOrder("prod", "Promote-prod")).isLessThan(firstDeploy("prod"));
+  void prodPromotesOnlyAfterTheApprovalAndTheBroadeningCheck() {
+    assertThat(runOrder("prod", "ApproveProd")).isLessThan(runOrder("prod", "ConfirmBroadening-prod"));
+    assertThat(runOrder("prod", "ConfirmBroadening-prod")).isLessThan(runOrder("prod", "Promote-prod"));
+  }
+
+  /** {pipeline stage, stack name} of the stage stack whose template creates the IAM role named {@code roleName}. */
+  private static String[] stackCreatingRole(String roleName) {
+    for (String stage : List.of("dev", "test", "prod")) {
+      for (var stack : app.stacks(stage)) {
+        if (!SynthesizedApp.template(stack).findResources("AWS::IAM::Role",
+            Match.objectLike(Map.of("Properties", Match.objectLike(Map.of("RoleName", roleName))))).isEmpty()) {
+          return new String[] {stage, stack.getStackName()};
+        }
+      }
+    }
+    throw new AssertionError("no stage stack creates " + roleName);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static int deployRunOrder(String stage, String stackName, String mode) {
+    return actions(stage).stream()
+        .filter(a -> "Deploy".equals(((Map<String, Object>) a.get("ActionTypeId")).get("Category")))
+        .filter(a -> {
+          Map<String, Object> c = (Map<String, Object>) a.get("Configuration");
+          return stackName.equals(c.get("StackName")) && mode.equals(c.get("ActionMode"));
+        })
+        .mapToInt(a -> ((Number) a.get("RunOrder")).intValue()).findFirst()
+        .orElseThrow(() -> new AssertionError(stage + " has no " + mode + " action for " + stackName));
   }
 
   @Test
@@ -194,15 +250,10 @@ class PromotionTest {
   }
 
   private static int runOrder(String stage, String action) {
-    return actions(stage).stream().filter(a -> action.equals(a.get("Name")))
+    // A stack's step is named after its stack group (Storage.Promote-test).
+    return actions(stage).stream().filter(a -> action.equals(a.get("Name")) || String.valueOf(a.get("Name")).endsWith("." + action))
         .mapToInt(a -> ((Number) a.get("RunOrder")).intValue()).findFirst()
-        .orElseThrow(() -> new AssertionError(stage + " has no action " + action));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static int firstDeploy(String stage) {
-    return actions(stage).stream()
-        .filter(a -> "Deploy".equals(((Map<String, Object>) a.get("ActionTypeId")).get("Category")))
-        .mapToInt(a -> ((Number) a.get("RunOrder")).intValue()).min().orElseThrow();
+        .orElseThrow(() -> new AssertionError(stage + " has no action " + action + ": "
+            + actions(stage).stream().map(a -> a.get("Name") + "@" + a.get("RunOrder")).toList()));
   }
 }
