@@ -59,7 +59,7 @@ public final class PlatformStacks {
     Map<String, IBaseService> services = new LinkedHashMap<>();
     compute.services().forEach((name, svc) -> services.put(name, svc.service()));
     monitoring = new MonitoringStack(scope, "Monitoring", config, new MonitoringStackProps(
-        compute.cluster(), services, compute.targetGroup(), network.alb(), database.cluster()));
+        compute.cluster(), services, publicTargetGroups(), network.alb(), database.cluster()));
 
     List<DeployedService> deployed = new ArrayList<>();
     compute.services().forEach((name, svc) -> {
@@ -79,6 +79,14 @@ public final class PlatformStacks {
         // Over HTTPS the guard's probe must use the certificate's name (DNS points it at the ALB).
         config.certificateArn().isPresent() ? config.domainName() : network.alb().getLoadBalancerDnsName(),
         config.certificateArn().isPresent() ? "https" : "http", canaries(config)));
+  }
+
+  /** The public service's target groups: the primary, and the canary's alternate one (either can serve). */
+  private List<software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup> publicTargetGroups() {
+    List<software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup> groups = new ArrayList<>();
+    groups.add(compute.targetGroup());
+    compute.canary().ifPresent(c -> groups.add(c.alternateTargetGroup()));
+    return groups;
   }
 
   /** The public service's canary, if its strategy shifts traffic: what the guard analyses as its hook. */

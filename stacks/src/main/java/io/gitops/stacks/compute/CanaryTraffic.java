@@ -36,6 +36,7 @@ import software.amazon.awscdk.services.elasticloadbalancingv2.ListenerCondition;
 import software.amazon.awscdk.services.elasticloadbalancingv2.Protocol;
 import software.amazon.awscdk.services.elasticloadbalancingv2.QueryStringCondition;
 import software.amazon.awscdk.services.elasticloadbalancingv2.TargetType;
+import software.amazon.awscdk.services.elasticloadbalancingv2.WeightedTargetGroup;
 import software.amazon.awscdk.services.iam.Role;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
 import software.amazon.awscdk.services.lambda.FunctionAttributes;
@@ -71,16 +72,14 @@ public final class CanaryTraffic extends Construct {
    * @param vpc             the VPC
    * @param listener        the ALB listener carrying both rules
    * @param targetGroup     the production target group (created by the stack, with its health check)
-   * @param productionRule  the listener rule that forwards production traffic
    * @param testRulePriority the test rule's priority (evaluated before the production rule)
    */
   public record Props(EnvironmentConfig environment, Microservice service, IVpc vpc, IApplicationListener listener,
-      ApplicationTargetGroup targetGroup, ApplicationListenerRule productionRule, int testRulePriority) {
+      ApplicationTargetGroup targetGroup, int testRulePriority) {
     public Props {
       Objects.requireNonNull(environment, "environment");
       Objects.requireNonNull(service, "service");
       Objects.requireNonNull(targetGroup, "targetGroup");
-      Objects.requireNonNull(productionRule, "productionRule");
       if (!service.config().deployment().shiftsTraffic()) {
         throw new IllegalArgumentException(service.config().name() + " deploys rolling; no traffic to shift");
       }
@@ -90,25 +89,27 @@ public final class CanaryTraffic extends Construct {
   private final ApplicationTargetGroup alternateTargetGroup;
   private final ApplicationListenerRule testRule;
   private final Role infrastructureRole;
-  private final Alarm errorRateAlarm;
-  private final Alarm unhealthyHostsAlarm;
-  private final String hookFunctionArn;
-  private final Role hookRole;
+  // Set by attach(): they name the production rule's service.
+  private Alarm errorRateAlarm;
+  private Alarm unhealthyHostsAlarm;
+  private String hookFunctionArn;
+  private Role hookRole;
 
   public CanaryTraffic(Construct scope, String id, Props props) {
     super(scope, id);
+    this.props = props;
     Microservice front = props.service();
-    ApplicationTargetGroup production = props.targetGroup();
 
     alternateTargetGroup = ComputeStack.serviceTargetGroup(this, "AlternateTargetGroup", props.vpc(), front);
 
-    // ECS points this rule at the new revision during a deployment; outside one it follows production.
+    // ECS points this rule at the new revision during a deployment (it moves the rule's weights to the group the
+    // new tasks are in); outside one it follows production.
     testRule = ApplicationListenerRule.Builder.create(this, "TestListenerRule")
         .listener(props.listener())
         .priority(props.testRulePriority())
         .conditions(List.of(ListenerCondition.queryStrings(List.of(QueryStringCondition.builder()
             .key(TEST_QUERY_KEY).value(TEST_QUERY_VALUE).build()))))
-        .action(ListenerAction.forward(List.of(production)))
+        .action(forwardToPrimary())
         .build();
     // AWS::ElasticLoadBalancingV2::ListenerRule takes no Tags (cfn-lint E3002).
     props.environment().tags().keySet().forEach(tag -> Tags.of(testRule).remove(tag));
@@ -119,16 +120,6 @@ public final class CanaryTraffic extends Construct {
             + props.environment().name() + ")")
         .build();
 
-    production.addTarget(front.service().loadBalancerTarget(LoadBalancerTargetOptions.builder()
-        .containerName(front.container().getContainerName())
-        .containerPort(front.config().port())
-        .alternateTarget(new AlternateTarget("AlternateTarget", AlternateTargetProps.builder()
-            .alternateTargetGroup(alternateTargetGroup)
-            .productionListener(ListenerRuleConfiguration.applicationListenerRule(props.productionRule()))
-            .testListener(ListenerRuleConfiguration.applicationListenerRule(testRule))
-            .role(infrastructureRole)
-            .build()))
-        .build()));
     infrastructureRole.addManagedPolicy(software.amazon.awscdk.services.iam.ManagedPolicy.fromAwsManagedPolicyName(
         "AmazonECSInfrastructureRolePolicyForLoadBalancers"));
     Nag.acknowledge(infrastructureRole,
@@ -136,6 +127,39 @@ public final class CanaryTraffic extends Construct {
         "AmazonECSInfrastructureRolePolicyForLoadBalancers is the policy ECS documents for shifting listener rules "
             + "and target groups in blue/green, linear and canary deployments; ECS needs its rule and target "
             + "group actions on resources it discovers during the deployment");
+  }
+
+  private final Props props;
+
+  /**
+   * A forward to both of the service's groups, all weight on the primary: ECS shifts traffic by changing the weights
+   * of the groups a rule already forwards to, so the alternate group must be on the production and the test rule
+   * from the start (Amazon ECS developer guide, "Application Load Balancer resources for blue/green, linear, and
+   * canary deployments"; "Troubleshooting Amazon ECS blue/green deployments").
+   */
+  public ListenerAction forwardToPrimary() {
+    return ListenerAction.weightedForward(List.of(
+        WeightedTargetGroup.builder().targetGroup(props.targetGroup()).weight(100).build(),
+        WeightedTargetGroup.builder().targetGroup(alternateTargetGroup).weight(0).build()));
+  }
+
+  /**
+   * Hands the service to ECS's traffic shifting on {@code productionRule} (which must forward with
+   * {@link #forwardToPrimary()}), with its deployment alarms and its analysis hook.
+   */
+  public void attach(ApplicationListenerRule productionRule) {
+    Microservice front = props.service();
+    ApplicationTargetGroup production = props.targetGroup();
+    production.addTarget(front.service().loadBalancerTarget(LoadBalancerTargetOptions.builder()
+        .containerName(front.container().getContainerName())
+        .containerPort(front.config().port())
+        .alternateTarget(new AlternateTarget("AlternateTarget", AlternateTargetProps.builder()
+            .alternateTargetGroup(alternateTargetGroup)
+            .productionListener(ListenerRuleConfiguration.applicationListenerRule(productionRule))
+            .testListener(ListenerRuleConfiguration.applicationListenerRule(testRule))
+            .role(infrastructureRole)
+            .build()))
+        .build()));
 
     String loadBalancer = production.getFirstLoadBalancerFullName();
     errorRateAlarm = Alarm.Builder.create(this, "ErrorRateAlarm")

@@ -192,23 +192,25 @@ public class ComputeStack extends PlatformStack {
           .containerPort(front.config().port())
           .build()));
     }
+    canary = front.config().deployment().shiftsTraffic()
+        ? java.util.Optional.of(new CanaryTraffic(this, pascal(front.config().name()) + "Canary",
+            new CanaryTraffic.Props(config, front, props.vpc(), props.listener(), targetGroup,
+                LISTENER_RULE_PRIORITY - 1)))
+        : java.util.Optional.empty();
     // The rule lives in this stack (not added through the listener, which would place it in the
-    // network stack and make network depend on compute).
+    // network stack and make network depend on compute). A canary's rule forwards to both of its groups
+    // (primary 100, alternate 0): ECS shifts the weights of the rule's own groups.
     listenerRule = ApplicationListenerRule.Builder.create(this, pascal(front.config().name()) + "ListenerRule")
         .listener(props.listener())
         .priority(LISTENER_RULE_PRIORITY)
         .conditions(List.of(ListenerCondition.pathPatterns(List.of("/*"))))
-        .action(ListenerAction.forward(List.of(targetGroup)))
+        .action(canary.map(CanaryTraffic::forwardToPrimary).orElseGet(() -> ListenerAction.forward(List.of(targetGroup))))
         .build();
     front.service().getNode().addDependency(listenerRule);
     // AWS::ElasticLoadBalancingV2::ListenerRule takes no Tags (cfn-lint E3002); the stage tags
     // everything, so they are removed here.
     config.tags().keySet().forEach(tag -> Tags.of(listenerRule).remove(tag));
-    canary = front.config().deployment().shiftsTraffic()
-        ? java.util.Optional.of(new CanaryTraffic(this, pascal(front.config().name()) + "Canary",
-            new CanaryTraffic.Props(config, front, props.vpc(), props.listener(), targetGroup, listenerRule,
-                LISTENER_RULE_PRIORITY - 1)))
-        : java.util.Optional.empty();
+    canary.ifPresent(c -> c.attach(listenerRule));
 
     acknowledgeRequiredWildcards(config, props);
     albDnsNameOutput = outputs(config, props, front);

@@ -183,18 +183,7 @@ public class MonitoringStack extends PlatformStack {
 
     Alarm unhealthy = Alarm.Builder.create(this, "UnhealthyTargets")
         .alarmDescription("Public target group (" + config.name() + "): at least one unhealthy target for 2 minutes")
-        // Dimensions from the target group's and the ALB's full names. CDK's own metric derives the
-        // LoadBalancer dimension by splitting the listener ARN, and Fn::Split over a cross-stack
-        // Fn::GetStackOutput is rejected by cfn-lint (E1022).
-        .metric(Metric.Builder.create()
-            .namespace("AWS/ApplicationELB")
-            .metricName("UnHealthyHostCount")
-            .dimensionsMap(Map.of(
-                "TargetGroup", props.targetGroup().getTargetGroupFullName(),
-                "LoadBalancer", props.alb().getLoadBalancerFullName()))
-            .statistic("Maximum")
-            .period(Duration.minutes(1))
-            .build())
+        .metric(unhealthyTargets(props))
         .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
         .threshold(0)
         .evaluationPeriods(2)
@@ -214,6 +203,42 @@ public class MonitoringStack extends PlatformStack {
         .treatMissingData(TreatMissingData.NOT_BREACHING)
         .build();
     add("alb-5xx-rate", alb5xx, notify);
+  }
+
+  /**
+   * The public service's unhealthy targets: with one group its count, with a canary's two the larger of both, since
+   * ECS swaps which group serves production at every deployment. Dimensions from the groups' and the ALB's full
+   * names: CDK's own metric derives the LoadBalancer dimension by splitting the listener ARN, and Fn::Split over a
+   * cross-stack Fn::GetStackOutput is rejected by cfn-lint (E1022).
+   */
+  private static IMetric unhealthyTargets(MonitoringStackProps props) {
+    List<Metric> groups = new ArrayList<>();
+    for (var group : props.targetGroups()) {
+      groups.add(Metric.Builder.create()
+          .namespace("AWS/ApplicationELB")
+          .metricName("UnHealthyHostCount")
+          .dimensionsMap(Map.of(
+              "TargetGroup", group.getTargetGroupFullName(),
+              "LoadBalancer", props.alb().getLoadBalancerFullName()))
+          .statistic("Maximum")
+          .period(Duration.minutes(1))
+          .build());
+    }
+    if (groups.size() == 1) {
+      return groups.get(0);
+    }
+    Map<String, IMetric> using = new java.util.TreeMap<>();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < groups.size(); i++) {
+      ids.add("u" + (i + 1));
+      using.put("u" + (i + 1), groups.get(i));
+    }
+    return MathExpression.Builder.create()
+        .expression("MAX([" + String.join(", ", ids) + "])")
+        .usingMetrics(using)
+        .period(Duration.minutes(1))
+        .label("unhealthy targets (either group)")
+        .build();
   }
 
   private void add(String key, Alarm alarm, SnsAction notify) {

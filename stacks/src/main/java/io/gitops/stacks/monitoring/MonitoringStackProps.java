@@ -14,21 +14,25 @@ import software.amazon.awscdk.services.rds.IDatabaseCluster;
  *
  * @param cluster     the ECS cluster
  * @param services    ECS service per service name, in config order
- * @param targetGroup the public service's target group
+ * @param targetGroups the public service's target groups: the primary, then (a service whose strategy shifts
+ *                     traffic) the alternate one, which ECS swaps with the primary between deployments
  * @param alb         the public load balancer
  * @param database    the Aurora cluster
  */
 public record MonitoringStackProps(
     ICluster cluster,
     Map<String, IBaseService> services,
-    ApplicationTargetGroup targetGroup,
+    java.util.List<ApplicationTargetGroup> targetGroups,
     ApplicationLoadBalancer alb,
     IDatabaseCluster database) {
 
   public MonitoringStackProps {
     Objects.requireNonNull(cluster, "cluster");
     Objects.requireNonNull(services, "services");
-    Objects.requireNonNull(targetGroup, "targetGroup");
+    targetGroups = java.util.List.copyOf(targetGroups);
+    if (targetGroups.isEmpty()) {
+      throw new IllegalArgumentException("the public service has no target group");
+    }
     Objects.requireNonNull(alb, "alb");
     Objects.requireNonNull(database, "database");
     // Keep the caller's order (config order) for stable dashboards and logical IDs.

@@ -405,13 +405,12 @@ class ComputeStackTest {
 
   @Test
   void theTargetGroupIsAttachedToTheNetworkStacksListener() {
-    devTemplate.hasResourceProperties("AWS::ElasticLoadBalancingV2::ListenerRule", Map.of(
+    // The actions: bothCanaryRulesForwardToThePrimaryAt100AndTheAlternateAt0.
+    devTemplate.hasResourceProperties("AWS::ElasticLoadBalancingV2::ListenerRule", Match.objectLike(Map.of(
         "ListenerArn", Map.of("Fn::ImportValue", Match.stringLikeRegexp("Network:.*Listener.*")),
         "Priority", ComputeStack.LISTENER_RULE_PRIORITY,
-        "Actions", List.of(Map.of("Type", "forward",
-            "TargetGroupArn", Map.of("Ref", logicalId(dev.compute().targetGroup())))),
         "Conditions", List.of(Map.of("Field", "path-pattern",
-            "PathPatternConfig", Map.of("Values", List.of("/*"))))));
+            "PathPatternConfig", Map.of("Values", List.of("/*")))))));
     assertThat(service(devTemplate, dev, "bff").get("LoadBalancers")).asList().singleElement().asInstanceOf(
         org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("ContainerName", "bff")
         .containsEntry("ContainerPort", 3000)
@@ -503,6 +502,21 @@ class ComputeStackTest {
     Map<String, Object> test = resource(devTemplate, logicalId(c.testRule()));
     assertThat(test).containsEntry("Priority", ComputeStack.LISTENER_RULE_PRIORITY - 1);
     assertThat(String.valueOf(test.get("Conditions"))).contains("query-string").contains("gitops-canary").contains("test");
+  }
+
+  /**
+   * Issue 21, blocker 4: ECS shifts a canary by changing the weights of the groups each rule already forwards to
+   * (developer guide, "Application Load Balancer resources for blue/green, linear, and canary deployments"). Both
+   * rules forward to both groups, primary 100, alternate 0; a rule naming the primary alone leaves ECS nothing to shift.
+   */
+  @Test
+  void bothCanaryRulesForwardToThePrimaryAt100AndTheAlternateAt0() {
+    CanaryTraffic c = dev.compute().canary().orElseThrow();
+    Object weighted = List.of(Map.of("Type", "forward", "ForwardConfig", Map.of("TargetGroups", List.of(
+        Map.of("TargetGroupArn", Map.of("Ref", logicalId(dev.compute().targetGroup())), "Weight", 100),
+        Map.of("TargetGroupArn", Map.of("Ref", logicalId(c.alternateTargetGroup())), "Weight", 0)))));
+    assertThat(resource(devTemplate, logicalId(dev.compute().listenerRule())).get("Actions")).isEqualTo(weighted);
+    assertThat(resource(devTemplate, logicalId(c.testRule())).get("Actions")).isEqualTo(weighted);
   }
 
   @Test
