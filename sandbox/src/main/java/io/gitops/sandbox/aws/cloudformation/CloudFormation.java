@@ -45,7 +45,7 @@ public final class CloudFormation {
   /** Starts a created service's tasks; null when they run, else why they cannot (the breaker then trips). */
   @FunctionalInterface
   public interface ServiceStarter {
-    String start(EmulatedAccount account, Resource service, Resource taskDefinition, Map<String, Resource> stackResources);
+    String start(EmulatedAccount account, Resource service, Resource taskDefinition, List<Resource> visible);
   }
 
   public enum Status { CREATE_COMPLETE, ROLLBACK_COMPLETE, CREATE_FAILED }
@@ -74,9 +74,20 @@ public final class CloudFormation {
       Map.entry("AWS::ElasticLoadBalancingV2::LoadBalancer", "Name"), Map.entry("AWS::IAM::Policy", "PolicyName"));
 
   private final ServiceStarter starter;
+  private final boolean lenient;
 
   public CloudFormation(ServiceStarter starter) {
+    this(starter, false);
+  }
+
+  /**
+   * {@code lenient}: a resource that fails its checks is still created and the stack kept (the outcome still
+   * names the first failure). For the blockers' static checks, which read a whole stage as its templates
+   * describe it; the first run itself is never lenient.
+   */
+  public CloudFormation(ServiceStarter starter, boolean lenient) {
     this.starter = starter;
+    this.lenient = lenient;
   }
 
   /** Creates {@code stack} in {@code account}; {@code dependencies} are the stack names the assembly says it needs. */
@@ -114,6 +125,7 @@ public final class CloudFormation {
       return failed(name, null, e.getMessage());
     }
     Map<String, Double> done = new HashMap<>();
+    Map<String, Double> services = new LinkedHashMap<>();
     Set<String> failedOrSkipped = new HashSet<>();
     String firstFailure = null;
     String firstReason = null;
@@ -132,31 +144,39 @@ public final class CloudFormation {
       try {
         r = c.create(id);
         reason = validate(account, c, r);
-        if (reason == null && r.type().equals("AWS::ECS::Service")) {
-          Resource td = c.byRef(r.properties().path("TaskDefinition").asText());
-          reason = td == null ? "its task definition " + r.properties().path("TaskDefinition").asText() + " does not exist"
-              : starter.start(account, r, td, c.created);
-          failAt = start + BREAKER_MINUTES;
-        }
+        if (reason == null && r.type().equals("AWS::ECS::Service")) services.put(id, start);
       } catch (SandboxException e) {
         r = null;
         reason = e.getMessage();
       }
       if (reason != null) {
-        failedOrSkipped.add(id);
+        if (!lenient || r == null) failedOrSkipped.add(id);
         if (failAt < firstTime) {
           firstTime = failAt;
           firstFailure = id;
           firstReason = reason;
         }
-        continue;
+        if (!lenient || r == null) continue;
       }
       double finish = start + minutes(r.type());
       done.put(id, finish);
       end = Math.max(end, finish);
       events.add(r.type() + " " + id + " CREATE_COMPLETE");
     }
-    if (firstFailure != null) {
+    // A service's tasks start once CreateService returned; by the time they pull, the rest of the stack (its
+    // security group rules among them) exists, and the failure surfaces when the breaker trips.
+    for (Map.Entry<String, Double> e : services.entrySet()) {
+      Resource svc = c.created.get(e.getKey());
+      Resource td = c.byRef(svc.properties().path("TaskDefinition").asText());
+      String reason = td == null ? "its task definition does not exist" : starter.start(account, svc, td, c.all());
+      double failAt = e.getValue() + BREAKER_MINUTES;
+      if (reason != null && failAt < firstTime) {
+        firstTime = failAt;
+        firstFailure = e.getKey();
+        firstReason = reason;
+      }
+    }
+    if (firstFailure != null && !lenient) {
       return new Outcome(name, Status.ROLLBACK_COMPLETE, firstFailure, firstReason, events, firstTime);
     }
     Map<String, JsonNode> outputs = new LinkedHashMap<>();
@@ -170,6 +190,7 @@ public final class CloudFormation {
       if (!export.isMissingNode()) exports.put(c.intrinsics.string(name, export, name + ".Outputs." + o.getKey()), v);
     }
     account.commit(new EmulatedAccount.CreatedStack(name, outputs), new ArrayList<>(c.created.values()), exports);
+    if (firstFailure != null) return new Outcome(name, Status.ROLLBACK_COMPLETE, firstFailure, firstReason, events, firstTime);
     return new Outcome(name, Status.CREATE_COMPLETE, null, null, events, end);
   }
 
@@ -207,6 +228,7 @@ public final class CloudFormation {
   // What the services check on create
 
   private static String validate(EmulatedAccount account, Creation c, Resource r) {
+    if (r == null) return null;
     JsonNode p = r.properties();
     switch (r.type()) {
       case "AWS::Lambda::Function" -> {

@@ -66,6 +66,7 @@ public final class EmulatedAccount {
   private final Map<String, JsonNode> exports = new LinkedHashMap<>();
   private final Map<String, Resource> resources = new LinkedHashMap<>();
   private final Set<String> existing = new LinkedHashSet<>();
+  private final List<String> order = new ArrayList<>();
 
   public EmulatedAccount(String env, String id, String region, Store store) {
     this.env = env;
@@ -134,12 +135,18 @@ public final class EmulatedAccount {
   /** Called by {@link CloudFormation} when a stack reached CREATE_COMPLETE. */
   void commit(CreatedStack stack, List<Resource> created, Map<String, JsonNode> newExports) {
     stacks.put(stack.name(), stack);
+    order.add(stack.name());
     for (Resource r : created) {
       resources.put(r.stack() + "/" + r.logicalId(), r);
       existing.add(r.ref());
       existing.addAll(r.attributes().values());
     }
     exports.putAll(newExports);
+  }
+
+  /** The stacks in the order they were created. */
+  public List<String> stackOrder() {
+    return List.copyOf(order);
   }
 
   /** Something that exists without a stack of the pipeline (a test's fixture, a manual step). */

@@ -36,10 +36,26 @@ import java.util.regex.Pattern;
 public final class NetworkModel {
   private static final Pattern PRIVATE_ECR = Pattern.compile("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com/.*");
 
-  private final EmulatedAccount account;
+  private final View account;
 
   public NetworkModel(EmulatedAccount account) {
-    this.account = account;
+    this(account.region(), account.resources());
+  }
+
+  /** Over a list of created resources (an account's, plus those of the stack being created). */
+  public NetworkModel(String region, List<Resource> resources) {
+    this.account = new View(region, resources);
+  }
+
+  /** The resources the model reads, by type and by physical id. */
+  private record View(String region, List<Resource> all) {
+    List<Resource> resources(String type) {
+      return all.stream().filter(r -> r.type().equals(type)).toList();
+    }
+
+    Optional<Resource> byPhysical(String value) {
+      return all.stream().filter(r -> r.ref().equals(value) || r.attributes().containsValue(value)).findFirst();
+    }
   }
 
   /** The task's place in the network: its subnets, security groups and whether it gets a public IP. */
