@@ -81,6 +81,23 @@ public final class TaskSimulator implements ExecutionInterceptor {
     return this;
   }
 
+  /**
+   * Whether a task of the service can pull its images: null when it can, else the reason (the network model's
+   * answer, {@code io.gitops.sandbox.sim.network}). Without a gate every image is pullable.
+   */
+  @FunctionalInterface
+  public interface PullGate {
+    String whyNot(ServiceView v);
+  }
+
+  private PullGate pullGate = v -> null;
+
+  /** Tasks start only when {@code g} finds their images pullable; otherwise they stop as Fargate stops them. */
+  public TaskSimulator withPullGate(PullGate g) {
+    this.pullGate = g;
+    return this;
+  }
+
   /** With a breaker, a broken revision is rolled back after {@link #MAX_WAVES} waves (SERVICE_DEPLOYMENT_FAILED). */
   public TaskSimulator withBreaker(Breaker b) {
     this.breaker = b;
@@ -183,6 +200,11 @@ public final class TaskSimulator implements ExecutionInterceptor {
       boolean broken = v.containerImages().values().stream().anyMatch(this::isBroken);
       int tasks = Math.max(1, v.desiredCount());
       if (r.deploymentId() != null) v = withDeploymentId(v, r.deploymentId());
+      String cannotPull = pullGate.whyNot(v);
+      if (cannotPull != null) {
+        out.addAll(cannotPullStep(key, r, v, tasks, cannotPull));
+        continue;
+      }
       if (canary != null && canary.handles(v.serviceName())) {
         out.addAll(canaryStep(key, r, v, broken, tasks));
         continue;
@@ -207,6 +229,41 @@ public final class TaskSimulator implements ExecutionInterceptor {
         steady.put(v.clusterArn() + "|" + v.serviceName(), v.taskDefinitionArn());
         active.remove(key);
       }
+    }
+    return out;
+  }
+
+  /**
+   * Fargate cannot pull an image: each task stops before its containers start (stop code
+   * {@code TaskFailedToStart}, reason {@code CannotPullContainerError: ...}); after {@link #MAX_WAVES} waves the
+   * deployment fails, rolled back to the last completed revision when there is one (a first deployment has
+   * none, so CloudFormation's create of the service fails and the stack rolls back).
+   */
+  private List<JsonNode> cannotPullStep(String key, Rollout r, ServiceView v, int tasks, String reason) {
+    List<JsonNode> out = new ArrayList<>();
+    int wave = waves.merge(key, 1, Integer::sum);
+    for (int i = 0; i < tasks; i++) {
+      String taskArn = taskArn(v);
+      String ip = nextAddress();
+      out.add(taskEvent(v, taskArn, ip, "PROVISIONING", "RUNNING", null));
+      ObjectNode stopped = taskEvent(v, taskArn, ip, "STOPPED", "STOPPED", null);
+      ObjectNode d = (ObjectNode) stopped.get("detail");
+      String now = Instant.now(clock).toString();
+      d.put("stopCode", "TaskFailedToStart");
+      d.put("stoppedReason", "CannotPullContainerError: " + reason);
+      d.put("stoppingAt", now);
+      d.put("stoppedAt", now);
+      d.withArray("containers").forEach(c -> ((ObjectNode) c).put("lastStatus", "STOPPED"));
+      out.add(stopped);
+    }
+    if (wave >= MAX_WAVES) {
+      active.remove(key);
+      waves.remove(key);
+      String back = steady.get(v.clusterArn() + "|" + v.serviceName());
+      boolean rollBack = breaker != null && back != null && !back.equals(v.taskDefinitionArn());
+      if (rollBack) breaker.rollBack(r.cluster(), r.service(), back);
+      out.add(deploymentEvent(v, "SERVICE_DEPLOYMENT_FAILED", "ECS deployment circuit breaker: tasks failed to start"
+          + " (CannotPullContainerError: " + reason + ")." + (rollBack ? " Rolling back to " + back + "." : "")));
     }
     return out;
   }

@@ -1,0 +1,375 @@
+package io.gitops.sandbox.sim.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gitops.sandbox.SandboxException;
+import io.gitops.sandbox.aws.CloudAssembly;
+import io.gitops.sandbox.aws.cloudformation.CloudFormation;
+import io.gitops.sandbox.aws.cloudformation.EmulatedAccount;
+import io.gitops.sandbox.aws.cloudformation.EmulatedAccount.Resource;
+import io.gitops.sandbox.sim.Blockers;
+import io.gitops.sandbox.sim.ecs.TaskSimulator;
+import io.gitops.sandbox.sim.network.NetworkModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+/**
+ * The pipeline's first run, played into empty emulated accounts (one per environment account of the config),
+ * in the pipeline's own order ({@link PipelinePlan}): each stack through the CloudFormation model, each
+ * service's tasks through the task simulator gated by the network model, each CodeBuild step's real buildspec
+ * commands with the AWS CLI against moto under the keys of the account it acts in, the manual approval given.
+ * After a stage's last action, the blockers that no create call refuses (issue 21's 5 to 7, with SC-011's ECS
+ * Exec check) are checked on what the stage created. It stops at the first failure and names it.
+ */
+public final class FirstRun {
+  /** The result: every printed line, and the first blocker (null when the whole run passed). */
+  public record Result(List<String> lines, String blocker) {
+    public boolean passed() {
+      return blocker == null;
+    }
+  }
+
+  /** Runs one CodeBuild step's commands: exit code and output. */
+  @FunctionalInterface
+  public interface StepShell {
+    int run(List<String> commands, Map<String, String> env, StringBuilder output);
+  }
+
+  private final Path cdkOut;
+  private final Path repoRoot;
+  private final URI moto;
+  private final StepShell shell;
+  private final PrintStream out;
+  private final List<String> lines = new ArrayList<>();
+  private final Map<String, EmulatedAccount> accounts = new LinkedHashMap<>();
+  private final Map<String, StageAssembly> stages = new LinkedHashMap<>();
+  private final Map<String, MotoAccountStore> stores = new LinkedHashMap<>();
+  private final CloudFormation cloudFormation = new CloudFormation(this::startTasks);
+
+  /** One stage's assembly: its stacks, each with its account and the stacks it depends on. */
+  record StageAssembly(String name, CloudAssembly assembly, Map<String, String> accountOf, Map<String, List<String>> dependencies) {}
+
+  public FirstRun(Path cdkOut, Path repoRoot, URI moto, StepShell shell, PrintStream out) {
+    this.cdkOut = cdkOut;
+    this.repoRoot = repoRoot;
+    this.moto = moto;
+    this.shell = shell;
+    this.out = out;
+  }
+
+  public Map<String, EmulatedAccount> accounts() {
+    return accounts;
+  }
+
+  public Result run() {
+    PipelinePlan plan = PipelinePlan.load(cdkOut, repoRoot);
+    loadStages();
+    print("toolchain account " + plan.toolchainAccount() + "; environment accounts: "
+        + accounts.values().stream().map(a -> a.env() + " " + a.id()).toList() + " (empty; CDK bootstrap only)");
+    for (PipelinePlan.Stage stage : plan.stages()) {
+      print("▶ stage " + stage.name());
+      for (Map.Entry<Integer, List<PipelinePlan.Action>> wave : stage.waves().entrySet()) {
+        for (PipelinePlan.Action a : wave.getValue()) {
+          String blocker = play(a);
+          if (blocker != null) return stop(blocker);
+        }
+      }
+      StageAssembly s = stages.get(stage.name());
+      if (s != null) {
+        EmulatedAccount a = accounts.get(s.accountOf().values().iterator().next());
+        for (String check : stageChecks(a)) return stop(check);
+        print("  ✔ " + stage.name() + ": every service runs; checks 5-7 pass");
+      }
+    }
+    return new Result(List.copyOf(lines), null);
+  }
+
+  /** Blockers 5, 6 and 7 (SC-011's ECS Exec check, for the services that enable it) on a deployed stage. */
+  static List<String> stageChecks(EmulatedAccount a) {
+    List<String> failures = new ArrayList<>();
+    for (String f : new String[] {Blockers.testRoute(a), Blockers.masterLogin(a), Blockers.exec(a, "")}) {
+      if (f != null) failures.add(f);
+    }
+    return failures;
+  }
+
+  private Result stop(String blocker) {
+    print("✘ first blocker: " + blocker);
+    return new Result(List.copyOf(lines), blocker);
+  }
+
+  private String play(PipelinePlan.Action a) {
+    String at = "  [" + a.runOrder() + "] " + a.name() + ": ";
+    switch (a.provider()) {
+      case "CodeStarSourceConnection" -> print(at + "the working tree stands for the source revision");
+      case "Manual" -> print(at + "approval given (the first run approves; the release report above is what a person reads)");
+      case "CloudFormation" -> {
+        if (!"CHANGE_SET_EXECUTE".equals(a.actionMode())) return null;
+        return deploy(at, a);
+      }
+      case "CodeBuild" -> {
+        return codeBuild(at, a);
+      }
+      default -> print(at + "skipped (" + a.provider() + ")");
+    }
+    return null;
+  }
+
+  private String deploy(String at, PipelinePlan.Action a) {
+    StageAssembly s = stages.get(a.stage());
+    if (s == null) throw new SandboxException(a.stage() + ": no assembly for the stage in " + cdkOut);
+    CloudAssembly.Stack stack = s.assembly().stack(a.stackName());
+    EmulatedAccount account = accounts.get(s.accountOf().get(a.stackName()));
+    String roleAccount = a.roleArn().replaceAll("^arn:aws:iam::([0-9]{12}):.*$", "$1");
+    if (!roleAccount.equals(account.id())) {
+      return a.stackName() + ": the action's role is in account " + roleAccount + ", the stack's environment is " + account.id();
+    }
+    if (!account.exists(a.roleArn())) return a.stackName() + ": the deploy role " + a.roleArn() + " does not exist (bootstrap the account)";
+    CloudFormation.Outcome o = cloudFormation.create(account, stack, s.dependencies().get(a.stackName()));
+    print(at + o.line());
+    if (o.ok()) return null;
+    return Blockers.classify(o.reason()).map(b -> b.label() + ": ").orElse("") + o.line();
+  }
+
+  private String codeBuild(String at, PipelinePlan.Action a) {
+    String name = a.name();
+    if (name.equals("Synth") || name.equals("SelfMutate") || a.stage().equals("Assets")) {
+      print(at + "skipped (" + (name.equals("Synth") ? "cdk.out is this build's synth" : a.stage().equals("Assets")
+          ? "assets are not published: the model creates no function code" : "the pipeline is not deployed into the emulator") + ")");
+      return null;
+    }
+    List<String> commands = buildspecCommands(a);
+    Map<String, String> env = new LinkedHashMap<>(a.environment());
+    if (name.startsWith("Promote-")) {
+      List<String> roles = new ArrayList<>();
+      for (String k : List.of("SOURCE_ROLE_ARN", "TARGET_ROLE_ARN", "REGISTRY_ROLE_ARN")) if (env.containsKey(k)) roles.add(env.get(k));
+      // moto's AssumeRole succeeds for any role name; AWS's fails for a role that does not exist, so check first.
+      String missing = Blockers.promotionRoles(byId(), name, roles);
+      if (missing != null) {
+        print(at + "PROMOTION BLOCKED: cannot assume a role that does not exist");
+        return missing;
+      }
+    }
+    if (name.startsWith("SmokeTest-")) {
+      String stage = a.stage();
+      try (HealthServer h = HealthServer.start(env.getOrDefault("HEALTH_PATH", "/"), bffRunning(stage))) {
+        env.put("ALB_DNS_NAME", "127.0.0.1:" + h.port());
+        env.put("HEALTH_SCHEME", "http"); // no TLS in the emulator: the scheme and certificate are a gap
+        return shellStep(at, a, commands, env);
+      }
+    }
+    if (name.startsWith("Report-") || name.startsWith("ConfirmBroadening-")) {
+      env.putIfAbsent("PIPELINE_EXECUTION_ID", "first-run");
+      env.replaceAll((k, v) -> v.startsWith("#{") ? "" : v);
+    }
+    return shellStep(at, a, commands, env);
+  }
+
+  private String shellStep(String at, PipelinePlan.Action a, List<String> commands, Map<String, String> env) {
+    env.put("AWS_ENDPOINT_URL", moto.toString());
+    // The step runs under its project's role in the toolchain account; moto selects that account by the key.
+    String toolchain = a.serviceRole().isEmpty() ? "100000000000" : "100000000000";
+    env.put("AWS_ACCESS_KEY_ID", toolchain);
+    env.put("AWS_SECRET_ACCESS_KEY", "first-run");
+    env.put("AWS_DEFAULT_REGION", "us-east-1");
+    env.put("AWS_EC2_METADATA_DISABLED", "true");
+    StringBuilder output = new StringBuilder();
+    int code = shell.run(commands, env, output);
+    String last = lastLine(output.toString());
+    print(at + (code == 0 ? "passed" : "FAILED (exit " + code + ")") + ": " + last);
+    if (code == 0) return null;
+    String text = output.toString();
+    return Blockers.classify(text).map(b -> b.label() + ": ").orElse("") + a.name() + " failed: "
+        + firstLine(text, "PROMOTION BLOCKED", last);
+  }
+
+  private static String firstLine(String text, String marker, String fallback) {
+    for (String l : text.split("\n")) if (l.contains(marker)) return l.trim();
+    return fallback;
+  }
+
+  private static String lastLine(String text) {
+    String[] l = text.strip().split("\n");
+    return l.length == 0 ? "" : l[l.length - 1].trim();
+  }
+
+  private Map<String, EmulatedAccount> byId() {
+    Map<String, EmulatedAccount> m = new LinkedHashMap<>();
+    accounts.values().forEach(a -> m.put(a.id(), a));
+    return m;
+  }
+
+  private boolean bffRunning(String stage) {
+    StageAssembly s = stages.get(stage);
+    EmulatedAccount a = accounts.get(s.accountOf().values().iterator().next());
+    return !a.resources("AWS::ECS::Service").isEmpty();
+  }
+
+  /**
+   * The step's buildspec commands, without its package installs: the emulator's machine installs nothing from a
+   * registry (boto3 and the AWS CLI are already there), and CodeBuild's image has them too.
+   */
+  static List<String> buildspecCommands(PipelinePlan.Action a) {
+    return a.commands().stream().filter(c -> !c.contains("pip install")).toList();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Tasks: the task simulator, gated by the network model
+
+  private String startTasks(EmulatedAccount account, Resource svc, Resource td, List<Resource> visible) {
+    NetworkModel net = new NetworkModel(account.region(), visible);
+    NetworkModel.Eni eni = NetworkModel.Eni.of(svc.properties().path("NetworkConfiguration").path("AwsvpcConfiguration"));
+    Map<String, String> images = new LinkedHashMap<>();
+    for (JsonNode c : td.properties().path("ContainerDefinitions")) images.put(c.path("Name").asText(), c.path("Image").asText());
+    String cluster = svc.properties().path("Cluster").asText();
+    String clusterArn = cluster.startsWith("arn:") ? cluster : "arn:aws:ecs:" + account.region() + ":" + account.id() + ":cluster/" + cluster;
+    String name = svc.attributes().get("Name");
+    TaskSimulator.ServiceView view = new TaskSimulator.ServiceView(clusterArn, svc.ref(), name, td.ref(),
+        svc.properties().path("DesiredCount").asInt(1), null, images);
+    TaskSimulator sim = new TaskSimulator(new HashSet<>(), k -> view, Clock.systemUTC(), account.id(), account.region())
+        .withPullGate(v -> {
+          for (String image : v.containerImages().values()) {
+            String why = net.imagePull(eni, image);
+            if (why != null) return why;
+          }
+          return null;
+        });
+    sim.started(clusterArn, name, td.ref());
+    for (int i = 0; i < TaskSimulator.MAX_WAVES + 1 && !sim.idle(); i++) {
+      for (JsonNode e : sim.step()) {
+        if ("SERVICE_DEPLOYMENT_FAILED".equals(e.path("detail").path("eventName").asText())) {
+          return "ECS service " + name + ": " + e.path("detail").path("reason").asText();
+        }
+      }
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private void loadStages() {
+    try (Stream<Path> dirs = Files.list(cdkOut)) {
+      for (Path d : dirs.filter(p -> p.getFileName().toString().startsWith("assembly-")).sorted().toList()) {
+        String dirName = d.getFileName().toString();
+        String stage = dirName.substring(dirName.lastIndexOf('-') + 1);
+        JsonNode manifest = CloudAssembly.JSON.readTree(d.resolve("manifest.json").toFile());
+        Map<String, String> accountOf = new LinkedHashMap<>();
+        Map<String, String> nameOf = new LinkedHashMap<>();
+        Map<String, List<String>> deps = new LinkedHashMap<>();
+        Iterator<Map.Entry<String, JsonNode>> it = manifest.path("artifacts").fields();
+        while (it.hasNext()) {
+          Map.Entry<String, JsonNode> e = it.next();
+          if (!"aws:cloudformation:stack".equals(e.getValue().path("type").asText())) continue;
+          nameOf.put(e.getKey(), e.getValue().path("properties").path("stackName").asText(e.getKey()));
+        }
+        it = manifest.path("artifacts").fields();
+        while (it.hasNext()) {
+          Map.Entry<String, JsonNode> e = it.next();
+          if (!nameOf.containsKey(e.getKey())) continue;
+          String stackName = nameOf.get(e.getKey());
+          String env = e.getValue().path("environment").asText();
+          String[] parts = env.replace("aws://", "").split("/");
+          accountOf.put(stackName, parts[0]);
+          List<String> d2 = new ArrayList<>();
+          e.getValue().path("dependencies").forEach(x -> { if (nameOf.containsKey(x.asText())) d2.add(nameOf.get(x.asText())); });
+          deps.put(stackName, d2);
+          String accountId = parts[0];
+          String region = parts.length > 1 ? parts[1] : "us-east-1";
+          accounts.computeIfAbsent(accountId, k -> {
+            MotoAccountStore store = new MotoAccountStore(moto, k, region);
+            stores.put(k, store);
+            return new EmulatedAccount(stage, k, region, store);
+          });
+        }
+        stages.put(stage, new StageAssembly(stage, CloudAssembly.loadDirectory(d, stage), accountOf, deps));
+      }
+    } catch (IOException e) {
+      throw new SandboxException("cannot read the stage assemblies in " + cdkOut + ": " + e.getMessage());
+    }
+  }
+
+  private void print(String line) {
+    lines.add(line);
+    out.println(line);
+    out.flush();
+  }
+
+  /** A stand-in for the ALB's health path: 200 while the stage's services run, 503 otherwise. */
+  static final class HealthServer implements AutoCloseable {
+    private final com.sun.net.httpserver.HttpServer server;
+
+    private HealthServer(com.sun.net.httpserver.HttpServer server) {
+      this.server = server;
+    }
+
+    static HealthServer start(String path, boolean healthy) {
+      try {
+        com.sun.net.httpserver.HttpServer s = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        s.createContext("/", x -> {
+          boolean ok = healthy && x.getRequestURI().getPath().equals(path);
+          byte[] body = (ok ? "placeholder" : "not found").getBytes(StandardCharsets.UTF_8);
+          x.sendResponseHeaders(ok ? 200 : (healthy ? 404 : 503), body.length);
+          x.getResponseBody().write(body);
+          x.close();
+        });
+        s.start();
+        return new HealthServer(s);
+      } catch (IOException e) {
+        throw new SandboxException("cannot serve the health endpoint: " + e.getMessage());
+      }
+    }
+
+    int port() {
+      return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+    }
+  }
+
+  /** Runs the commands in one bash, as CodeBuild runs a phase's commands in one shell, from the repository root. */
+  public static StepShell bash(Path repoRoot, UnaryOperator<String> path, long timeoutSeconds) {
+    return (commands, env, output) -> {
+      try {
+        Path script = Files.createTempFile("gitops-first-run-step", ".sh");
+        Files.writeString(script, "set -e\n" + String.join("\n", commands) + "\n");
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).directory(repoRoot.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        pb.environment().put("PATH", path.apply(System.getenv("PATH")));
+        pb.environment().putIfAbsent("HOME", System.getProperty("java.io.tmpdir"));
+        Process p = pb.start();
+        byte[] bytes = p.getInputStream().readAllBytes();
+        boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+        Files.deleteIfExists(script);
+        output.append(new String(bytes, StandardCharsets.UTF_8));
+        if (!done) {
+          p.destroyForcibly();
+          return 124;
+        }
+        return p.exitValue();
+      } catch (IOException e) {
+        output.append(e.getMessage());
+        return 127;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return 130;
+      }
+    };
+  }
+}
