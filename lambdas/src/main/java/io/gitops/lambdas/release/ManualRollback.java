@@ -195,9 +195,14 @@ public final class ManualRollback {
     }
     if (revision != null) {
       String arn = revision;
-      var described = ecs.describeTaskDefinition(b -> b.taskDefinition(arn).include(TaskDefinitionField.TAGS));
-      if (!"INACTIVE".equals(described.taskDefinition().statusAsString())) return revision;
-      running = described; // UpdateService to an INACTIVE revision fails on AWS: register its definition again
+      try {
+        var described = ecs.describeTaskDefinition(b -> b.taskDefinition(arn).include(TaskDefinitionField.TAGS));
+        if (!"INACTIVE".equals(described.taskDefinition().statusAsString())) return revision;
+        running = described; // UpdateService to an INACTIVE revision fails on AWS: register its definition again
+      } catch (software.amazon.awssdk.services.ecs.model.EcsException refused) {
+        // ECS may refuse to describe an INACTIVE revision (API reference): the running definition, target image.
+        if (io.gitops.lambdas.core.Failures.isTransient(refused)) throw refused;
+      }
     }
     var clone = TaskDefinitions.withRolloutTags(TaskDefinitions.cloneWithImage(running, t.container(), target.image()),
         target.digest(), running.taskDefinition().taskDefinitionArn());

@@ -226,4 +226,35 @@ class Issue20FindingsTest {
     assertThat(o.action()).isNotEqualTo(Action.HEALTHY);
     assertThat(o.checks()).anyMatch(c -> c.startsWith("target-health FAILED") && c.contains("unhealthy"));
   }
+
+  // --- Finding 10 -------------------------------------------------------------------------------------------
+
+  /**
+   * Before: the rollback target was INACTIVE and ECS refused to describe it; the guard's DescribeTaskDefinition
+   * failed with a ClientException, a permanent failure: no rollback, the bad release kept running.
+   */
+  @Test
+  void finding10_anInactiveRollbackTargetEcsRefusesToDescribeIsRegisteredAgain() {
+    h.env.remove("TARGET_GROUP_ARNS");
+    EcsView ecs = new EcsView();
+    GuardHandler g = guard(ecs);
+    String good = h.deploy("bff", "good");
+    h.makeHealthy(g, "bff", good);
+    String bad = h.deploy("bff", "bad");
+    h.fx.clients().ecs().deregisterTaskDefinition(b -> b.taskDefinition(good));
+    ecs.refused.add(good);
+
+    h.crash(g, "bff", bad);
+    GuardOutcome o = h.crash(g, "bff", bad);
+
+    assertThat(o.action()).as(o.reason()).isEqualTo(Action.ROLLED_BACK);
+    String restored = h.serviceRevision("bff");
+    assertThat(restored).isNotEqualTo(good).isNotEqualTo(bad);
+    var td = h.fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(restored)
+        .include(software.amazon.awssdk.services.ecs.model.TaskDefinitionField.TAGS));
+    assertThat(td.taskDefinition().containerDefinitions().get(0).image()).isEqualTo(h.image("bff", "good"));
+    assertThat(td.tags()).anyMatch(t -> t.key().equals("gitops:restored-from") && t.value().equals(good));
+    assertThat(h.fx.releaseValue("bff")).isEqualTo(h.image("bff", "good"));
+    assertThat(h.deployment("bff", "bad").status()).isEqualTo(DeploymentStatus.ROLLED_BACK);
+  }
 }
