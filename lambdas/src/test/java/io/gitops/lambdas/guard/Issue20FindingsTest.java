@@ -257,4 +257,39 @@ class Issue20FindingsTest {
     assertThat(h.fx.releaseValue("bff")).isEqualTo(h.image("bff", "good"));
     assertThat(h.deployment("bff", "bad").status()).isEqualTo(DeploymentStatus.ROLLED_BACK);
   }
+
+  // --- Finding 12 -------------------------------------------------------------------------------------------
+
+  /**
+   * Before: ECS completed a canary (the hook had let it through) whose running-count check then failed, and the
+   * guard rolled the canary service back with its own UpdateService: a second deployment beside ECS's.
+   */
+  @Test
+  void finding12_atCompletionTheGuardNeverMovesACanaryService() {
+    h.env.remove("TARGET_GROUP_ARNS");
+    h.env.put(io.gitops.contract.EnvVar.CANARY_ANALYSIS, "{\"bff\":{}}");
+    io.gitops.lambdas.canary.CanaryPlan plan = new io.gitops.lambdas.canary.CanaryPlan("app/gitops-dev/50dc6c495c0c9188",
+        List.of("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bff-a/73e2d6bc24d8a067",
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bff-b/6d0ecf831eec9f09"),
+        java.util.Optional.empty(), Duration.ofSeconds(60), 2, 2, 0.05, 1.5);
+    GuardHandler g = new GuardHandler(h.config(), GuardConfig.from(h.env),
+        AwsFixture.functionClients(h.fx.endpoint(), AwsFixture.FAST_SDK, h.calls), tg -> List.of(), (u, t) -> 200,
+        (series, from, to, period) -> List.of(), java.util.Map.of("bff", plan), h.out, h.clock);
+    String good = h.deploy("bff", "good");
+    h.makeHealthy(g, "bff", good);
+    String canary = h.deploy("bff", "canary");
+    g.handle(GuardEvents.running("bff", h.taskId(), canary, h.version(), h.now()));
+    h.fx.notifications();
+    h.calls.reset();
+
+    GuardOutcome o = g.handle(GuardEvents.completed("bff", h.now()));
+
+    assertThat(o.action()).as(o.reason()).isEqualTo(Action.FAILED);
+    assertThat(o.code()).isEqualTo("CANARY_CHECKS_FAILED");
+    assertThat(h.calls.snapshot()).doesNotContainKey("Ecs.UpdateService");
+    assertThat(h.serviceRevision("bff")).isEqualTo(canary);
+    assertThat(h.deployment("bff", "canary").status()).isEqualTo(DeploymentStatus.FAILED);
+    assertThat(h.fx.notifications()).singleElement().asString().contains("CANARY_CHECKS_FAILED_AFTER_COMPLETION")
+        .contains("release rollback");
+  }
 }
