@@ -221,7 +221,7 @@ public final class ImageDeployer {
    * UpdateService: the response's {@code service.deployments}; the new deployment is PRIMARY). Null if the
    * response names none (moto keeps one deployment whatever happens: docs/emulator-gaps.md).
    */
-  static String primaryDeploymentId(software.amazon.awssdk.services.ecs.model.Service service, String revision) {
+  public static String primaryDeploymentId(software.amazon.awssdk.services.ecs.model.Service service, String revision) {
     if (service == null || !service.hasDeployments()) return null;
     return service.deployments().stream()
         .filter(d -> "PRIMARY".equals(d.status()) && revision.equals(d.taskDefinition()))

@@ -427,10 +427,38 @@ public final class DeploymentGuard {
           .about(target.service(), d.digest(), d.newTaskDefinitionArn()).withChecks(lines);
     }
     ld.warn("post-deploy health checks failed", "checks", lines);
+    if (guard.isCanary(target.service())) {
+      return canaryFailedAfterCompletion(ld, target, d, failed, lines, coldStart);
+    }
     List<String> reasons = new ArrayList<>(d.reasons());
     failed.forEach(r -> reasons.add("health check " + r));
     return rollback.perform(ld, target, view, d.withReasons(reasons), "HEALTH_CHECK_FAILED",
         failed.size() + " health check(s) failed", clock.instant(), coldStart).withChecks(lines);
+  }
+
+  /**
+   * A canary ECS completed (the hook answered SUCCEEDED at every stage) whose post-deploy checks fail: never an
+   * UpdateService from here. On a canary service it would start a second deployment beside ECS's own (one rollback,
+   * never two: the hook and ECS's deployment alarms own a canary's rollback). The release is marked FAILED with its
+   * checks, and the notification asks for an operator's rollback ({@code bin/gitops release rollback}), which the
+   * ledger allows onto the last HEALTHY release.
+   */
+  private GuardOutcome canaryFailedAfterCompletion(Log l, ServiceTarget target, Deployment d,
+      List<HealthCheck.Result> failed, List<String> lines, boolean coldStart) {
+    String reason = "post-deploy checks failed after ECS completed the canary: " + failed.stream()
+        .map(HealthCheck.Result::toString).reduce((a, b) -> a + "; " + b).orElse("");
+    notifier.publish("Canary completed but failed its checks: " + target.service(), Json.obj()
+        .put("event", "CANARY_CHECKS_FAILED_AFTER_COMPLETION").put("service", target.service())
+        .put("cluster", target.cluster()).put("digest", d.digest()).put("revision", d.newTaskDefinitionArn())
+        .put("checks", lines).put("environment", config.environmentName())
+        .put("action", "the service keeps running it; roll back with: bin/gitops release rollback "
+            + config.environmentName() + " " + target.service()));
+    boolean done = AfterPublish.write(log, () -> ledger.transition(target.service(), d.digest(),
+        DeploymentStatus.ROLLING_OUT, DeploymentStatus.FAILED, reason));
+    metrics.count("CanaryChecksFailedAfterCompletion", coldStart);
+    l.error("canary completed by ECS failed the post-deploy checks; no rollback from the guard", "written", done);
+    return GuardOutcome.of(Action.FAILED, "CANARY_CHECKS_FAILED", reason)
+        .about(target.service(), d.digest(), d.newTaskDefinitionArn()).withChecks(lines);
   }
 
   /** ECS's circuit breaker rolled the service back: repair the release state, record, notify; no UpdateService. */

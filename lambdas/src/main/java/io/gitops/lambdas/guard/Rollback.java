@@ -23,6 +23,9 @@ import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ecs.EcsClient;
+import io.gitops.lambdas.core.Failures;
+import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
+import software.amazon.awssdk.services.ecs.model.EcsException;
 import software.amazon.awssdk.services.ecs.model.SortOrder;
 import software.amazon.awssdk.services.ecs.model.Tag;
 import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
@@ -84,7 +87,7 @@ final class Rollback {
             .about(target.service(), d.digest(), d.newTaskDefinitionArn());
       }
       Target to = healthy.get();
-      String revision = usable(target, to.revision());
+      String revision = usable(target, to, d);
       ecs.updateService(b -> b.cluster(target.cluster()).service(target.service()).taskDefinition(revision));
       releases.put(target.releaseParameter(), to.image());
       notifier.publish("Rolled back " + target.service() + " to " + to.label(), Json.obj().put("event", "ROLLED_BACK")
@@ -160,20 +163,33 @@ final class Rollback {
   /**
    * The revision itself if it is ACTIVE; if CloudFormation deregistered it (INACTIVE: UpdateService to it
    * fails on AWS), a revision registered from its definition (found again by the {@code gitops:restored-from}
-   * tag among the family's newest revisions, so that a retried rollback does not register twice).
+   * tag among the family's newest revisions, so that a retried rollback does not register twice). ECS may refuse
+   * to describe an INACTIVE revision at all (API reference, DescribeTaskDefinition): then the definition is the
+   * failing rollout's own (ACTIVE: the deployer cloned it from what ran before) with the target's image.
    */
-  private String usable(ServiceTarget target, String revision) {
-    var described = ecs.describeTaskDefinition(b -> b.taskDefinition(revision).include(TaskDefinitionField.TAGS));
-    if (!"INACTIVE".equals(described.taskDefinition().statusAsString())) return revision;
-    String family = described.taskDefinition().family();
+  private String usable(ServiceTarget target, Target to, Deployment failing) {
+    String revision = to.revision();
+    DescribeTaskDefinitionResponse described = null;
+    try {
+      described = ecs.describeTaskDefinition(b -> b.taskDefinition(revision).include(TaskDefinitionField.TAGS));
+      if (!"INACTIVE".equals(described.taskDefinition().statusAsString())) return revision;
+    } catch (EcsException refused) {
+      if (Failures.isTransient(refused)) throw refused;
+      log.with("service", target.service()).warn("rollback target cannot be described; registering it from the"
+          + " failing revision's definition", "revision", revision, "error", Failures.describe(refused));
+    }
+    DescribeTaskDefinitionResponse source = described != null ? described : ecs.describeTaskDefinition(
+        b -> b.taskDefinition(failing.newTaskDefinitionArn()).include(TaskDefinitionField.TAGS));
+    String image = described != null ? TaskDefinitions.imageOf(described.taskDefinition(), target.container())
+        : to.image();
+    String family = source.taskDefinition().family();
     var newest = ecs.listTaskDefinitions(b -> b.familyPrefix(family).status(TaskDefinitionStatus.ACTIVE)
         .sort(SortOrder.DESC).maxResults(RESTORED_LOOKUP)).taskDefinitionArns();
     for (String arn : newest) {
       var d = ecs.describeTaskDefinition(b -> b.taskDefinition(arn).include(TaskDefinitionField.TAGS));
       if (TaskDefinitions.tag(d, RESTORED_FROM_TAG).filter(revision::equals).isPresent()) return arn;
     }
-    var clone = TaskDefinitions.cloneWithImage(described, target.container(),
-        TaskDefinitions.imageOf(described.taskDefinition(), target.container()));
+    var clone = TaskDefinitions.cloneWithImage(source, target.container(), image);
     List<Tag> tags = new ArrayList<>();
     if (clone.hasTags()) {
       clone.tags().stream().filter(t -> !t.key().startsWith("gitops:")).forEach(tags::add);

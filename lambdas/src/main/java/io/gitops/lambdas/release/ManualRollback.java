@@ -104,7 +104,8 @@ public final class ManualRollback {
       }
       Deployment target = choose(t, toDigest, runningDigest);
       String revision = revisionFor(t, target, head, runningDef);
-      ecs.updateService(b -> b.cluster(t.cluster()).service(t.service()).taskDefinition(revision));
+      var updated = ecs.updateService(b -> b.cluster(t.cluster()).service(t.service()).taskDefinition(revision));
+      String ecsDeploymentId = io.gitops.lambdas.deployer.ImageDeployer.primaryDeploymentId(updated.service(), revision);
       releases.put(t.releaseParameter(), target.image());
       boolean back = target.status() == DeploymentStatus.HEALTHY;
       notifier.publish((back ? "Rolled back " : "Rolled out held-back ") + t.service() + " to "
@@ -115,7 +116,7 @@ public final class ManualRollback {
           .put("targetWas", target.status().name()).put("operator", operator).put("environment", environment));
       boolean recorded = complete(t.service(), token, target, revision, runningArn, runningImage,
           running.filter(d -> back && d.status() == DeploymentStatus.HEALTHY).map(Deployment::digest).orElse(null),
-          operator);
+          operator, ecsDeploymentId);
       released = recorded;
       return new Result(t.service(), runningDigest, target.digest(), target.tag(), revision, target.status(), recorded);
     } finally {
@@ -195,9 +196,14 @@ public final class ManualRollback {
     }
     if (revision != null) {
       String arn = revision;
-      var described = ecs.describeTaskDefinition(b -> b.taskDefinition(arn).include(TaskDefinitionField.TAGS));
-      if (!"INACTIVE".equals(described.taskDefinition().statusAsString())) return revision;
-      running = described; // UpdateService to an INACTIVE revision fails on AWS: register its definition again
+      try {
+        var described = ecs.describeTaskDefinition(b -> b.taskDefinition(arn).include(TaskDefinitionField.TAGS));
+        if (!"INACTIVE".equals(described.taskDefinition().statusAsString())) return revision;
+        running = described; // UpdateService to an INACTIVE revision fails on AWS: register its definition again
+      } catch (software.amazon.awssdk.services.ecs.model.EcsException refused) {
+        // ECS may refuse to describe an INACTIVE revision (API reference): the running definition, target image.
+        if (io.gitops.lambdas.core.Failures.isTransient(refused)) throw refused;
+      }
     }
     var clone = TaskDefinitions.withRolloutTags(TaskDefinitions.cloneWithImage(running, t.container(), target.image()),
         target.digest(), running.taskDefinition().taskDefinitionArn());
@@ -206,7 +212,7 @@ public final class ManualRollback {
 
   /** The ledger's side, in one transaction conditional on this rollback's lock; false if the lock lapsed. */
   private boolean complete(String service, String token, Deployment target, String revision, String runningArn,
-      String runningImage, String rolledBackDigest, String operator) {
+      String runningImage, String rolledBackDigest, String operator, String ecsDeploymentId) {
     Instant now = clock.instant();
     String why = "operator rollback by " + operator + " to " + label(target) + " as "
         + revision.substring(revision.lastIndexOf('/') + 1);
@@ -230,10 +236,17 @@ public final class ManualRollback {
       tv.put(":arn", s(revision));
       tv.put(":prev", s(runningArn));
       tv.put(":prevImage", s(runningImage));
+      // The rollout starts now: the guard's grace period and its cutoff for older events count from createdAt, and
+      // it matches ECS's deployment events by ecsDeploymentId (as for the deployer's rollouts).
+      String ecsId = "";
+      if (ecsDeploymentId != null) {
+        tv.put(":ecsId", s(ecsDeploymentId));
+        ecsId = ", ecsDeploymentId = :ecsId";
+      }
       items.add(update(LedgerItems.deploymentKey(service, target.digest()), "SET #st = :rolling, phase = :released,"
           + " newTaskDefinitionArn = :arn, previousTaskDefinitionArn = :prev, previousImage = :prevImage,"
-          + " releasedAt = :now, statusChangedAt = :now, updatedAt = :now, " + LedgerItems.APPEND_REASON,
-          "#st = :was", LedgerItems.STATUS, tv));
+          + " releasedAt = :now, createdAt = :now, statusChangedAt = :now, updatedAt = :now" + ecsId + ", "
+          + LedgerItems.APPEND_REASON, "#st = :was", LedgerItems.STATUS, tv));
     }
     if (rolledBackDigest != null && !rolledBackDigest.equals(target.digest())) {
       items.add(update(LedgerItems.deploymentKey(service, rolledBackDigest), "SET #st = :rb,"

@@ -226,4 +226,70 @@ class Issue20FindingsTest {
     assertThat(o.action()).isNotEqualTo(Action.HEALTHY);
     assertThat(o.checks()).anyMatch(c -> c.startsWith("target-health FAILED") && c.contains("unhealthy"));
   }
+
+  // --- Finding 10 -------------------------------------------------------------------------------------------
+
+  /**
+   * Before: the rollback target was INACTIVE and ECS refused to describe it; the guard's DescribeTaskDefinition
+   * failed with a ClientException, a permanent failure: no rollback, the bad release kept running.
+   */
+  @Test
+  void finding10_anInactiveRollbackTargetEcsRefusesToDescribeIsRegisteredAgain() {
+    h.env.remove("TARGET_GROUP_ARNS");
+    EcsView ecs = new EcsView();
+    GuardHandler g = guard(ecs);
+    String good = h.deploy("bff", "good");
+    h.makeHealthy(g, "bff", good);
+    String bad = h.deploy("bff", "bad");
+    h.fx.clients().ecs().deregisterTaskDefinition(b -> b.taskDefinition(good));
+    ecs.refused.add(good);
+
+    h.crash(g, "bff", bad);
+    GuardOutcome o = h.crash(g, "bff", bad);
+
+    assertThat(o.action()).as(o.reason()).isEqualTo(Action.ROLLED_BACK);
+    String restored = h.serviceRevision("bff");
+    assertThat(restored).isNotEqualTo(good).isNotEqualTo(bad);
+    var td = h.fx.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(restored)
+        .include(software.amazon.awssdk.services.ecs.model.TaskDefinitionField.TAGS));
+    assertThat(td.taskDefinition().containerDefinitions().get(0).image()).isEqualTo(h.image("bff", "good"));
+    assertThat(td.tags()).anyMatch(t -> t.key().equals("gitops:restored-from") && t.value().equals(good));
+    assertThat(h.fx.releaseValue("bff")).isEqualTo(h.image("bff", "good"));
+    assertThat(h.deployment("bff", "bad").status()).isEqualTo(DeploymentStatus.ROLLED_BACK);
+  }
+
+  // --- Finding 12 -------------------------------------------------------------------------------------------
+
+  /**
+   * Before: ECS completed a canary (the hook had let it through) whose running-count check then failed, and the
+   * guard rolled the canary service back with its own UpdateService: a second deployment beside ECS's.
+   */
+  @Test
+  void finding12_atCompletionTheGuardNeverMovesACanaryService() {
+    h.env.remove("TARGET_GROUP_ARNS");
+    h.env.put(io.gitops.contract.EnvVar.CANARY_ANALYSIS, "{\"bff\":{}}");
+    io.gitops.lambdas.canary.CanaryPlan plan = new io.gitops.lambdas.canary.CanaryPlan("app/gitops-dev/50dc6c495c0c9188",
+        List.of("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bff-a/73e2d6bc24d8a067",
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bff-b/6d0ecf831eec9f09"),
+        java.util.Optional.empty(), Duration.ofSeconds(60), 2, 2, 0.05, 1.5);
+    GuardHandler g = new GuardHandler(h.config(), GuardConfig.from(h.env),
+        AwsFixture.functionClients(h.fx.endpoint(), AwsFixture.FAST_SDK, h.calls), tg -> List.of(), (u, t) -> 200,
+        (series, from, to, period) -> List.of(), java.util.Map.of("bff", plan), h.out, h.clock);
+    String good = h.deploy("bff", "good");
+    h.makeHealthy(g, "bff", good);
+    String canary = h.deploy("bff", "canary");
+    g.handle(GuardEvents.running("bff", h.taskId(), canary, h.version(), h.now()));
+    h.fx.notifications();
+    h.calls.reset();
+
+    GuardOutcome o = g.handle(GuardEvents.completed("bff", h.now()));
+
+    assertThat(o.action()).as(o.reason()).isEqualTo(Action.FAILED);
+    assertThat(o.code()).isEqualTo("CANARY_CHECKS_FAILED");
+    assertThat(h.calls.snapshot()).doesNotContainKey("Ecs.UpdateService");
+    assertThat(h.serviceRevision("bff")).isEqualTo(canary);
+    assertThat(h.deployment("bff", "canary").status()).isEqualTo(DeploymentStatus.FAILED);
+    assertThat(h.fx.notifications()).singleElement().asString().contains("CANARY_CHECKS_FAILED_AFTER_COMPLETION")
+        .contains("release rollback");
+  }
 }

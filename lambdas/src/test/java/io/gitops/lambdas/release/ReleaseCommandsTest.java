@@ -202,4 +202,47 @@ class ReleaseCommandsTest {
     assertThatThrownBy(() -> rollback().rollback(bff, null, "bob")).isInstanceOf(RollbackRefused.class)
         .hasMessageContaining("holds the lock");
   }
+
+  /**
+   * Issue 20, finding 11. Before: the held-back push, released by hand two hours after it was recorded, kept its
+   * old {@code createdAt} (the guard's grace period and its cutoff for older events count from it) and got no
+   * {@code ecsDeploymentId}, so any deployment's event could judge it.
+   */
+  @Test
+  void aFrozenPushReleasedLaterGetsItsDeploymentIdAndStartsItsRolloutNow() {
+    push("bff-1.0.1", "1.0.1", 0);
+    healthy("bff-1.0.1");
+    freezes.freeze("bff", "incident", "alice");
+    push("bff-1.0.2", "1.0.2", 1);
+    freezes.unfreeze("bff");
+    Instant recorded = ledger.find("bff", Events.digest("bff-1.0.2")).orElseThrow().createdAt();
+    io.gitops.testing.MutableClock later = new io.gitops.testing.MutableClock(recorded.plus(Duration.ofHours(2)));
+    software.amazon.awssdk.core.interceptor.ExecutionInterceptor primary = new software.amazon.awssdk.core.interceptor
+        .ExecutionInterceptor() {
+      @Override
+      public software.amazon.awssdk.core.SdkResponse modifyResponse(
+          software.amazon.awssdk.core.interceptor.Context.ModifyResponse context,
+          software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+        // ECS's UpdateService answer: the new deployment as PRIMARY, with its own id (moto keeps its old one).
+        if (context.response() instanceof software.amazon.awssdk.services.ecs.model.UpdateServiceResponse r
+            && context.request() instanceof software.amazon.awssdk.services.ecs.model.UpdateServiceRequest q) {
+          return r.toBuilder().service(r.service().toBuilder().deployments(software.amazon.awssdk.services.ecs.model
+              .Deployment.builder().id("ecs-svc/by-hand").status("PRIMARY").taskDefinition(q.taskDefinition()).build())
+              .build()).build();
+        }
+        return context.response();
+      }
+    };
+    var ecs = AwsFixture.functionClients(fx.endpoint(), AwsFixture.FAST_SDK, primary).ecs();
+
+    new ManualRollback(fx.clients().dynamo(), fx.ledgerTable(), ecs, new ReleaseParameters(fx.clients().ssm()),
+        new Notifier(fx.clients().sns(), fx.topicArn()), later, Duration.ofMinutes(2), "test")
+        .rollback(bff, Events.digest("bff-1.0.2"), "alice");
+
+    var view = new io.gitops.lambdas.guard.GuardLedger(fx.clients().dynamo(), fx.ledgerTable(), later).view("bff");
+    var current = view.current().orElseThrow();
+    assertThat(current.deployment().digest()).isEqualTo(Events.digest("bff-1.0.2"));
+    assertThat(current.deployment().createdAt()).isEqualTo(later.instant());
+    assertThat(current.ecsDeploymentId()).hasValue("ecs-svc/by-hand");
+  }
 }
