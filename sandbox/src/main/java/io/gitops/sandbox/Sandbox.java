@@ -118,6 +118,7 @@ public final class Sandbox implements AutoCloseable {
     this.canary = CanaryLifecycle.of(host, state.environments(), emulator, state.endpoint(), Emulator.ACCOUNT,
         Emulator.REGION);
     canary.ifPresent(simulator::withCanary);
+    canary.ifPresent(c -> c.exchanges().forEach(host.proxy().orElseThrow()::addExchange));
     // ECS's scheduler acts on UpdateService: so does the simulator, on each call the functions make, and it
     // answers with the PRIMARY deployment's id as ECS does (moto keeps one deployment and returns no new id).
     host.proxy().orElseThrow().addExchange(new UpdateServiceExchange());
@@ -282,6 +283,18 @@ public final class Sandbox implements AutoCloseable {
     CanaryLifecycle c = canary.orElseThrow(() -> new SandboxException("no service of this stage deploys as a canary;"
         + " --error-rate needs one"));
     c.errorRate(p.digest(), errorRate);
+    return p;
+  }
+
+  /** A push whose image answers in {@code latencyMs} (the canary's latency check compares its p95). */
+  public Push pushWithLatency(String service, String tag, int latencyMs) {
+    if (latencyMs < 1 || latencyMs > 60_000) {
+      throw new SandboxException("--latency-ms " + latencyMs + " must be between 1 and 60000");
+    }
+    Push p = push(service, tag, false);
+    CanaryLifecycle c = canary.orElseThrow(() -> new SandboxException("no service of this stage deploys as a canary;"
+        + " --latency-ms needs one"));
+    c.latencyMs(p.digest(), latencyMs);
     return p;
   }
 

@@ -226,7 +226,25 @@ public final class FaultProxy implements AutoCloseable {
       }
       return;
     }
+    String op = String.valueOf(ex.getRequestHeaders().getFirst("X-Amz-Target"));
+    var served = responders.get(op.substring(op.lastIndexOf('.') + 1));
+    if (served != null) {
+      respond(ex, 200, true, served.apply(body), null);
+      return;
+    }
     forward(ex, body, false);
+  }
+
+  private final Map<String, java.util.function.Function<byte[], String>> responders = new ConcurrentHashMap<>();
+
+  /**
+   * Answers a JSON-protocol operation the emulator lacks ({@code X-Amz-Target}'s operation name, e.g.
+   * DescribeServiceRevisions) with what {@code answer} makes of the request body, instead of forwarding it.
+   * Faults, planned or random, still apply to it first.
+   */
+  public FaultProxy serve(String operation, java.util.function.Function<byte[], String> answer) {
+    responders.put(operation, answer);
+    return this;
   }
 
   /** Forwards to moto; returns moto's status code (the response is relayed unless {@code discardResponse}). */

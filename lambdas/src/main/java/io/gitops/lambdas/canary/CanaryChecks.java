@@ -79,13 +79,15 @@ public final class CanaryChecks {
   }
 
   /**
-   * A metric query CloudWatch could not answer is an inconclusive measurement, counted against the check's
-   * inconclusive limit (as Argo counts a provider error), never a pass.
+   * A metric query CloudWatch refused is an inconclusive measurement, counted against the check's inconclusive
+   * limit (as Argo counts a provider error), never a pass. A throttled or failed one (a 5xx, a timeout) is not a
+   * measurement at all: the error propagates, the hook answers IN_PROGRESS and measures again, so that AWS's
+   * transient errors never abort a canary.
    */
   private static Measurement fromCloudWatch(java.util.function.Supplier<Measurement> query) {
     try {
       return query.get();
-    } catch (io.gitops.lambdas.core.RetryableException e) {
+    } catch (CloudWatchQuery.Refused e) {
       String why = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
       return Measurement.inconclusive("CloudWatch did not answer: " + (why.length() > 120 ? why.substring(0, 117) + "..." : why));
     }

@@ -13,7 +13,6 @@ import io.gitops.lambdas.core.ReleaseParameters;
 import io.gitops.lambdas.core.ServiceTarget;
 import io.gitops.lambdas.core.TaskDefinitions;
 import io.gitops.lambdas.guard.GuardLedger;
-import io.gitops.lambdas.guard.TargetHealth;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,8 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Collectors;
 import software.amazon.awssdk.services.ecs.EcsClient;
 
 /**
@@ -52,7 +49,8 @@ public final class CanaryHook {
   private final ReleaseParameters releases;
   private final Notifier notifier;
   private final CanaryChecks checks;
-  private final TargetHealth targets;
+  private final ServiceRevisions.Source revisions;
+  private final io.gitops.lambdas.core.Ledger ledger;
   private final Log log;
   private final Metrics metrics;
   private final Clock clock;
@@ -68,8 +66,8 @@ public final class CanaryHook {
   }
 
   public CanaryHook(LambdaConfig config, Map<String, CanaryPlan> plans, int failureThreshold, EcsClient ecs,
-      GuardLedger guardLedger, ReleaseParameters releases, Notifier notifier, CanaryChecks checks, TargetHealth targets,
-      Log log, Metrics metrics, Clock clock) {
+      ServiceRevisions.Source revisions, io.gitops.lambdas.core.Ledger ledger, GuardLedger guardLedger,
+      ReleaseParameters releases, Notifier notifier, CanaryChecks checks, Log log, Metrics metrics, Clock clock) {
     this.config = config;
     this.plans = Map.copyOf(plans);
     this.failureThreshold = failureThreshold;
@@ -79,7 +77,8 @@ public final class CanaryHook {
     this.releases = releases;
     this.notifier = notifier;
     this.checks = checks;
-    this.targets = targets;
+    this.revisions = revisions;
+    this.ledger = ledger;
     this.log = log;
     this.metrics = metrics;
     this.clock = clock;
@@ -107,22 +106,46 @@ public final class CanaryHook {
       default -> List.of();
     };
     AnalysisState state = AnalysisState.from(inv.hookDetails(), inv.lifecycleStage());
-    // The ledger and the target groups are read only when a stage has checks: the full shift needs neither.
-    java.util.function.Supplier<Optional<Deployment>> rolling = memo(() -> guardLedger.view(target.get().service())
-        .rollingOut().filter(d -> d.newTaskDefinitionArn() != null));
-    if (!stageChecks.isEmpty() && rolling.get().isEmpty()) {
-      // No image push started this deployment: the pipeline's (CloudFormation's rollback and the deployment
-      // alarms guard it) or an operator's rollback to a release already judged HEALTHY. The analysis finds the
-      // new revision's target group through the push's tasks; without them every check would be inconclusive
-      // and the hook would abort every deployment that is not a push.
-      l.info("no rollout of a push in the ledger; the deployment continues without analysis");
-      return done(HookStatus.SUCCEEDED, state, inv, "NOT_A_PUSH: no image push started this deployment", List.of());
+    if (stageChecks.isEmpty()) {
+      // The full shift, and the stages the analysis does not judge: nothing to read, nothing to hold.
+      return done(HookStatus.SUCCEEDED, state, inv, "PASSED: nothing to judge at this stage", List.of());
+    }
+    // The revision ECS deploys, from ECS itself: never from task events the guard may not have received yet.
+    Optional<ServiceRevisions.Revision> revision = revisions.describe(inv.targetServiceRevisionArn(),
+        target.get().container());
+    if (revision.isEmpty()) {
+      return wait(l, inv, state, "REVISION_UNKNOWN: ECS does not describe " + inv.targetServiceRevisionArn() + " (yet)");
+    }
+    Optional<Deployment> judged = revision.get().digest().flatMap(x -> ledger.find(target.get().service(), x));
+    DeploymentStatus status = judged.map(Deployment::status).orElse(null);
+    if (status == DeploymentStatus.ROLLED_BACK || status == DeploymentStatus.FAILED) {
+      // ECS's rollback pass through the traffic-shift stages (or a revision already rejected): never held.
+      l.info("the target revision's digest is already rejected; ECS's rollback continues", "digest",
+          revision.get().digest().orElse(null), "status", status.name());
+      return done(HookStatus.SUCCEEDED, state, inv, "ROLLBACK_PASS: " + revision.get().digest().orElse("?") + " is "
+          + status + "; a rollback is never held", List.of());
+    }
+    if (status != DeploymentStatus.ROLLING_OUT || judged.get().owner() == io.gitops.lambdas.core.Owner.PIPELINE) {
+      // No image push is rolling this digest out: the pipeline's deployment (CloudFormation's rollback and the
+      // deployment alarms guard it), an operator's rollback to a release already judged HEALTHY, or ECS's
+      // rollback pass towards the last good revision.
+      l.info("no rollout of a push for the target revision; the deployment continues without analysis",
+          "digest", revision.get().digest().orElse(null), "status", status == null ? null : status.name(),
+          "owner", judged.map(Deployment::owner).map(Enum::name).orElse(null));
+      return done(HookStatus.SUCCEEDED, state, inv, "NOT_A_PUSH: no image push is rolling out "
+          + revision.get().digest().orElse(inv.targetServiceRevisionArn()), List.of());
+    }
+    if (judged.get().newTaskDefinitionArn() == null) {
+      // The image deployer's UpdateService went through but its completion write did not (yet): Lambda retries
+      // it. The push's canary waits for its ledger record instead of passing unjudged.
+      return wait(l, inv, state, "LEDGER_LAG: the rollout of " + judged.get().digest()
+          + " is not recorded yet (the image deployer's retry completes it)");
     }
     // Looked up only when a check is measured: the opening invocation of a stage measures nothing.
     CanaryChecks.Subject[] subject = new CanaryChecks.Subject[1];
     Instant now = clock.instant();
     Decision d = CanaryAnalysis.step(stageChecks, state, now, w -> {
-      if (subject[0] == null) subject[0] = subject(plan, target.get(), rolling.get());
+      if (subject[0] == null) subject[0] = subject(plan, revision.get(), judged.get());
       return checks.measure(w.check(), subject[0], plan.testProbeUrl(), w.from(), w.to());
     });
     d.measurements().forEach((name, m) -> metrics.count("CanaryMeasurements", coldStart,
@@ -131,7 +154,7 @@ public final class CanaryHook {
         "canaryTargetGroup", subject[0] == null ? null : subject[0].canaryTargetGroup().orElse(null),
         "weight", inv.targetProductionWeight());
     if (d.status() == HookStatus.FAILED) {
-      return abort(l, inv, target.get(), rolling.get(), d, coldStart);
+      return abort(l, inv, target.get(), judged, d, coldStart);
     }
     String reason = d.status() == HookStatus.SUCCEEDED
         ? "PASSED: " + (stageChecks.isEmpty() ? "nothing to judge at this stage" : "every check passed its count")
@@ -186,36 +209,42 @@ public final class CanaryHook {
   }
 
   /**
-   * The canary's target group is the one where the new revision's tasks are registered (ECS alternates the
-   * two groups between deployments); the other one is stable.
+   * The canary's target group is the one ECS associates with the target revision (ECS alternates the two groups
+   * between deployments); the other one is stable. A revision naming neither leaves the group unknown, and the
+   * checks that need it inconclusive.
    */
-  private CanaryChecks.Subject subject(CanaryPlan plan, ServiceTarget target, Optional<Deployment> rolling) {
-    int failed = rolling.map(Deployment::failureCount).orElse(0);
-    Set<String> ips = rolling.map(d -> guardLedger.runningTasks(target.service(), d.newTaskDefinitionArn()).stream()
-        .map(GuardLedger.TrackedTask::privateIp).flatMap(Optional::stream).collect(Collectors.toSet())).orElse(Set.of());
-    Optional<String> canary = Optional.empty();
-    Optional<List<TargetHealth.Target>> canaryTargets = Optional.empty();
-    if (!ips.isEmpty()) {
-      for (String tg : plan.targetGroups()) {
-        List<TargetHealth.Target> registered = targets.describe(tg);
-        if (registered.stream().anyMatch(t -> ips.contains(t.id()))) {
-          canary = Optional.of(tg);
-          canaryTargets = Optional.of(registered);
-          break;
-        }
-      }
-    }
+  private static CanaryChecks.Subject subject(CanaryPlan plan, ServiceRevisions.Revision revision, Deployment d) {
+    Optional<String> canary = revision.targetGroups().stream().filter(plan.targetGroups()::contains).findFirst();
     Optional<String> stable = canary.flatMap(c -> plan.targetGroups().stream().filter(tg -> !tg.equals(c)).findFirst());
-    return new CanaryChecks.Subject(plan.loadBalancer(), canary, stable, failed, canaryTargets);
+    return new CanaryChecks.Subject(plan.loadBalancer(), canary, stable, d.failureCount(), Optional.empty());
   }
 
-  private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> s) {
-    Object[] value = new Object[1];
-    return () -> {
-      if (value[0] == null) value[0] = s.get();
-      @SuppressWarnings("unchecked") T t = (T) value[0];
-      return t;
-    };
+  /** How long the hook waits for ECS or the ledger to catch up before it gives up on the deployment. */
+  static final Duration WAIT_LIMIT = Duration.ofMinutes(15);
+  static final long WAIT_CALLBACK_SECONDS = 15;
+  private static final String WAIT_KEY = "canaryWait";
+
+  /**
+   * IN_PROGRESS until what the hook needs is there; past {@link #WAIT_LIMIT} FAILED, with a notification: a
+   * push whose record never came is not promoted unjudged.
+   */
+  private Response wait(Log l, HookInvocation inv, AnalysisState state, String reason) {
+    Instant now = clock.instant();
+    long since = inv.hookDetails().filter(software.amazon.awssdk.protocols.jsoncore.JsonNode::isObject)
+        .map(h -> h.asObject().get(WAIT_KEY)).filter(n -> n != null && n.isNumber())
+        .map(n -> Long.parseLong(n.asNumber().split("\\.")[0])).orElse(now.toEpochMilli());
+    Json.Obj details = details(inv, state, List.of(reason));
+    if (Duration.between(Instant.ofEpochMilli(since), now).compareTo(WAIT_LIMIT) > 0) {
+      l.warn("the hook waited past its limit; the deployment rolls back", "reason", reason);
+      notifier.publish("Canary aborted: " + inv.serviceName(), Json.obj().put("event", "CANARY_ABORTED")
+          .put("service", inv.serviceName()).put("reason", "waited " + WAIT_LIMIT.toMinutes() + " min: " + reason)
+          .put("stage", inv.lifecycleStage()).put("environment", config.environmentName()));
+      return new Response(HookStatus.FAILED, 0, details, "ABORTED: waited " + WAIT_LIMIT.toMinutes() + " min: " + reason,
+          List.of(reason));
+    }
+    l.info("waiting before the analysis", "reason", reason);
+    return new Response(HookStatus.IN_PROGRESS, WAIT_CALLBACK_SECONDS, details.put(WAIT_KEY, since), "WAITING: " + reason,
+        List.of(reason));
   }
 
   private Response done(HookStatus status, AnalysisState state, HookInvocation inv, String reason, List<String> lines) {
@@ -227,7 +256,7 @@ public final class CanaryHook {
     Json.Obj o = Json.obj();
     inv.hookDetails().filter(software.amazon.awssdk.protocols.jsoncore.JsonNode::isObject).ifPresent(h ->
         h.asObject().forEach((k, v) -> {
-          if (!AnalysisState.KEY.equals(k) && !"lastMeasurements".equals(k)) o.put(k, new Json.Raw(v.toString()));
+          if (!AnalysisState.KEY.equals(k) && !"lastMeasurements".equals(k) && !WAIT_KEY.equals(k)) o.put(k, new Json.Raw(v.toString()));
         }));
     return o.put(AnalysisState.KEY, state.toJson()).put("lastMeasurements", new ArrayList<>(lines));
   }

@@ -167,6 +167,10 @@ public final class CloudWatchQuery {
         answer = in.readAllBytes();
       }
       int status = response.httpResponse().statusCode();
+      if (status / 100 == 4 && status != 429 && !new String(answer, StandardCharsets.UTF_8).contains("Throttling")) {
+        throw new Refused("CloudWatch " + form.get("Action") + " refused the request (" + status + "): "
+            + new String(answer, StandardCharsets.UTF_8).strip());
+      }
       if (status / 100 != 2) {
         throw new RetryableException("CloudWatch " + form.get("Action") + " answered " + status + ": "
             + new String(answer, StandardCharsets.UTF_8).strip(), null);
@@ -179,6 +183,17 @@ public final class CloudWatchQuery {
     } catch (javax.xml.parsers.ParserConfigurationException | org.xml.sax.SAXException e) {
       throw new RetryableException("CloudWatch " + form.get("Action") + " answered something other than XML: "
           + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * CloudWatch refused the request itself (a 4xx other than throttling: bad parameters, access denied): asking
+   * again the same way gets the same answer. Throttling, 5xx answers and I/O errors stay plain
+   * {@link RetryableException}s.
+   */
+  public static final class Refused extends RetryableException {
+    public Refused(String message) {
+      super(message, null);
     }
   }
 

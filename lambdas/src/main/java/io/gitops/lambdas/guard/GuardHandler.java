@@ -102,9 +102,10 @@ public final class GuardHandler implements RequestStreamHandler {
     this.metrics = new Metrics(out, clock, config.metricsNamespace(), FUNCTION);
     this.guard = new DeploymentGuard(config, guardConfig, clients,
         DeploymentGuard.defaultChecks(guardConfig, targets, probe), log, metrics, clock);
-    this.canary = new CanaryHook(config, plans, guardConfig.failureThreshold(), clients.ecs(), guard.guardLedger(),
+    this.canary = new CanaryHook(config, plans, guardConfig.failureThreshold(), clients.ecs(),
+        io.gitops.lambdas.canary.ServiceRevisions.of(clients.ecs()), guard.ledger(), guard.guardLedger(),
         new ReleaseParameters(clients.ssm()), new Notifier(clients.sns(), config.alarmTopicArn()),
-        new CanaryChecks(metricSource, targets, probe, guardConfig.probeTimeout()), targets, log, metrics, clock);
+        new CanaryChecks(metricSource, targets, probe, guardConfig.probeTimeout()), log, metrics, clock);
   }
 
   private final CanaryHook canary;

@@ -180,6 +180,8 @@ final class ReleaseModel {
           case 0 -> "OLDER";
           case 1 -> "DUPLICATE";
           case 2 -> "NEW_TAG";
+          // The ledger lagging ECS for the hook: a canary's push whose completion write waits for Lambda's retry.
+          case 3 -> canary ? "LAG" : "NEW";
           default -> "NEW";
         };
         out.add(new Push(label, when, randomFault(r)));
@@ -226,6 +228,9 @@ final class ReleaseModel {
     long hookInvocations;
     long promotions;
     long aborts;
+    /** ECS's rollback passes through the traffic shift, and hook answers waiting for a lagging ledger. */
+    long rollbackPasses;
+    long ledgerLagWaits;
     /** Why the hook answered FAILED: the failing check, or a function error. */
     final Map<String, Long> abortsBy = new java.util.TreeMap<>();
     final Map<String, Long> faultsByKind = new java.util.TreeMap<>();
@@ -242,6 +247,8 @@ final class ReleaseModel {
       hookInvocations += other.hookInvocations;
       promotions += other.promotions;
       aborts += other.aborts;
+      rollbackPasses += other.rollbackPasses;
+      ledgerLagWaits += other.ledgerLagWaits;
       other.abortsBy.forEach((k, v) -> abortsBy.merge(k, v, Long::sum));
       other.faultsByKind.forEach((k, v) -> faultsByKind.merge(k, v, Long::sum));
     }
@@ -301,7 +308,7 @@ final class ReleaseModel {
             .essential(true).memory(512).build())).provision();
     fx.clients().ssm().putParameter(b -> b.name(fx.target(SERVICE).releaseParameter()).value(PLACEHOLDER)
         .overwrite(true));
-    proxy = new FaultProxy(moto.endpoint(), 0, 0, List.of(FaultProxy.Fault.SERVER_ERROR)).serialize(true);
+    proxy = revisions.on(new FaultProxy(moto.endpoint(), 0, 0, List.of(FaultProxy.Fault.SERVER_ERROR)).serialize(true));
     try {
       Map<String, String> env = new LinkedHashMap<>(fx.env(proxy.endpoint()));
       env.put("LOCK_LEASE_SECONDS", "120");
@@ -379,7 +386,23 @@ final class ReleaseModel {
       event = Events.bytes(Events.ecrAction(id, SERVICE, Events.digest(p.label()), tag, time, "PUSH", "SUCCESS"));
       lastPushEvent = event;
     }
+    if (p.when().equals("LAG")) {
+      // The image deployer's attempt dies right after its UpdateService: ECS starts the canary and invokes the hook
+      // while the ledger still says CLAIMED; Lambda's retry completes the rollout.
+      lagging = true;
+      invoke(deployer, event, new Fault("CRASH_UPDATE", 0, 1), "push " + p.label());
+      lagging = false;
+      return;
+    }
     invoke(deployer, event, p.fault(), "push " + p.label());
+  }
+
+  /** A LAG push's first attempt has died: ECS goes ahead of the ledger before Lambda's retry. */
+  private boolean lagging;
+
+  private void ecsAheadOfTheLedger() {
+    ecs.tick();
+    for (int i = 0; i < 3; i++) ecs.hook(Fault.NONE);
   }
 
   private void deliver(Deliver d) {
@@ -400,7 +423,13 @@ final class ReleaseModel {
 
   private <R> void invoke(AsyncInvoker<R> lambda, byte[] event, Fault fault, String what) {
     stats.deliveries++;
-    lambda.beforeAttempt(attempt -> planner.plan(attempt == 1 ? fault : Fault.NONE));
+    lambda.beforeAttempt(attempt -> {
+      if (attempt == 2 && lagging && lambda == deployer) {
+        lagging = false;
+        ecsAheadOfTheLedger();
+      }
+      planner.plan(attempt == 1 ? fault : Fault.NONE);
+    });
     AsyncInvoker.Delivery<R> r;
     guardActive = lambda == guard;
     try {
@@ -619,6 +648,11 @@ final class ReleaseModel {
     @Override
     public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
       Integer n = attributes.getAttribute(CALL);
+      if (fault.kind().equals("CRASH_UPDATE") && context.request() instanceof UpdateServiceRequest) {
+        dead = true;
+        crashes++;
+        throw new Crash("crashed right after UpdateService");
+      }
       if (fault.kind().equals("CRASH") && n != null && n == fault.call()) {
         dead = true;
         crashes++;
@@ -691,22 +725,20 @@ final class ReleaseModel {
       String green = "arn:aws:ecs:us-east-1:123456789012:service-revision/" + fx.cluster() + "/" + SERVICE + "/"
           + deploymentId.replaceAll("\\D", "");
       String blue = "arn:aws:ecs:us-east-1:123456789012:service-revision/" + fx.cluster() + "/" + SERVICE + "/0";
-      Json.Obj production = s.weight() == 0 ? Json.obj().put(blue, 100)
-          : s.weight() == 100 ? Json.obj().put(green, 100) : Json.obj().put(blue, 100 - s.weight()).put(green, s.weight());
-      Json.Obj test = s.weight() == 0 ? Json.obj().put(green, 100) : Json.obj();
-      String payload = Json.obj().put("executionDetails", Json.obj().put("testTrafficWeights", test)
-              .put("productionTrafficWeights", production)
-              .put("serviceArn", "arn:aws:ecs:us-east-1:123456789012:service/" + fx.cluster() + "/" + SERVICE)
-              .put("targetServiceRevisionArn", green))
-          .put("executionId", UUID.nameUUIDFromBytes((deploymentId + s).getBytes(StandardCharsets.UTF_8)).toString())
-          .put("lifecycleStage", s.name())
-          .put("resourceArn", "arn:aws:ecs:us-east-1:123456789012:service-deployment/" + fx.cluster() + "/" + SERVICE
-              + "/" + deploymentId.replace('/', '-'))
-          .putIfPresent("hookDetails", hookDetails == null ? null : new Json.Raw(hookDetails)).toString();
+      // What DescribeServiceRevisions answers for them: the new revision in the second group, the stable one in
+      // the first (the target health double's layout).
+      revisions.put(green, new io.gitops.lambdas.testing.ServiceRevisionsDouble.Revision(revision, "app",
+          imageOf(revision), TG_B));
+      if (steadyRevision != null) {
+        revisions.put(blue, new io.gitops.lambdas.testing.ServiceRevisionsDouble.Revision(steadyRevision, "app",
+            imageOf(steadyRevision), TG_A));
+      }
+      String payload = payload(s, green, blue, hookDetails);
       stats.hookInvocations++;
       stats.deliveries++;
       io.gitops.lambdas.canary.CanaryAnalysis.HookStatus status;
       io.gitops.lambdas.canary.CanaryHook.Response r = null;
+      RuntimeException hookError = null;
       guardActive = true;
       planner.plan(fault);
       try {
@@ -715,6 +747,7 @@ final class ReleaseModel {
       } catch (RuntimeException e) {
         // A function error: ECS fails the hook and rolls back (the sandbox's CanaryLifecycle does the same).
         status = io.gitops.lambdas.canary.CanaryAnalysis.HookStatus.FAILED;
+        hookError = e;
         if (!(e instanceof Crash) && !(e.getCause() instanceof Crash) && !(e instanceof RetryableException)
             && !(e instanceof software.amazon.awssdk.core.exception.SdkException)) {
           violations.add(new Violation("e", step, "the hook failed with an unexpected error: " + e));
@@ -723,6 +756,7 @@ final class ReleaseModel {
         planner.plan(Fault.NONE);
         guardActive = false;
       }
+      if (r != null) checkJudged(r);
       switch (status) {
         case IN_PROGRESS -> {
           hookDetails = r.hookDetails().toString();
@@ -750,12 +784,16 @@ final class ReleaseModel {
           String why = r == null ? "function-error" : r.reason().replaceAll("^.*?((smoke-probe|canary-targets|"
               + "error-rate|latency-p95|task-failures)).*$", "$1");
           boolean badImage = BAD.stream().anyMatch(l -> imageOf(revision).endsWith(Events.digest(l)));
+          boolean crashed = hookError != null && (hookError instanceof Crash || hookError.getCause() instanceof Crash);
+          if (crashed) why = "hook-crash";
           stats.abortsBy.merge((why.length() > 30 ? why.substring(0, 30) : why) + (badImage ? "/bad" : "/good"), 1L,
               Long::sum);
+          checkAbort(badImage, crashed, why, r == null ? String.valueOf(hookError) : r.reason());
           String failedId = deploymentId;
           pending.add(deploymentEvent("SERVICE_DEPLOYMENT_FAILED", failedId, "ECS deployment rolled back: lifecycle "
               + "hook returned FAILED"));
           if (steadyRevision != null && !steadyRevision.equals(revision)) {
+            rollbackPass(green, blue);
             // ECS's own rollback: production traffic back on the last completed revision, whose tasks still run.
             String back = steadyRevision;
             fx.clients().ecs().updateService(b -> b.cluster(fx.cluster()).service(SERVICE).taskDefinition(back));
@@ -766,6 +804,76 @@ final class ReleaseModel {
             done = true;
           }
         }
+      }
+    }
+
+    /** ECS's payload (lifecycle payloads: executionDetails, executionId, lifecycleStage, resourceArn). */
+    private String payload(Stage s, String target, String other, String details) {
+      Json.Obj production = s.weight() == 0 ? Json.obj().put(other, 100)
+          : s.weight() == 100 ? Json.obj().put(target, 100) : Json.obj().put(other, 100 - s.weight()).put(target, s.weight());
+      Json.Obj test = s.weight() == 0 ? Json.obj().put(target, 100) : Json.obj();
+      return Json.obj().put("executionDetails", Json.obj().put("testTrafficWeights", test)
+              .put("productionTrafficWeights", production)
+              .put("serviceArn", "arn:aws:ecs:us-east-1:123456789012:service/" + fx.cluster() + "/" + SERVICE)
+              .put("targetServiceRevisionArn", target))
+          .put("executionId", UUID.nameUUIDFromBytes((deploymentId + s + target).getBytes(StandardCharsets.UTF_8)).toString())
+          .put("lifecycleStage", s.name())
+          .put("resourceArn", "arn:aws:ecs:us-east-1:123456789012:service-deployment/" + fx.cluster() + "/" + SERVICE
+              + "/" + deploymentId.replace('/', '-'))
+          .putIfPresent("hookDetails", details == null ? null : new Json.Raw(details)).toString();
+    }
+
+    /**
+     * (j) a push's canary is judged: the hook never passes a revision whose digest the ledger has ROLLING_OUT
+     * as "not a push" (the ledger lagging ECS: the image deployer's completion write is still retried).
+     */
+    private void checkJudged(io.gitops.lambdas.canary.CanaryHook.Response r) {
+      if (r.reason().startsWith("WAITING: LEDGER_LAG")) stats.ledgerLagWaits++;
+      if (r.status() == io.gitops.lambdas.canary.CanaryAnalysis.HookStatus.SUCCEEDED
+          && r.reason().startsWith("NOT_A_PUSH")) {
+        ReleaseParameters.digestOf(imageOf(revision)).flatMap(x -> ledger().find(SERVICE, x))
+            .filter(d -> d.status() == DeploymentStatus.ROLLING_OUT && d.owner() != io.gitops.lambdas.core.Owner.PIPELINE)
+            .ifPresent(d -> violations.add(new Violation("j",
+                step, "the hook passed the canary of " + label(d.image()) + " unjudged (" + r.reason() + ") while the "
+                + "ledger has its push ROLLING_OUT in phase " + d.phase())));
+      }
+    }
+
+    /**
+     * (j) no healthy canary is aborted, except by the hook's own crash or timeout: late events, throttles and 5xx
+     * answers from AWS are never a cause. Healthy: a good image, with a 5xx share within the error-rate check's
+     * limit.
+     */
+    private void checkAbort(boolean badImage, boolean crashed, String cause, String reason) {
+      boolean healthy = !badImage && errorPercent <= CanaryPlan.DEFAULT_MAX_ERROR_RATE * 100;
+      if (healthy && !crashed) {
+        violations.add(new Violation("j", step, "a healthy canary (" + label(imageOf(revision)) + ", " + errorPercent
+            + "% 5xx) was aborted by " + cause + ": " + reason));
+      }
+    }
+
+    /**
+     * (j) ECS's rollback passes through the traffic-shift stages again (developer guide: on a rollback ECS runs
+     * the PRODUCTION_TRAFFIC_SHIFT and TEST_TRAFFIC_SHIFT hooks), production traffic moving back to the revision
+     * it restores: the hook answers SUCCEEDED at once, whatever the ledger says of the aborted push.
+     */
+    private void rollbackPass(String aborted, String restored) {
+      stats.rollbackPasses++;
+      stats.hookInvocations++;
+      String payload = payload(new Stage("PRODUCTION_TRAFFIC_SHIFT", 50), restored, aborted, null);
+      guardActive = true;
+      planner.plan(Fault.NONE);
+      try {
+        var r = hookHandler.hook(Json.parse(payload));
+        if (r.status() != io.gitops.lambdas.canary.CanaryAnalysis.HookStatus.SUCCEEDED) {
+          violations.add(new Violation("j", step, "the hook held ECS's rollback pass: " + r.status() + " "
+              + r.reason()));
+        }
+      } catch (RuntimeException e) {
+        violations.add(new Violation("j", step, "the hook failed on ECS's rollback pass: " + e));
+      } finally {
+        planner.plan(Fault.NONE);
+        guardActive = false;
       }
     }
 
@@ -873,6 +981,9 @@ final class ReleaseModel {
 
   private boolean guardActive;
   private GuardHandler hookHandler;
+  /** ECS's DescribeServiceRevisions (moto lacks it), answered at the fault proxy. */
+  private final io.gitops.lambdas.testing.ServiceRevisionsDouble revisions =
+      new io.gitops.lambdas.testing.ServiceRevisionsDouble();
 
   private boolean isGuardCall() {
     return guardActive;

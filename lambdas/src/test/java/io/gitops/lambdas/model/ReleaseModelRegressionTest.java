@@ -201,4 +201,53 @@ class ReleaseModelRegressionTest {
         new Advance(1),
         new Drain()));
   }
+
+  // Issue 20, invariant (j): no healthy canary is aborted, except by the hook's own crash or timeout. Each
+  // sequence broke (j) on the code before the fix of finding 5 (CanaryHook found the new revision from task
+  // events and the head's rollout, not from targetServiceRevisionArn).
+
+  private static void holdsForCanary(MotoServer moto, List<Action> actions) {
+    var v = new ReleaseModel(moto, new ReleaseModel.Stats(), true).run(actions);
+    assertThat(v).as(v.map(Object::toString).orElse("")).isEmpty();
+  }
+
+  /** main, (j): the canary's task events never reached the guard; canary-targets aborted the healthy canary. */
+  @Test
+  void aHealthyCanaryWhoseTaskEventsAreLateIsPromoted(MotoServer moto) {
+    List<Action> actions = new java.util.ArrayList<>(List.of(new Push("g1", "NEW", Fault.NONE), new EcsTick()));
+    for (int i = 0; i < 10; i++) actions.add(new ReleaseModel.Hook(Fault.NONE));
+    actions.add(new Drain());
+    holdsForCanary(moto, actions);
+  }
+
+  /** main, (j): the ledger lagged ECS (the deployer died after UpdateService); the hook passed it as NOT_A_PUSH. */
+  @Test
+  void aPushWhoseLedgerLagsEcsIsJudgedNotPassedUnjudged(MotoServer moto) {
+    holdsForCanary(moto, List.of(
+        new Push("g1", "LAG", Fault.NONE),
+        new Drain()));
+  }
+
+  /** main, (j): the hook crashed as it answered; on ECS's rollback pass it started a fresh analysis and held it. */
+  @Test
+  void ecsRollbackPassAfterAHookCrashIsNotHeld(MotoServer moto) {
+    holdsForCanary(moto, List.of(
+        new Push("g1", "NEW", Fault.NONE),
+        new EcsTick(),
+        new ReleaseModel.Hook(new Fault("CRASH", 1, 1)),
+        new Drain()));
+  }
+
+  /**
+   * during, (b): the hook looked the target revision's digest up in the ledger and judged the pipeline's own
+   * deployment record as a push: it aborted the pipeline's placeholder, and the ledger marked it ROLLED_BACK.
+   */
+  @Test
+  void aPipelineDeploymentOfACanaryServiceIsNotJudgedAsAPush(MotoServer moto) {
+    List<Action> actions = new java.util.ArrayList<>(List.of(new Pipeline(), new Deliver(0, false, Fault.NONE),
+        new EcsTick(), new ReleaseModel.ErrorRate(20)));
+    for (int i = 0; i < 8; i++) actions.add(new ReleaseModel.Hook(Fault.NONE));
+    actions.add(new Drain());
+    holdsForCanary(moto, actions);
+  }
 }

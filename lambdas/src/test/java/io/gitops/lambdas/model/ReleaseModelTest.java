@@ -79,9 +79,11 @@ class ReleaseModelTest {
       // One line for both halves: bin/gitops soak reads it.
       long ms = Duration.ofNanos(System.nanoTime() - STARTED).toMillis();
       System.out.printf("model: %d sequences (%d canary), %d steps, %d faults injected %s, %d invariant checks,"
-              + " %d deliveries (%d hook invocations: %d promotions, %d aborts %s), %d in the on-failure queue, %d ms%n",
+              + " %d deliveries (%d hook invocations: %d promotions, %d aborts by cause %s, %d rollback passes,"
+              + " %d ledger-lag waits), %d in the on-failure queue, %d ms%n",
           TOTAL.sequences, TOTAL.canarySequences, TOTAL.steps, TOTAL.faults, TOTAL.faultsByKind, TOTAL.invariantChecks,
-          TOTAL.deliveries, TOTAL.hookInvocations, TOTAL.promotions, TOTAL.aborts, TOTAL.abortsBy, TOTAL.onFailure, ms);
+          TOTAL.deliveries, TOTAL.hookInvocations, TOTAL.promotions, TOTAL.aborts, TOTAL.abortsBy, TOTAL.rollbackPasses,
+          TOTAL.ledgerLagWaits, TOTAL.onFailure, ms);
     }
     assertThat(failures).as(String.join("\n", failures)).isEmpty();
     assertThat(stats.steps).as("steps of this half").isPositive();

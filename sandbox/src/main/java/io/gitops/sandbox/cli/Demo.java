@@ -38,6 +38,9 @@ public final class Demo {
   static final String SPIKE_TAG = "1.0.4";
   /** The 5xx share of the spiking canary's answers. */
   static final double SPIKE_ERROR_RATE = 0.2;
+  static final String SLOW_TAG = "1.0.5";
+  /** The slow canary's response time (the stable revision answers in about 180 ms). */
+  static final int SLOW_LATENCY_MS = 600;
 
   /** What the scenario observed. */
   public record Result(List<String> failures, Map<String, Integer> apiCallsByStep, int apiCalls, List<String> summary) {
@@ -226,8 +229,13 @@ public final class Demo {
     String stableTg = canary.liveTargetGroup(bff.service());
     String canaryTg = canary.greenTargetGroup(bff.service());
     Sandbox.Push healthy = sandbox.push(SERVICE, CANARY_TAG, 0.0);
+    int runsBeforeHealthy = canary.runs().size();
     List<Sandbox.Delivery> d4 = sandbox.deliver(healthy.event());
     report(d4);
+    List<String> healthyLines = canary.runs().subList(runsBeforeHealthy, canary.runs().size()).stream()
+        .flatMap(r -> r.lines().stream()).toList();
+    expect(healthyLines.stream().anyMatch(l -> l.contains("latency-p95: PASS (p95 ")),
+        "the latency check measured the canary's p95 against the stable one's, and passed");
     String healthyRevision = currentService(bff).taskDefinition();
     expect(imageOf(healthyRevision, bff).endsWith("@" + healthy.digest()), "the service runs " + CANARY_TAG
         + " (promoted)");
@@ -275,6 +283,23 @@ public final class Demo {
             + "canary served %.0f of %.0f requests (%.1f%%) before production went back to stable",
         r.signalToAbortMillis(), r.logicalSecondsToAbort(), r.newRevisionRequests(), r.totalRequests(),
         100 * r.newRevisionRequests() / Math.max(1, r.totalRequests()))));
+    endStep();
+
+    step("push " + SERVICE + ":" + SLOW_TAG + " --latency-ms " + SLOW_LATENCY_MS
+        + ": the canary answers slower than the stable revision");
+    Sandbox.Push slow = sandbox.pushWithLatency(SERVICE, SLOW_TAG, SLOW_LATENCY_MS);
+    sandbox.drainNotifications();
+    report(sandbox.deliver(slow.event()));
+    expect(currentService(bff).taskDefinition().equals(healthyRevision), "ECS rolled the service back to "
+        + shortArn(healthyRevision) + " (it runs " + shortArn(currentService(bff).taskDefinition()) + ")");
+    String slowReasons = Views.reasons(sandbox, bff, slow.digest());
+    expect(status(bff, slow.digest()).equals("ROLLED_BACK") && slowReasons.contains("latency-p95"),
+        "ledger marks " + SLOW_TAG + " ROLLED_BACK by the latency check (" + Views.trim(slowReasons) + ")");
+    expect(release(bff).equals(bff.repositoryUri() + "@" + healthy.digest()), "release parameter still holds "
+        + CANARY_TAG + " (it holds " + release(bff) + ")");
+    List<JsonNode> slowNotes = sandbox.drainNotifications();
+    expect(slowNotes.size() == 1 && slowNotes.get(0).toString().contains("latency-p95"),
+        "one notification, CANARY_ABORTED by latency-p95 (" + slowNotes.size() + " arrived)");
     endStep();
   }
 

@@ -23,7 +23,7 @@ import java.util.Map;
  * never a stack trace.
  */
 public final class SandboxCli {
-  static final String USAGE = "usage: gitops sandbox up [--endpoint URL] | push SERVICE TAG [--broken | --error-rate R] | status | down";
+  static final String USAGE = "usage: gitops sandbox up [--endpoint URL] | push SERVICE TAG [--broken | --error-rate R | --latency-ms N] | status | down";
 
   private final Path stateDir;
   private final Path cdkOut;
@@ -73,8 +73,17 @@ public final class SandboxCli {
         String tag = null;
         boolean broken = false;
         Double errorRate = null;
+        Integer latencyMs = null;
         for (int i = 1; i < args.length; i++) {
           if (args[i].equals("--broken")) broken = true;
+          else if (args[i].equals("--latency-ms")) {
+            if (i + 1 >= args.length) throw new SandboxException("--latency-ms needs a number of milliseconds; " + USAGE);
+            try {
+              latencyMs = Integer.parseInt(args[++i]);
+            } catch (NumberFormatException e) {
+              throw new SandboxException("--latency-ms '" + args[i] + "' is not a whole number of milliseconds");
+            }
+          }
           else if (args[i].equals("--error-rate")) {
             if (i + 1 >= args.length) throw new SandboxException("--error-rate needs a value between 0 and 1; " + USAGE);
             try {
@@ -88,8 +97,10 @@ public final class SandboxCli {
           else throw new SandboxException("unexpected argument '" + args[i] + "'; " + USAGE);
         }
         if (service == null || tag == null) throw new SandboxException("push needs SERVICE and TAG; " + USAGE);
-        if (broken && errorRate != null) throw new SandboxException("--broken and --error-rate exclude each other");
-        push(service, tag, broken, errorRate);
+        if ((broken ? 1 : 0) + (errorRate != null ? 1 : 0) + (latencyMs != null ? 1 : 0) > 1) {
+          throw new SandboxException("--broken, --error-rate and --latency-ms exclude each other");
+        }
+        push(service, tag, broken, errorRate, latencyMs);
       }
       case "status" -> status();
       case "down" -> down();
@@ -156,13 +167,20 @@ public final class SandboxCli {
 
   /** {@code errorRate}: the 5xx share the image answers with, seen by a canary's analysis (null: none set). */
   void push(String service, String tag, boolean broken, Double errorRate) {
+    push(service, tag, broken, errorRate, null);
+  }
+
+  /** {@code latencyMs}: the response time the image answers in, seen by the canary's latency check (null: none). */
+  void push(String service, String tag, boolean broken, Double errorRate, Integer latencyMs) {
     SandboxState state = SandboxState.load(stateFile());
     Emulator.requireRunning(state.endpoint());
     try (Sandbox sandbox = new Sandbox(state, functionLog(), Clock.systemUTC())) {
       long t0 = System.nanoTime();
-      Sandbox.Push p = errorRate == null ? sandbox.push(service, tag, broken) : sandbox.push(service, tag, errorRate);
+      Sandbox.Push p = latencyMs != null ? sandbox.pushWithLatency(service, tag, latencyMs)
+          : errorRate == null ? sandbox.push(service, tag, broken) : sandbox.push(service, tag, errorRate);
       out.printf("pushed %s:%s → %s%s%n", service, tag, p.digest(), broken ? " (marked broken)"
-          : errorRate != null ? " (answers " + errorRate + " of its requests with 5xx)" : "");
+          : errorRate != null ? " (answers " + errorRate + " of its requests with 5xx)"
+          : latencyMs != null ? " (answers in " + latencyMs + " ms)" : "");
       int runs = sandbox.canary().map(c -> c.runs().size()).orElse(0);
       Views.fold(sandbox.deliver(p.event())).forEach(l -> out.println("  " + l));
       sandbox.canary().ifPresent(c -> c.runs().subList(runs, c.runs().size())

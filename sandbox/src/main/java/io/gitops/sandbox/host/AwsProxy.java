@@ -88,7 +88,18 @@ public final class AwsProxy implements AutoCloseable {
     default byte[] answer(String service, String operation, int status, byte[] requestBody, byte[] responseBody) {
       return responseBody;
     }
+
+    /**
+     * An answer to a call the emulator cannot serve (e.g. DescribeServiceRevisions, or GetMetricData for a
+     * percentile), given instead of forwarding it; null to forward.
+     */
+    default Served serve(String service, String operation, byte[] requestBody) {
+      return null;
+    }
   }
+
+  /** A 200 answer played by an {@link Exchange}. */
+  public record Served(String contentType, byte[] body) {}
 
   public void addExchange(Exchange exchange) {
     exchanges.add(exchange);
@@ -136,6 +147,27 @@ public final class AwsProxy implements AutoCloseable {
         return;
       }
       calls.add(service + "." + operation);
+      for (Exchange e : exchanges) {
+        Served served = e.serve(service, operation, body);
+        if (served == null) continue;
+        x.getResponseHeaders().add("Content-Type", served.contentType());
+        x.getResponseHeaders().add("x-amzn-RequestId", "sandbox-" + operation);
+        x.sendResponseHeaders(200, served.body().length == 0 ? -1 : served.body().length);
+        if (served.body().length > 0) {
+          try (OutputStream os = x.getResponseBody()) {
+            os.write(served.body());
+          }
+        }
+        Call call = new Call(service, operation, 200, body, served.body());
+        for (var l : listeners) {
+          try {
+            l.accept(call);
+          } catch (RuntimeException ex) {
+            System.err.println("gitops host: a proxy listener failed: " + ex);
+          }
+        }
+        return;
+      }
       for (Exchange e : exchanges) {
         e.beforeForward(service, operation, body);
       }

@@ -72,6 +72,13 @@ public final class CanaryLifecycle {
   /** Per service: the production traffic weights now, target group → percent. */
   private final Map<String, Map<String, Double>> weights = new ConcurrentHashMap<>();
   private final List<Run> runs = new ArrayList<>();
+  /** Per image digest: the response time its tasks answer in, in ms ({@link #DEFAULT_LATENCY_MS} when not set). */
+  private final Map<String, Integer> latencies = new ConcurrentHashMap<>();
+  static final int DEFAULT_LATENCY_MS = 180;
+  /** Each simulated request's response time spreads ±25% around its image's (seeded: runs repeat). */
+  private final java.util.Random jitter = new java.util.Random(20);
+  private final ServiceRevisionsExchange serviceRevisions = new ServiceRevisionsExchange();
+  private final io.gitops.sandbox.sim.elb.ResponseTimes responseTimes = new io.gitops.sandbox.sim.elb.ResponseTimes();
   private int revisions;
   private Consumer<String> listener = s -> { };
 
@@ -139,6 +146,20 @@ public final class CanaryLifecycle {
     errorRates.put(digest, rate);
   }
 
+  /** A scenario's knob: the response time the image with this digest answers in (the latency check's source). */
+  public void latencyMs(String digest, int ms) {
+    latencies.put(digest, ms);
+  }
+
+  /**
+   * What this lifecycle serves on the functions' wire that moto lacks: DescribeServiceRevisions of the revisions
+   * it plays, and GetMetricData of the load balancer's TargetResponseTime percentiles from the traffic it
+   * simulates.
+   */
+  public List<io.gitops.sandbox.host.AwsProxy.Exchange> exchanges() {
+    return List.of(serviceRevisions, responseTimes);
+  }
+
   public Map<String, Double> weights(String service) {
     return Map.copyOf(weights.getOrDefault(service, Map.of(live.getOrDefault(service, ""), 100.0)));
   }
@@ -156,6 +177,11 @@ public final class CanaryLifecycle {
    * SERVICE_DEPLOYMENT_COMPLETED), false when the hook aborted (the caller rolls the service back).
    */
   synchronized boolean play(TaskSimulator.ServiceView v, String newDigest, String stableDigest) {
+    return play(v, newDigest, stableDigest, null);
+  }
+
+  /** {@code stableRevision}: the task definition production runs now (null when unknown). */
+  synchronized boolean play(TaskSimulator.ServiceView v, String newDigest, String stableDigest, String stableRevision) {
     Plan plan = plans.get(v.serviceName());
     String blue = live.get(v.serviceName());
     String green = greenTargetGroup(v.serviceName());
@@ -165,6 +191,14 @@ public final class CanaryLifecycle {
     String greenRevision = prefix + (4980306466373577000L + ++revisions);
     String deployment = "arn:aws:ecs:" + region + ":" + account + ":service-deployment/" + clusterName + "/"
         + v.serviceName() + "/" + v.deploymentId().replace("ecs-svc/", "");
+    // DescribeServiceRevisions: the revision each hook invocation names, and the one ECS would restore.
+    serviceRevisions.put(greenRevision, v.serviceArn(), v.clusterArn(), v.taskDefinitionArn(), v.containerImages(), green);
+    if (stableRevision != null) {
+      var td = emulator.clients().ecs().describeTaskDefinition(b -> b.taskDefinition(stableRevision)).taskDefinition();
+      Map<String, String> images = new LinkedHashMap<>();
+      td.containerDefinitions().forEach(c -> images.put(c.name(), c.image()));
+      serviceRevisions.put(blueRevision, v.serviceArn(), v.clusterArn(), stableRevision, images, blue);
+    }
     State s = new State(plan, v, blue, green, blueRevision, greenRevision, deployment, newDigest, stableDigest);
 
     boolean ok = s.stage("POST_TEST_TRAFFIC_SHIFT", Map.of(blueRevision, 100.0), Map.of(greenRevision, 100.0), false)
@@ -308,28 +342,35 @@ public final class CanaryLifecycle {
       double blueRate = errorRates.getOrDefault(stableDigest, 0.0);
       Instant now = Instant.now();
       Map<CloudWatchQuery.Series, Double> data = new LinkedHashMap<>();
-      put(data, green, greenRequests, greenRequests * greenRate);
-      put(data, blue, blueRequests, blueRequests * blueRate);
+      put(data, green, greenRequests, greenRequests * greenRate, latencies.getOrDefault(newDigest, DEFAULT_LATENCY_MS), now);
+      put(data, blue, blueRequests, blueRequests * blueRate, latencies.getOrDefault(stableDigest, DEFAULT_LATENCY_MS),
+          now);
       cloudWatch.put("AWS/ApplicationELB", data, now);
       this.greenRequests += greenRequests;
       this.totalRequests += REQUESTS_PER_WINDOW;
-      if (firstBad < 0 && greenRate > 0 && greenRequests > 0) {
+      if (firstBad < 0 && (greenRate > 0 || latencies.containsKey(newDigest)) && greenRequests > 0) {
         firstBad = System.nanoTime();
         logicalFirstBad = logical;
       }
     }
 
-    void put(Map<CloudWatchQuery.Series, Double> data, String targetGroup, double requests, double errors) {
+    void put(Map<CloudWatchQuery.Series, Double> data, String targetGroup, double requests, double errors,
+        int latencyMs, Instant now) {
       if (requests <= 0) return;
       Map<String, String> dims = new LinkedHashMap<>();
       dims.put("LoadBalancer", plan.loadBalancer());
       dims.put("TargetGroup", targetGroup.substring(targetGroup.indexOf(":targetgroup/") + 1));
+      // Every simulated request's response time, for the percentiles GetMetricData serves (ResponseTimes).
+      List<Double> seconds = new ArrayList<>();
+      for (int i = 0; i < requests; i++) seconds.add(latencyMs / 1000.0 * (0.75 + 0.5 * jitter.nextDouble()));
+      responseTimes.record(plan.loadBalancer(), dims.get("TargetGroup"), now, seconds);
       data.put(new CloudWatchQuery.Series("AWS/ApplicationELB", "RequestCount", dims, "Sum"), requests);
       // ALB publishes the 5xx count only when there were some.
       if (errors > 0) {
         data.put(new CloudWatchQuery.Series("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dims, "Sum"), errors);
       }
-      data.put(new CloudWatchQuery.Series("AWS/ApplicationELB", "TargetResponseTime", dims, "Average"), 0.18);
+      data.put(new CloudWatchQuery.Series("AWS/ApplicationELB", "TargetResponseTime", dims, "Average"),
+          seconds.stream().mapToDouble(Double::doubleValue).average().orElse(0));
     }
 
     /** ECS's payload (lifecycle payloads: executionDetails, executionId, lifecycleStage, resourceArn). */

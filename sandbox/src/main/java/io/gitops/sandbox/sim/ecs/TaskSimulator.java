@@ -288,7 +288,7 @@ public final class TaskSimulator implements ExecutionInterceptor {
     String back = steady.get(v.clusterArn() + "|" + v.serviceName());
     String digest = v.containerImages().values().stream().filter(i -> i != null && i.contains("@"))
         .map(i -> i.substring(i.lastIndexOf('@') + 1)).findFirst().orElse("");
-    if (canary.play(v, digest, "")) {
+    if (canary.play(v, digest, "", back)) {
       out.add(deploymentEvent(v, "SERVICE_DEPLOYMENT_COMPLETED", "ECS deployment " + v.deploymentId() + " completed."));
       steady.put(v.clusterArn() + "|" + v.serviceName(), v.taskDefinitionArn());
     } else {
