@@ -42,6 +42,12 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
 @ResourceLock("PromoteScriptTest.moto")
 class PromoteScriptTest {
 
+  /** The placeholders the storage stacks write (moto's account, so the seeded values look like AWS's). */
+  private static final String DEV_PLACEHOLDER =
+      Placeholders.image(new io.gitops.stacks.config.DeployTarget("123456789012", "us-east-1"), "dev");
+  private static final String TEST_PLACEHOLDER =
+      Placeholders.image(new io.gitops.stacks.config.DeployTarget("123456789012", "us-east-1"), "test");
+
   private static final Path SCRIPT = SynthesizedApp.ROOT.resolve("buildspecs/promote.sh");
   private static final String DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
   /** moto's default account: the registry (dev) whose repositories hold the promoted digests. */
@@ -103,7 +109,7 @@ class PromoteScriptTest {
 
   @Test
   void thePlaceholderIsRefusedAsSuchEvenThoughItIsDigestPinned() throws Exception {
-    assertThat(problem(Placeholders.IMAGE)).startsWith("is still the placeholder image");
+    assertThat(problem(DEV_PLACEHOLDER)).startsWith("is still the placeholder image");
   }
 
   @Test
@@ -153,9 +159,9 @@ class PromoteScriptTest {
     String digest = seedRegistry(TARGET_ACCOUNT);
     Map<String, String> source = new HashMap<>();
     source.put("/gitops/dev/release/bff", release("bff", digest));
-    source.put("/gitops/dev/release/graphql", Placeholders.IMAGE);
+    source.put("/gitops/dev/release/graphql", DEV_PLACEHOLDER);
     source.put("/gitops/dev/release/agentcore", REGISTRY + ".dkr.ecr.us-east-1.amazonaws.com/agentcore:latest");
-    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, TEST_PLACEHOLDER));
     ssmPut(source);
 
     Result r = promote();
@@ -164,7 +170,7 @@ class PromoteScriptTest {
     assertThat(r.output).contains("PROMOTION BLOCKED: nothing was written to test.")
         .contains("graphql: /gitops/dev/release/graphql is still the placeholder image")
         .contains("agentcore: /gitops/dev/release/agentcore is malformed");
-    assertThat(ssmGet(List.of("/gitops/test/release/bff"))).containsEntry("/gitops/test/release/bff", Placeholders.IMAGE);
+    assertThat(ssmGet(List.of("/gitops/test/release/bff"))).containsEntry("/gitops/test/release/bff", TEST_PLACEHOLDER);
   }
 
   @Test
@@ -254,7 +260,7 @@ class PromoteScriptTest {
 
   private static void assertNothingWritten() throws Exception {
     Map<String, String> target = ssmGet(SERVICES.stream().map(s -> "/gitops/test/release/" + s).toList());
-    SERVICES.forEach(s -> assertThat(target).containsEntry("/gitops/test/release/" + s, Placeholders.IMAGE));
+    SERVICES.forEach(s -> assertThat(target).containsEntry("/gitops/test/release/" + s, TEST_PLACEHOLDER));
   }
 
   private static String release(String service, String digest) {
@@ -311,7 +317,7 @@ class PromoteScriptTest {
     env.put("SOURCE_PATH", "/gitops/dev/release/");
     env.put("TARGET_PATH", "/gitops/test/release/");
     env.put("SERVICES", String.join(" ", SERVICES));
-    env.put("PLACEHOLDER_IMAGE", Placeholders.IMAGE);
+    env.put("PLACEHOLDER_IMAGE", DEV_PLACEHOLDER);
     env.put("RELEASE_PATTERN", Placeholders.RELEASE.pattern());
     env.put("TARGET_ACCOUNT", TARGET_ACCOUNT);
     env.put("REGISTRY_ENV", "dev");
@@ -326,7 +332,7 @@ class PromoteScriptTest {
   private static Map<String, String> releasesInDevPlaceholdersInTest(String digest) {
     Map<String, String> source = new HashMap<>();
     SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, release(s, digest)));
-    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, TEST_PLACEHOLDER));
     return source;
   }
 

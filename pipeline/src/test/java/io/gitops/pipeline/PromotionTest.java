@@ -112,7 +112,8 @@ class PromotionTest {
         .containsEntry("SOURCE_PATH", StorageStack.releaseParameterPath("test"))
         .containsEntry("TARGET_PATH", StorageStack.releaseParameterPath("prod"))
         .containsEntry("SERVICES", "bff graphql agentcore")
-        .containsEntry("PLACEHOLDER_IMAGE", Placeholders.IMAGE)
+        .containsEntry("PLACEHOLDER_IMAGE", "222222222222.dkr.ecr.us-east-1.amazonaws.com/gitops-test-ecr-public/"
+            + Placeholders.UPSTREAM_REPOSITORY + "@" + Placeholders.DIGEST)
         .containsEntry("RELEASE_PATTERN", Placeholders.RELEASE.pattern());
     assertThat(env.get("SOURCE_ROLE_ARN")).contains(":iam::222222222222:role/gitops-delivery-test-release-promotion");
     assertThat(env.get("TARGET_ROLE_ARN")).contains(":iam::333333333333:role/gitops-delivery-prod-release-promotion");

@@ -82,7 +82,9 @@ class TemplateProvisionerTest {
         .taskDefinition().containerDefinitions().get(0);
     String release = emulator.clients().ssm().getParameter(b -> b.name("/gitops/dev/release/bff")).parameter().value();
     // before any push, the release parameter holds the placeholder image the stage is synthesized with
-    assertThat(c.image()).isEqualTo(release).isEqualTo(io.gitops.stacks.config.Placeholders.IMAGE);
+    assertThat(c.image()).isEqualTo(release)
+        .endsWith(".dkr.ecr.us-east-1.amazonaws.com/gitops-dev-ecr-public/nginx/nginx-unprivileged@"
+            + io.gitops.stacks.config.Placeholders.DIGEST);
   }
 
   @Test

@@ -94,7 +94,7 @@ class StorageStackTest {
       assertThat(props).doesNotContainKey("Update");
       String create = (String) props.get("Create");
       assertThat(create).contains("\"action\":\"PutParameter\"").doesNotContain("Overwrite")
-          .contains("\"Value\":\"" + Placeholders.IMAGE + "\"")
+          .contains("\"Value\":\"" + Placeholders.image(TestEnvironments.TARGET, "dev") + "\"")
           .contains("\"ignoreErrorCodesMatching\":\"ParameterAlreadyExists\"");
       assertThat((String) props.get("Delete")).contains("\"action\":\"DeleteParameter\"");
     }
@@ -122,8 +122,9 @@ class StorageStackTest {
 
   @Test
   void placeholderIsADigestPinnedImageThatTheReleasePatternAccepts() {
-    assertThat(Placeholders.IMAGE).matches(".+@sha256:[0-9a-f]{64}");
-    assertThat(Placeholders.RELEASE.matcher(Placeholders.IMAGE).matches()).isTrue();
+    String image = Placeholders.image(TestEnvironments.TARGET, "dev");
+    assertThat(image).matches(".+@sha256:[0-9a-f]{64}");
+    assertThat(Placeholders.RELEASE.matcher(image).matches()).isTrue();
   }
 
   @SuppressWarnings("unchecked")

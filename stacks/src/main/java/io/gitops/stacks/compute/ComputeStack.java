@@ -6,6 +6,7 @@ import io.gitops.stacks.config.Access;
 import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.config.EnvironmentRef;
 import io.gitops.stacks.config.ImagePulls;
+import io.gitops.stacks.config.Placeholders;
 import io.gitops.stacks.config.ServiceConfig;
 import io.gitops.stacks.security.KeyPolicies;
 import java.util.ArrayList;
@@ -159,6 +160,7 @@ public class ComputeStack extends PlatformStack {
       }
     }
     config.promotion().imageRegistry().ifPresent(registry -> pullFromRegistry(config, registry));
+    pullCachedPlaceholder(config);
 
     for (ServiceConfig service : config.services()) {
       String image = StringParameter.valueForTypedStringParameterV2(this,
@@ -340,6 +342,21 @@ public class ComputeStack extends PlatformStack {
         "Cross-account pull: the registry's key ARN is generated in another account; kms:Decrypt is "
             + "allowed only through ECR (kms:ViaService) and only for that account's repositories "
             + "(encryption context aws:ecr:arn), and the registry's key policy must admit it as well");
+  }
+
+  /**
+   * Every fresh environment runs the placeholder from its own registry's pull-through cache (storage
+   * stack's EcrPublicCache, warmed before this stack exists): the pull actions on that one cache
+   * repository. No ecr:BatchImportUpstreamImage or ecr:CreateRepository: the image is already cached,
+   * and a task could not reach the upstream anyway (its first pull would need the internet).
+   */
+  private void pullCachedPlaceholder(EnvironmentConfig config) {
+    executionRole.addToPrincipalPolicy(PolicyStatement.Builder.create()
+        .sid("PullCachedPlaceholder")
+        .actions(ImagePulls.PULL_ACTIONS)
+        .resources(List.of(formatArn(software.amazon.awscdk.ArnComponents.builder()
+            .service("ecr").resource("repository").resourceName(Placeholders.cacheRepository(config.name())).build())))
+        .build());
   }
 
   /** The exact statements and rules each {@link Access} value stands for. */

@@ -205,10 +205,10 @@ public final class Microservice extends Construct {
     Nag.acknowledge(taskDefinition, "AwsSolutions-ECS2",
         "The only plain environment variable is PORT, a non-secret port number the image binds to; "
             + "secrets are injected through ecs.Secret (Secrets Manager / SSM) and settings through SSM");
-    addWritableVolumes(service);
+    addWritableVolumes(service.writablePaths());
 
     keepReplacedRevisions(taskDefinition);
-    commandWhileRunningThePlaceholder(props.image());
+    commandWhileRunningThePlaceholder(env, props.image());
 
     securityGroup = SecurityGroup.Builder.create(this, "SecurityGroup")
         .vpc(props.vpc())
@@ -304,15 +304,15 @@ public final class Microservice extends Construct {
   }
 
   /**
-   * While the image parameter still holds {@link Placeholders#IMAGE}, the container gets the
+   * While the image parameter still holds the environment's {@link Placeholders#image}, the container gets the
    * placeholder's command (answer this service's health path, nothing else) and the label that
    * marks it. Both are conditional on the parameter's value at deploy time, so a stack deployed
    * with a real release has neither; the image deployer removes both when it clones a placeholder
    * revision for a real image (lambdas' TaskDefinitions.cloneWithImage).
    */
-  private void commandWhileRunningThePlaceholder(String image) {
+  private void commandWhileRunningThePlaceholder(EnvironmentConfig environment, String image) {
     CfnCondition runsPlaceholder = CfnCondition.Builder.create(this, "RunsPlaceholder")
-        .expression(Fn.conditionEquals(image, Placeholders.IMAGE))
+        .expression(Fn.conditionEquals(image, Placeholders.image(environment.target(), environment.name())))
         .build();
     CfnTaskDefinition cfn = (CfnTaskDefinition) taskDefinition.getNode().getDefaultChild();
     cfn.addPropertyOverride("ContainerDefinitions.0.Command", Fn.conditionIf(runsPlaceholder.getLogicalId(),
@@ -325,8 +325,8 @@ public final class Microservice extends Construct {
    * The root filesystem is read-only; each writable path is an empty volume in the task's ephemeral
    * storage (a Fargate bind mount with no host path), discarded with the task.
    */
-  private void addWritableVolumes(ServiceConfig service) {
-    for (String path : service.writablePaths()) {
+  private void addWritableVolumes(List<String> paths) {
+    for (String path : paths) {
       // "/var/cache/agentcore" → "var-cache-agentcore" (volume names allow letters, digits, - and _).
       String name = path.substring(1).replaceAll("[^A-Za-z0-9_]", "-");
       taskDefinition.addVolume(Volume.builder().name(name).build());

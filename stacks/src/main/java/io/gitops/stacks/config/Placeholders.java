@@ -8,8 +8,11 @@ import java.util.regex.Pattern;
  * is told to do.
  *
  * <p><b>What it is.</b> NGINX's own unprivileged nginx build, {@code nginx-unprivileged}, Alpine
- * variant, from Amazon ECR Public (no Docker Hub rate limit on anonymous pulls from AWS), pinned by
- * digest. Per its documentation (github.com/nginxinc/docker-nginx-unprivileged): it runs as user
+ * variant, published on Amazon ECR Public (no Docker Hub rate limit on anonymous pulls from AWS), pinned
+ * by digest. Tasks never pull it from there: their security groups reach only the VPC's endpoints and
+ * S3, and VPC endpoints do not serve ECR Public. Each environment's storage stack has an ECR
+ * pull-through cache rule for ECR Public and warms it ({@link #image}), and the release parameters
+ * start at the cached copy in the environment's own registry. Per its documentation (github.com/nginxinc/docker-nginx-unprivileged): it runs as user
  * {@code nginx}, uid 101, never as root; it keeps its pid file and temporary files under
  * {@code /tmp}; Alpine's busybox provides {@code sh} and {@code wget}, which the container health
  * check needs. Its entrypoint runs any command other than {@code nginx} as given.
@@ -23,7 +26,7 @@ import java.util.regex.Pattern;
  * 404, other methods 403. It has no root directory, no proxying, no variables, no autoindex and
  * {@code server_tokens off}: nothing of the environment, the task or the filesystem can reach a
  * response. The command is attached through a CloudFormation condition (the image parameter equals
- * {@link #IMAGE}), marked with {@link #COMMAND_LABEL}, and the image deployer drops both when it
+ * {@link #image}), marked with {@link #COMMAND_LABEL}, and the image deployer drops both when it
  * clones such a revision for a real image, so no real release ever inherits it.
  *
  * <p><b>How that was checked.</b> The script {@link #command(String)} returns was run with nginx
@@ -41,11 +44,23 @@ import java.util.regex.Pattern;
  */
 public final class Placeholders {
 
-  public static final String IMAGE = "public.ecr.aws/nginx/nginx-unprivileged@sha256:"
-      + "0c79d56aee561a1d81c63f00eee5fb5fe29279560cdc55e91425133104c7fbe6";
+  /** The pinned image's digest: the same bytes on ECR Public and in each environment's pull-through cache. */
+  public static final String DIGEST = "sha256:0c79d56aee561a1d81c63f00eee5fb5fe29279560cdc55e91425133104c7fbe6";
+
+  /** ECR Public, the upstream of every environment's pull-through cache rule. */
+  public static final String UPSTREAM_REGISTRY = "public.ecr.aws";
+
+  /** The image's repository on ECR Public, and under the cache prefix in each environment's registry. */
+  public static final String UPSTREAM_REPOSITORY = "nginx/nginx-unprivileged";
+
+  /** Where the image comes from (README, "Check the placeholder image"); no task pulls this reference. */
+  public static final String UPSTREAM_IMAGE = UPSTREAM_REGISTRY + "/" + UPSTREAM_REPOSITORY + "@" + DIGEST;
 
   /** The tag this image was pinned from (documentation only; the digest is what is pulled). */
-  public static final String PINNED_FROM_TAG = "public.ecr.aws/nginx/nginx-unprivileged:1.29-alpine";
+  public static final String PINNED_FROM_TAG = UPSTREAM_REGISTRY + "/" + UPSTREAM_REPOSITORY + ":1.29-alpine";
+
+  /** ECR's limit on a pull-through cache rule's repository prefix (CreatePullThroughCacheRule). */
+  static final int MAX_PREFIX_LENGTH = 30;
 
   /**
    * Docker label on a container while it runs the placeholder with {@link #command(String)}. The
@@ -63,6 +78,37 @@ public final class Placeholders {
   private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9._~/-]*");
 
   private Placeholders() {}
+
+  /**
+   * The repository prefix of an environment's pull-through cache rule for ECR Public. Per environment, so
+   * environments sharing an account and region never share (or delete) each other's rule.
+   */
+  public static String cachePrefix(String environment) {
+    String prefix = "gitops-" + environment + "-ecr-public";
+    if (prefix.length() > MAX_PREFIX_LENGTH) {
+      throw new IllegalArgumentException("environment name '" + environment + "' is too long for an ECR "
+          + "pull-through cache prefix (" + prefix + " has more than " + MAX_PREFIX_LENGTH + " characters)");
+    }
+    return prefix;
+  }
+
+  /** The cache repository ECR creates for the placeholder on the first pull through the rule. */
+  public static String cacheRepository(String environment) {
+    return cachePrefix(environment) + "/" + UPSTREAM_REPOSITORY;
+  }
+
+  /**
+   * The image a fresh environment starts from: the pinned digest, pulled from the environment's own
+   * private registry through its pull-through cache rule, so tasks reach it over the VPC's ECR
+   * endpoints and S3 like any release. A literal (the stacks' account and region are concrete), so
+   * the task definitions' placeholder condition can compare it with a plain Fn::Equals.
+   */
+  public static String image(DeployTarget target, String environment) {
+    // ECR's registry host names: amazonaws.com, amazonaws.com.cn in the China regions.
+    String suffix = target.region().startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+    return target.account() + ".dkr.ecr." + target.region() + "." + suffix
+        + "/" + cacheRepository(environment) + "@" + DIGEST;
+  }
 
   /** Prints the placeholder's shell script for a health path (README, "Check the placeholder image"). */
   public static void main(String[] args) {

@@ -56,7 +56,7 @@ public final class ReleaseParameter extends Construct {
     Map<String, Object> put = new LinkedHashMap<>();
     put.put("Name", parameterName);
     put.put("Type", "String");
-    put.put("Value", Placeholders.IMAGE);
+    put.put("Value", Placeholders.image(config.target(), config.name()));
     put.put("Description", "Live release (image@sha256:digest); written by the deployers, not by CloudFormation");
     // Tags are only accepted when Overwrite is absent; absent Overwrite means false.
     put.put("Tags", config.tags().entrySet().stream()

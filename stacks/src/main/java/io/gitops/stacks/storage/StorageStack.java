@@ -69,6 +69,7 @@ public class StorageStack extends PlatformStack {
   private final Bucket documentsBucket;
   private final Role promotionRole;
   private final S3PrefixList s3PrefixList;
+  private final EcrPublicCache ecrPublicCache;
 
   public StorageStack(Construct scope, String id, EnvironmentConfig config, SecurityStack security) {
     super(scope, id, config, "ECR repositories, S3 buckets and release parameters");
@@ -166,15 +167,23 @@ public class StorageStack extends PlatformStack {
         .description("Creates the release parameters once (create-only custom resource)")
         .build();
     providerLogs.grantWrite(providerRole);
+    ecrPublicCache = new EcrPublicCache(this, "EcrPublicCache", config.name(), providerRole, providerLogs);
     List<String> parameterArns = new ArrayList<>();
     for (ServiceConfig service : config.services()) {
       ReleaseParameter parameter = new ReleaseParameter(this, service.name() + "Release",
           releaseParameterName(config.name(), service.name()), config, providerRole, providerLogs);
+      // A release parameter only ever names an image that can be pulled: the cached placeholder.
+      parameter.resource().getNode().addDependency(ecrPublicCache.warmUp());
       releaseParameters.put(service.name(), parameter.parameter());
       parameterArns.add(parameter.parameterArn());
     }
     promotionRole = promotionRole(config, parameterArns);
     s3PrefixList = new S3PrefixList(this, "S3PrefixList", providerRole, providerLogs);
+  }
+
+  /** The pull-through cache rule for ECR Public and its warm-up (the placeholder image). */
+  public EcrPublicCache ecrPublicCache() {
+    return ecrPublicCache;
   }
 
   /** The region's S3 prefix list (the S3 gateway endpoint's destinations), for task egress rules. */

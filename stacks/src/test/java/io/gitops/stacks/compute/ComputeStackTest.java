@@ -145,7 +145,7 @@ class ComputeStackTest {
       List<Object> branches = (List<Object>) command.get("Fn::If");
       String condition = (String) branches.get(0);
       // Only while the image parameter's value is the placeholder; otherwise no command at all.
-      assertThat(conditions.get(condition)).as(name).isEqualTo(Map.of("Fn::Equals", List.of(c.get("Image"), Placeholders.IMAGE)));
+      assertThat(conditions.get(condition)).as(name).isEqualTo(Map.of("Fn::Equals", List.of(c.get("Image"), Placeholders.image(dev.config().target(), dev.config().name()))));
       assertThat(branches.get(2)).isEqualTo(Map.of("Ref", "AWS::NoValue"));
       assertThat(c.get("DockerLabels")).isEqualTo(Map.of("Fn::If", List.of(condition,
           Map.of(Placeholders.COMMAND_LABEL, "true"), Map.of("Ref", "AWS::NoValue"))));
@@ -248,6 +248,8 @@ class ComputeStackTest {
         ecr + "import(Storage:ExportsOutputFnGetAttbffRepositoryArn)",
         ecr + "import(Storage:ExportsOutputFnGetAttgraphqlRepositoryArn)",
         ecr + "import(Storage:ExportsOutputFnGetAttagentcoreRepositoryArn)",
+        // The placeholder, from the environment's pull-through cache of ECR Public (storage's EcrPublicCache).
+        ecr + "arn:<AWS::Partition>:ecr:us-east-1:111111111111:repository/gitops-prod-ecr-public/nginx/nginx-unprivileged",
         "ecr:GetAuthorizationToken on *",
         "logs:CreateLogStream,logs:PutLogEvents on <BffLogs.Arn>",
         "logs:CreateLogStream,logs:PutLogEvents on <GraphqlLogs.Arn>",

@@ -40,7 +40,9 @@ public final class CostEstimator {
       "AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy",
       "AWS::ECR::Repository", "AWS::EC2::FlowLog", "AWS::S3::BucketPolicy", "AWS::IAM::InstanceProfile",
       "AWS::CloudFormation::WaitConditionHandle", "AWS::EC2::NetworkAcl", "AWS::EC2::NetworkAclEntry",
-      "AWS::EC2::SubnetNetworkAclAssociation", "AWS::Logs::ResourcePolicy", "AWS::Logs::MetricFilter", "AWS::WAFv2::WebACLAssociation");
+      "AWS::EC2::SubnetNetworkAclAssociation", "AWS::Logs::ResourcePolicy", "AWS::Logs::MetricFilter", "AWS::WAFv2::WebACLAssociation",
+      // A pull-through cache rule costs nothing; the cached placeholder is one small image in ECR storage.
+      "AWS::ECR::PullThroughCacheRule");
 
   private final PriceTable prices;
 
