@@ -75,9 +75,26 @@ public final class FirstRun {
     return accounts;
   }
 
+  private final List<String> preexisting = new ArrayList<>();
+
+  /**
+   * A role that exists in its account before the run, outside the pipeline's stacks (a manual set-up step;
+   * the tests use it to stand in for a fix that has not landed yet).
+   */
+  public FirstRun withExistingRole(String roleArn) {
+    preexisting.add(roleArn);
+    return this;
+  }
+
   public Result run() {
     PipelinePlan plan = PipelinePlan.load(cdkOut, repoRoot);
     loadStages();
+    for (String arn : preexisting) {
+      EmulatedAccount a = byId().get(arn.split(":")[4]);
+      if (a == null) throw new SandboxException(arn + ": no environment account of the config is " + arn.split(":")[4]);
+      a.addExisting(arn);
+      a.store().createRole(arn.substring(arn.lastIndexOf('/') + 1), "{}");
+    }
     print("toolchain account " + plan.toolchainAccount() + "; environment accounts: "
         + accounts.values().stream().map(a -> a.env() + " " + a.id()).toList() + " (empty; CDK bootstrap only)");
     for (PipelinePlan.Stage stage : plan.stages()) {
@@ -193,8 +210,10 @@ public final class FirstRun {
     print(at + (code == 0 ? "passed" : "FAILED (exit " + code + ")") + ": " + last);
     if (code == 0) return null;
     String text = output.toString();
+    String reason = firstLine(text, "PROMOTION BLOCKED", last);
+    String detail = firstLine(text, "  - ", "");
     return Blockers.classify(text).map(b -> b.label() + ": ").orElse("") + a.name() + " failed: "
-        + firstLine(text, "PROMOTION BLOCKED", last);
+        + reason + (detail.isEmpty() || detail.equals(reason) ? "" : " " + detail);
   }
 
   private static String firstLine(String text, String marker, String fallback) {
