@@ -77,6 +77,19 @@ public final class FirstRun {
 
   private final List<String> preexisting = new ArrayList<>();
 
+  /** The first push into dev's account after the pipeline's run: null when it was judged HEALTHY, else why not. */
+  @FunctionalInterface
+  public interface FirstPush {
+    String push(String devAccount);
+  }
+
+  private FirstPush firstPush;
+
+  public FirstRun withFirstPush(FirstPush p) {
+    this.firstPush = p;
+    return this;
+  }
+
   /**
    * A role that exists in its account before the run, outside the pipeline's stacks (a manual set-up step;
    * the tests use it to stand in for a fix that has not landed yet).
@@ -112,6 +125,12 @@ public final class FirstRun {
         print("  ✔ " + stage.name() + ": every service runs; checks 5-7 pass");
       }
     }
+    print("▶ one push to dev, deployed by the image deployer and judged by the guard");
+    if (firstPush == null) return stop("the push to dev was not played (no first push given)");
+    StageAssembly dev = stages.get("dev");
+    String why = firstPush.push(dev.accountOf().values().iterator().next());
+    if (why != null) return stop(why);
+    print("  ✔ judged HEALTHY");
     return new Result(List.copyOf(lines), null);
   }
 
