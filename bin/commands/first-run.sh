@@ -11,5 +11,10 @@ if ((stale)); then
   gitops::build
   gitops::synth
 fi
-java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+# The run ends with one push to dev inside dev's emulated account: the sandbox's ARNs name that account.
+dev_account="$(python3 -c 'import json,glob,sys
+m = json.load(open(glob.glob("cdk.out/assembly-*-dev/manifest.json")[0]))
+print(next(a["environment"].split("/")[2] for a in m["artifacts"].values() if a["type"] == "aws:cloudformation:stack"))')" \
+  || gitops::die "no dev stage in cdk.out (run 'bin/gitops synth')"
+java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dgitops.sandbox.account="$dev_account" \
   -cp "sandbox/target/classes:$(cat sandbox/target/classpath.txt)" io.gitops.sandbox.cli.FirstRunCli --cdk-out cdk.out "$@"

@@ -57,11 +57,26 @@ public final class MotoServer implements AutoCloseable {
    *     stop it later with {@link #stop(long)}
    */
   public static MotoServer start(int port, boolean detached) {
+    return start(port, detached, null);
+  }
+
+  /**
+   * A moto_server whose every request without an account of its own lands in {@code account} (moto's
+   * {@code MOTO_ACCOUNT_ID}): the sandbox run inside an environment's emulated account, not moto's default.
+   */
+  public static MotoServer startInAccount(String account) {
+    if (!account.matches("[0-9]{12}")) throw new IllegalArgumentException("not an account id: " + account);
+    return start(freePort(), false, account);
+  }
+
+  private static MotoServer start(int port, boolean detached, String account) {
     File log = new File(System.getProperty("java.io.tmpdir"), "gitops-moto-" + port + ".log");
     ProcessBuilder pb = new ProcessBuilder("moto_server", "-H", "127.0.0.1", "-p", Integer.toString(port))
         .redirectErrorStream(true)
         .redirectOutput(log);
     pb.environment().remove("AWS_PROFILE");
+    if (account != null) pb.environment().put("MOTO_ACCOUNT_ID", account);
+    else pb.environment().remove("MOTO_ACCOUNT_ID");
     Process p;
     try {
       p = pb.start();

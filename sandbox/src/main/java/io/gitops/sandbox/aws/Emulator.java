@@ -34,8 +34,13 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  */
 public final class Emulator {
   public static final String REGION = "us-east-1";
-  /** moto's account id. */
-  public static final String ACCOUNT = "123456789012";
+  /** The system property naming the emulated account (first-run's dev account); moto's default otherwise. */
+  public static final String ACCOUNT_PROPERTY = "gitops.sandbox.account";
+  /**
+   * The account the sandbox runs in: moto's default, 123456789012, unless {@value #ACCOUNT_PROPERTY} names one
+   * (then moto_server is started with that account as its default, {@link MotoServer#startInAccount}).
+   */
+  public static final String ACCOUNT = System.getProperty(ACCOUNT_PROPERTY, "123456789012");
 
   private final URI endpoint;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();

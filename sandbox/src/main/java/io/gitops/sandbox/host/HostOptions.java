@@ -28,7 +28,7 @@ public record HostOptions(
     Path workDir) {
 
   /** The emulator's account (moto's), used in ARNs. */
-  public static final String ACCOUNT = "123456789012";
+  public static final String ACCOUNT = System.getProperty("gitops.sandbox.account", "123456789012");
 
   /**
    * Lambda's Init phase limit for on-demand environments is 10 seconds; a SnapStart version initialises when it

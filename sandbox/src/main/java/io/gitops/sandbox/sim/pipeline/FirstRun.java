@@ -75,9 +75,39 @@ public final class FirstRun {
     return accounts;
   }
 
+  private final List<String> preexisting = new ArrayList<>();
+
+  /** The first push into dev's account after the pipeline's run: null when it was judged HEALTHY, else why not. */
+  @FunctionalInterface
+  public interface FirstPush {
+    String push(String devAccount);
+  }
+
+  private FirstPush firstPush;
+
+  public FirstRun withFirstPush(FirstPush p) {
+    this.firstPush = p;
+    return this;
+  }
+
+  /**
+   * A role that exists in its account before the run, outside the pipeline's stacks (a manual set-up step;
+   * the tests use it to stand in for a fix that has not landed yet).
+   */
+  public FirstRun withExistingRole(String roleArn) {
+    preexisting.add(roleArn);
+    return this;
+  }
+
   public Result run() {
     PipelinePlan plan = PipelinePlan.load(cdkOut, repoRoot);
     loadStages();
+    for (String arn : preexisting) {
+      EmulatedAccount a = byId().get(arn.split(":")[4]);
+      if (a == null) throw new SandboxException(arn + ": no environment account of the config is " + arn.split(":")[4]);
+      a.addExisting(arn);
+      a.store().createRole(arn.substring(arn.lastIndexOf('/') + 1), "{}");
+    }
     print("toolchain account " + plan.toolchainAccount() + "; environment accounts: "
         + accounts.values().stream().map(a -> a.env() + " " + a.id()).toList() + " (empty; CDK bootstrap only)");
     for (PipelinePlan.Stage stage : plan.stages()) {
@@ -95,6 +125,12 @@ public final class FirstRun {
         print("  ✔ " + stage.name() + ": every service runs; checks 5-7 pass");
       }
     }
+    print("▶ one push to dev, deployed by the image deployer and judged by the guard");
+    if (firstPush == null) return stop("the push to dev was not played (no first push given)");
+    StageAssembly dev = stages.get("dev");
+    String why = firstPush.push(dev.accountOf().values().iterator().next());
+    if (why != null) return stop(why);
+    print("  ✔ judged HEALTHY");
     return new Result(List.copyOf(lines), null);
   }
 
@@ -193,8 +229,10 @@ public final class FirstRun {
     print(at + (code == 0 ? "passed" : "FAILED (exit " + code + ")") + ": " + last);
     if (code == 0) return null;
     String text = output.toString();
+    String reason = firstLine(text, "PROMOTION BLOCKED", last);
+    String detail = firstLine(text, "  - ", "");
     return Blockers.classify(text).map(b -> b.label() + ": ").orElse("") + a.name() + " failed: "
-        + firstLine(text, "PROMOTION BLOCKED", last);
+        + reason + (detail.isEmpty() || detail.equals(reason) ? "" : " " + detail);
   }
 
   private static String firstLine(String text, String marker, String fallback) {

@@ -16,8 +16,9 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * One emulated account's part of moto: moto keeps accounts apart by the access key, and a key that is a
- * 12-digit number selects that account. The release parameters, the roles with explicit names and the ECR
+ * One emulated account's part of moto, which keeps accounts apart: the model's own calls name the account with
+ * moto's {@code x-moto-account-id} header, the steps reach it with the keys moto's STS issues for a role of
+ * that account (as {@code AssumeRole} does on AWS). The release parameters, the roles with explicit names and the ECR
  * repositories go here, so that the pipeline's steps (the AWS CLI under the keys {@code AssumeRole} gives
  * them) find them where AWS would.
  */
@@ -85,6 +86,9 @@ final class MotoAccountStore implements EmulatedAccount.Store {
         .header("Content-Type", contentType)
         .header("Authorization", "AWS4-HMAC-SHA256 Credential=" + account + "/20260101/" + region + "/" + service
             + "/aws4_request, SignedHeaders=host, Signature=0")
+        // moto 5.2.1 maps an access key to an account only for keys its IAM or STS issued; its own header
+        // selects the account for the model's calls (the steps get their accounts' keys from AssumeRole).
+        .header("x-moto-account-id", account)
         .POST(HttpRequest.BodyPublishers.ofString(body));
     if (target != null) b.header("X-Amz-Target", target);
     try {
