@@ -464,7 +464,7 @@ public final class DeploymentGuard {
   /** ECS's circuit breaker rolled the service back: repair the release state, record, notify; no UpdateService. */
   private GuardOutcome breakerRolledBack(Log l, ServiceTarget target, Deployment d, DeploymentStateChange e,
       boolean coldStart) {
-    Optional<String> token = guardLedger.claimRollback(target.service(), d.digest(), config.lockLease());
+    Optional<String> token = guardLedger.claimRollbackAndLock(target.service(), d.digest(), config.lockLease());
     if (token.isEmpty()) {
       return rollback.alreadyHandled(target, d);
     }
@@ -485,7 +485,7 @@ public final class DeploymentGuard {
           .put("restoredRevision", restoredRevision).put("restoredImage", restoredImage)
           .put("releaseParameter", target.releaseParameter()).put("environment", config.environmentName()));
       AfterPublish.write(log, () -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
-          reason, ReleaseParameters.digestOf(restoredImage).orElse(null), restoredRevision));
+          reason, ReleaseParameters.digestOf(restoredImage).orElse(null), restoredRevision, true));
       metrics.count("BreakerRollbacks", coldStart);
       l.with("digest", d.digest()).warn("ECS circuit breaker rolled back; release parameter restored",
           "restoredImage", restoredImage, "reason", e.reason());
@@ -493,7 +493,7 @@ public final class DeploymentGuard {
           + restoredImage).about(target.service(), d.digest(), d.newTaskDefinitionArn())
           .withRestored(restoredRevision);
     } catch (SdkException ex) {
-      guardLedger.releaseRollback(target.service(), d.digest(), token.get());
+      guardLedger.releaseRollbackAndLock(target.service(), d.digest(), token.get());
       throw ex;
     }
   }

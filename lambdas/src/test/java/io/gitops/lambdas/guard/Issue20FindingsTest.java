@@ -292,4 +292,54 @@ class Issue20FindingsTest {
     assertThat(h.fx.notifications()).singleElement().asString().contains("CANARY_CHECKS_FAILED_AFTER_COMPLETION")
         .contains("release rollback");
   }
+
+  // --- Finding 2 --------------------------------------------------------------------------------------------
+
+  /**
+   * Before: the guard rolled back holding only the failing deployment's lease. A push's UpdateService landed just
+   * before the guard's: the guard put the service back on the old release under the push's feet, and the push
+   * completed in the ledger while ECS ran something else (later misread as ECS's breaker: FAILED for good). Now
+   * the guard's rollback takes the service lock the push holds: it is retried, and by then the push has superseded
+   * the failing rollout, so nothing is rolled back.
+   */
+  @Test
+  void finding2_theGuardsRollbackWaitsForAPushInFlightInsteadOfUndoingIt() {
+    h.env.remove("TARGET_GROUP_ARNS");
+    GuardHandler g = h.guard();
+    String good = h.deploy("bff", "good");
+    h.makeHealthy(g, "bff", good);
+    String bad = h.deploy("bff", "bad");
+    h.crash(g, "bff", bad);
+    byte[] threshold = GuardEvents.crashed("bff", h.taskId(), bad, h.version(), h.now());
+    List<Object> duringPush = new ArrayList<>();
+    ExecutionInterceptor guardRightAfterThePushesUpdate = new ExecutionInterceptor() {
+      @Override
+      public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+        if (context.request() instanceof UpdateServiceRequest && duringPush.isEmpty()) {
+          h.calls.reset();
+          try {
+            duringPush.add(g.handle(threshold));
+          } catch (RuntimeException e) {
+            duringPush.add(e);
+          }
+          duringPush.add(h.calls.snapshot().getOrDefault("Ecs.UpdateService", 0));
+        }
+      }
+    };
+    var deployer = new io.gitops.lambdas.deployer.ImageDeployerHandler(h.config(),
+        AwsFixture.functionClients(h.fx.endpoint(), AwsFixture.FAST_SDK, guardRightAfterThePushesUpdate), h.out,
+        java.time.Clock.systemUTC());
+    var pushed = deployer.handle(io.gitops.testing.Events.bytes(io.gitops.testing.Events.ecrPush("bff",
+        io.gitops.testing.Events.digest("fix"), "1.0.9", java.time.Instant.now().plusSeconds(60))));
+    String fix = pushed.revision();
+
+    assertThat(duringPush.get(0)).as("the guard during the push").isInstanceOf(io.gitops.lambdas.core.RetryableException.class);
+    assertThat(duringPush.get(1)).as("UpdateService calls of the guard during the push").isEqualTo(0);
+    GuardOutcome retried = g.handle(threshold);
+    assertThat(retried.action()).as(retried.reason()).isEqualTo(Action.NONE);
+    assertThat(h.serviceRevision("bff")).isEqualTo(fix);
+    assertThat(h.deployment("bff", "fix").status()).isEqualTo(DeploymentStatus.ROLLING_OUT);
+    assertThat(h.deployment("bff", "bad").status()).isEqualTo(DeploymentStatus.SUPERSEDED);
+    assertThat(h.ledger().head("bff").orElseThrow().lockToken()).as("no lock left behind").isNull();
+  }
 }
