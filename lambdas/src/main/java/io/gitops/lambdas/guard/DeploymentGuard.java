@@ -314,6 +314,18 @@ public final class DeploymentGuard {
       boolean sameImage = rolling.get().image() != null
           && rolling.get().image().equals(imageOf(target, svc.taskDefinition()));
       if (!sameImage) {
+        // ECS's breaker puts the service back on the revision the rollout replaced. Any other revision is another
+        // actor's (a push whose UpdateService landed before its completion reached the ledger, CloudFormation
+        // applying a release value read earlier): never read as the breaker, which would fail this rollout for
+        // good. Its own events, or the rollout's, settle it.
+        String previous = rolling.get().previousTaskDefinitionArn();
+        if (previous != null && !previous.equals(svc.taskDefinition())) {
+          l.info("another actor's deployment replaced the rollout; not the breaker", "eventName", e.kind().name(),
+              "running", svc.taskDefinition());
+          return ignored("OTHER_DEPLOYMENT", e.kind() + " of " + e.deploymentId() + ": the service runs "
+              + svc.taskDefinition() + ", neither the rollout of " + rolling.get().digest() + " nor the revision it"
+              + " replaced").about(target.service(), rolling.get().digest(), rolling.get().newTaskDefinitionArn());
+        }
         return breakerRolledBack(l, target, rolling.get(), e, coldStart);
       }
       if (e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED) {
