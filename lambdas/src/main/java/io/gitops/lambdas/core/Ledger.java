@@ -200,6 +200,10 @@ public final class Ledger {
             "digest " + d.digest() + " already has a deployment (" + e.status() + ", tag " + e.tag() + ")");
       }
       // An unfinished rollout of the same digest: running now, or interrupted.
+      if (head.isPresent() && head.get().lockedAt(now) && !LedgerItems.lockedByPush(head.get().lockEventId())) {
+        // The guard's or an operator's rollback holds the service: this unfinished rollout resumes after it.
+        return new Claim.Busy("a rollback (" + head.get().lockEventId() + ") holds the lock on " + d.service());
+      }
       if (head.isPresent() && head.get().lockedAt(now)) {
         ServiceHead h = head.get();
         boolean sameEvent = d.eventId() != null && d.eventId().equals(h.lockEventId())

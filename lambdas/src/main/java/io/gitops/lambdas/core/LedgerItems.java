@@ -46,6 +46,18 @@ public final class LedgerItems {
   public static final String FREEZE_PK = "FREEZE";
   public static final String FREEZE_ALL = "ALL";
 
+  /**
+   * The head's {@code lockEventId} when the lock is not a push's: the guard's rollback ({@code + digest}) and an
+   * operator's rollback ({@code + token}). Push event ids (EventBridge's UUIDs) never contain a colon.
+   */
+  public static final String GUARD_LOCK_PREFIX = "guard-rollback:";
+  public static final String OPERATOR_LOCK_PREFIX = "operator-rollback:";
+
+  /** Whether the lock a head names is a push's rollout (not the guard's or an operator's rollback). */
+  public static boolean lockedByPush(String lockEventId) {
+    return lockEventId == null || !lockEventId.contains(":");
+  }
+
   private LedgerItems() {}
 
   public static Map<String, AttributeValue> freezeKey(String sk) {

@@ -314,6 +314,18 @@ public final class DeploymentGuard {
       boolean sameImage = rolling.get().image() != null
           && rolling.get().image().equals(imageOf(target, svc.taskDefinition()));
       if (!sameImage) {
+        // ECS's breaker puts the service back on the revision the rollout replaced. Any other revision is another
+        // actor's (a push whose UpdateService landed before its completion reached the ledger, CloudFormation
+        // applying a release value read earlier): never read as the breaker, which would fail this rollout for
+        // good. Its own events, or the rollout's, settle it.
+        String previous = rolling.get().previousTaskDefinitionArn();
+        if (previous != null && !previous.equals(svc.taskDefinition())) {
+          l.info("another actor's deployment replaced the rollout; not the breaker", "eventName", e.kind().name(),
+              "running", svc.taskDefinition());
+          return ignored("OTHER_DEPLOYMENT", e.kind() + " of " + e.deploymentId() + ": the service runs "
+              + svc.taskDefinition() + ", neither the rollout of " + rolling.get().digest() + " nor the revision it"
+              + " replaced").about(target.service(), rolling.get().digest(), rolling.get().newTaskDefinitionArn());
+        }
         return breakerRolledBack(l, target, rolling.get(), e, coldStart);
       }
       if (e.kind() == DeploymentStateChange.Kind.SERVICE_DEPLOYMENT_FAILED) {
@@ -464,7 +476,7 @@ public final class DeploymentGuard {
   /** ECS's circuit breaker rolled the service back: repair the release state, record, notify; no UpdateService. */
   private GuardOutcome breakerRolledBack(Log l, ServiceTarget target, Deployment d, DeploymentStateChange e,
       boolean coldStart) {
-    Optional<String> token = guardLedger.claimRollback(target.service(), d.digest(), config.lockLease());
+    Optional<String> token = guardLedger.claimRollbackAndLock(target.service(), d.digest(), config.lockLease());
     if (token.isEmpty()) {
       return rollback.alreadyHandled(target, d);
     }
@@ -485,7 +497,7 @@ public final class DeploymentGuard {
           .put("restoredRevision", restoredRevision).put("restoredImage", restoredImage)
           .put("releaseParameter", target.releaseParameter()).put("environment", config.environmentName()));
       AfterPublish.write(log, () -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
-          reason, ReleaseParameters.digestOf(restoredImage).orElse(null), restoredRevision));
+          reason, ReleaseParameters.digestOf(restoredImage).orElse(null), restoredRevision, true));
       metrics.count("BreakerRollbacks", coldStart);
       l.with("digest", d.digest()).warn("ECS circuit breaker rolled back; release parameter restored",
           "restoredImage", restoredImage, "reason", e.reason());
@@ -493,7 +505,7 @@ public final class DeploymentGuard {
           + restoredImage).about(target.service(), d.digest(), d.newTaskDefinitionArn())
           .withRestored(restoredRevision);
     } catch (SdkException ex) {
-      guardLedger.releaseRollback(target.service(), d.digest(), token.get());
+      guardLedger.releaseRollbackAndLock(target.service(), d.digest(), token.get());
       throw ex;
     }
   }

@@ -225,6 +225,62 @@ public final class GuardLedger {
     }
   }
 
+  /**
+   * As {@link #claimRollback}, and in the same transaction the service lock on the head (the one the image
+   * deployer's claim and {@code release rollback} take): no push's UpdateService lands between this rollback's
+   * decision and its own. Empty if the deployment is not ROLLING_OUT or its rollback lease is held; a
+   * {@link RetryableException} if another actor holds the service lock (a push in flight: when it completes, this
+   * rollout is SUPERSEDED and the retry has nothing to do).
+   */
+  public Optional<String> claimRollbackAndLock(String service, String digest, Duration lease) {
+    Instant now = clock.instant();
+    String token = UUID.randomUUID().toString();
+    Map<String, AttributeValue> values = Map.of(":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
+        ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli()), ":rolling", s(DeploymentStatus.ROLLING_OUT.name()));
+    Update deployment = Update.builder().tableName(table).key(LedgerItems.deploymentKey(service, digest))
+        .updateExpression("SET rollbackToken = :t, rollbackLeaseUntil = :u, updatedAt = :now")
+        .conditionExpression("#st = :rolling AND " + LedgerItems.NOT_SUPERSEDED + " AND (attribute_not_exists("
+            + "rollbackLeaseUntil) OR rollbackLeaseUntil < :nowMs)")
+        .expressionAttributeNames(LedgerItems.STATUS).expressionAttributeValues(values).build();
+    Update head = Update.builder().tableName(table).key(LedgerItems.headKey(service))
+        .updateExpression("SET lockToken = :t, lockUntil = :u, lockEventId = :e, lockedAt = :nowMs, updatedAt = :now")
+        .conditionExpression("attribute_not_exists(lockUntil) OR lockUntil < :nowMs")
+        .expressionAttributeValues(Map.of(":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
+            ":e", s(LedgerItems.GUARD_LOCK_PREFIX + digest), ":now", s(now.toString()), ":nowMs", n(now.toEpochMilli())))
+        .build();
+    try {
+      Transactions.write(dynamo, List.of(TransactWriteItem.builder().update(deployment).build(),
+          TransactWriteItem.builder().update(head).build()));
+      return Optional.of(token);
+    } catch (TransactionCanceledException cancelled) {
+      Transactions.lostRace(cancelled);
+      boolean lockHeld = cancelled.hasCancellationReasons() && cancelled.cancellationReasons().size() == 2
+          && "ConditionalCheckFailed".equals(cancelled.cancellationReasons().get(1).code())
+          && !"ConditionalCheckFailed".equals(cancelled.cancellationReasons().get(0).code());
+      if (lockHeld) {
+        throw new io.gitops.lambdas.core.RetryableException("BUSY: another actor holds the service lock on " + service
+            + "; the rollback of " + digest + " is retried once it is released");
+      }
+      return Optional.empty();
+    }
+  }
+
+  /** Best effort after a transient failure: lets the retry take over at once. Never throws. */
+  public void releaseRollbackAndLock(String service, String digest, String token) {
+    try {
+      Transactions.write(dynamo, List.of(
+          TransactWriteItem.builder().update(Update.builder().tableName(table)
+              .key(LedgerItems.deploymentKey(service, digest)).updateExpression("SET rollbackLeaseUntil = :zero")
+              .conditionExpression("rollbackToken = :t").expressionAttributeValues(Map.of(":zero", n(0), ":t", s(token)))
+              .build()).build(),
+          TransactWriteItem.builder().update(Update.builder().tableName(table).key(LedgerItems.headKey(service))
+              .updateExpression("REMOVE lockToken, lockUntil").conditionExpression("lockToken = :t")
+              .expressionAttributeValues(Map.of(":t", s(token))).build()).build()));
+    } catch (RuntimeException ignored) {
+      // both lapse on their own
+    }
+  }
+
   /** Best effort after a transient failure: lets the retry take over at once. Never throws. */
   public void releaseRollback(String service, String digest, String token) {
     try {
@@ -243,6 +299,15 @@ public final class GuardLedger {
    */
   public boolean finish(String service, String digest, String token, DeploymentStatus to, String reason,
       String restoredDigest, String restoredArn) {
+    return finish(service, digest, token, to, reason, restoredDigest, restoredArn, false);
+  }
+
+  /**
+   * As above; {@code locked}: the rollback holds the service lock under {@code token}
+   * ({@link #claimRollbackAndLock}), released in the same transaction.
+   */
+  public boolean finish(String service, String digest, String token, DeploymentStatus to, String reason,
+      String restoredDigest, String restoredArn, boolean locked) {
     Instant now = clock.instant();
     Map<String, AttributeValue> values = new HashMap<>();
     values.put(":to", s(to.name()));
@@ -265,14 +330,31 @@ public final class GuardLedger {
         .updateExpression(set.toString()).conditionExpression(condition)
         .expressionAttributeNames(LedgerItems.STATUS).expressionAttributeValues(values).build();
     try {
-      if (restoredArn == null) {
+      if (restoredArn == null && !locked) {
         dynamo.updateItem(Attributes.request(deployment));
       } else {
+        Map<String, AttributeValue> hv = new HashMap<>(Map.of(":now", s(now.toString())));
+        String headSet = "SET updatedAt = :now";
+        String remove = "";
+        if (restoredArn != null) {
+          headSet += ", restoredDigest = :rd, restoredTaskDefinitionArn = :ra, restoredForDigest = :bad,"
+              + " restoredFailureCount = :zero";
+          remove = "restoredFailedTasks";
+          hv.putAll(Map.of(":rd", s(restoredDigest == null ? "" : restoredDigest), ":ra", s(restoredArn),
+              ":bad", s(digest), ":zero", n(0)));
+        }
+        String headCondition = null;
+        if (locked) {
+          remove = remove.isEmpty() ? "lockToken, lockUntil" : remove + ", lockToken, lockUntil";
+          // Ours, or lapsed (nobody else's live lock is removed): a lapsed lock of ours may have been taken and
+          // lapsed again, and the rollback is recorded all the same.
+          headCondition = "lockToken = :t OR attribute_not_exists(lockToken) OR lockUntil < :nowMs";
+          hv.put(":t", s(token));
+          hv.put(":nowMs", n(now.toEpochMilli()));
+        }
         Update head = Update.builder().tableName(table).key(LedgerItems.headKey(service))
-            .updateExpression("SET restoredDigest = :rd, restoredTaskDefinitionArn = :ra, restoredForDigest = :bad,"
-                + " restoredFailureCount = :zero, updatedAt = :now REMOVE restoredFailedTasks")
-            .expressionAttributeValues(Map.of(":rd", s(restoredDigest == null ? "" : restoredDigest),
-                ":ra", s(restoredArn), ":bad", s(digest), ":zero", n(0), ":now", s(now.toString())))
+            .updateExpression(headSet + (remove.isEmpty() ? "" : " REMOVE " + remove))
+            .conditionExpression(headCondition).expressionAttributeValues(hv)
             .build();
         Transactions.write(dynamo, List.of(TransactWriteItem.builder().update(deployment).build(),
             TransactWriteItem.builder().update(head).build()));

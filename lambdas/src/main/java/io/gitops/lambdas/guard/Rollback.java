@@ -67,7 +67,7 @@ final class Rollback {
    */
   GuardOutcome perform(Log l, ServiceTarget target, GuardLedger.View view, Deployment d, String code,
       String why, Instant firstFailure, boolean coldStart) {
-    Optional<String> token = guardLedger.claimRollback(target.service(), d.digest(), config.lockLease());
+    Optional<String> token = guardLedger.claimRollbackAndLock(target.service(), d.digest(), config.lockLease());
     if (token.isEmpty()) {
       return alreadyHandled(target, d);
     }
@@ -80,7 +80,7 @@ final class Rollback {
             .put("badDigest", d.digest()).put("badRevision", d.newTaskDefinitionArn()).put("reasons", d.reasons())
             .put("environment", config.environmentName()));
         AfterPublish.write(log, () -> guardLedger.finish(target.service(), d.digest(), token.get(), DeploymentStatus.FAILED,
-            reason, null, null));
+            reason, null, null, true));
         metrics.count("RollbacksImpossible", coldStart);
         l.error("rollout failed and no healthy revision is known", "reasons", d.reasons());
         return GuardOutcome.of(Action.FAILED, "NO_HEALTHY_REVISION", why + "; no HEALTHY revision to roll back to")
@@ -98,7 +98,7 @@ final class Rollback {
           .put("rollbackTarget", to.source()).put("environment", config.environmentName()));
       boolean finished = AfterPublish.write(log, () -> guardLedger.finish(target.service(), d.digest(), token.get(),
           DeploymentStatus.ROLLED_BACK, "rolled back to " + revision + " (" + to.digest() + "): " + code + ": " + why,
-          to.digest(), revision));
+          to.digest(), revision, true));
       long toRollback = Math.max(0, Duration.between(firstFailure, clock.instant()).toMillis());
       metrics.count("Rollbacks", coldStart, Map.of("Trigger", code));
       metrics.millis("TimeFromFirstFailureToRollback", toRollback, coldStart);
@@ -108,7 +108,7 @@ final class Rollback {
       return GuardOutcome.of(Action.ROLLED_BACK, code, why + "; rolled back to " + revision)
           .about(target.service(), d.digest(), d.newTaskDefinitionArn()).withRestored(revision);
     } catch (SdkException e) {
-      guardLedger.releaseRollback(target.service(), d.digest(), token.get());
+      guardLedger.releaseRollbackAndLock(target.service(), d.digest(), token.get());
       throw e;
     }
   }

@@ -133,7 +133,7 @@ public final class ManualRollback {
           .updateExpression("SET lockToken = :t, lockUntil = :u, lockEventId = :e, lockedAt = :nowMs, updatedAt = :now")
           .conditionExpression("attribute_exists(pk) AND (attribute_not_exists(lockUntil) OR lockUntil < :nowMs)")
           .expressionAttributeValues(Map.of(":t", s(token), ":u", n(now.plus(lease).toEpochMilli()),
-              ":e", s("operator-rollback:" + token), ":nowMs", n(now.toEpochMilli()), ":now", s(now.toString()))));
+              ":e", s(LedgerItems.OPERATOR_LOCK_PREFIX + token), ":nowMs", n(now.toEpochMilli()), ":now", s(now.toString()))));
       return token;
     } catch (ConditionalCheckFailedException e) {
       Optional<ServiceHead> head = ledger.head(service);

@@ -87,6 +87,16 @@ public final class GuardEvents {
     return Events.bytes(envelope("ECS Deployment State Change", serviceArn, at, detail));
   }
 
+  /** A deployment event of the deployment {@code deploymentId}. */
+  static byte[] deployment(String cluster, String service, String eventName, Instant updatedAt, String reason,
+      String deploymentId) {
+    String serviceArn = "arn:aws:ecs:" + REGION + ":" + ACCOUNT + ":service/" + cluster + "/" + service;
+    Json.Obj detail = Json.obj().put("eventType", eventName.endsWith("FAILED") ? "ERROR" : "INFO")
+        .put("eventName", eventName).put("deploymentId", deploymentId).put("updatedAt", updatedAt.toString())
+        .put("reason", reason);
+    return Events.bytes(envelope("ECS Deployment State Change", serviceArn, updatedAt, detail));
+  }
+
   public static byte[] completed(String service, Instant at) {
     return deployment("test-cluster", service, "SERVICE_DEPLOYMENT_COMPLETED", at, "ECS deployment completed.");
   }

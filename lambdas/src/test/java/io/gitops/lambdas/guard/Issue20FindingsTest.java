@@ -292,4 +292,110 @@ class Issue20FindingsTest {
     assertThat(h.fx.notifications()).singleElement().asString().contains("CANARY_CHECKS_FAILED_AFTER_COMPLETION")
         .contains("release rollback");
   }
+
+  // --- Finding 2 --------------------------------------------------------------------------------------------
+
+  /**
+   * Before: the guard rolled back holding only the failing deployment's lease. A push's UpdateService landed just
+   * before the guard's: the guard put the service back on the old release under the push's feet, and the push
+   * completed in the ledger while ECS ran something else (later misread as ECS's breaker: FAILED for good). Now
+   * the guard's rollback takes the service lock the push holds: it is retried, and by then the push has superseded
+   * the failing rollout, so nothing is rolled back.
+   */
+  @Test
+  void finding2_theGuardsRollbackWaitsForAPushInFlightInsteadOfUndoingIt() {
+    h.env.remove("TARGET_GROUP_ARNS");
+    GuardHandler g = h.guard();
+    String good = h.deploy("bff", "good");
+    h.makeHealthy(g, "bff", good);
+    String bad = h.deploy("bff", "bad");
+    h.crash(g, "bff", bad);
+    byte[] threshold = GuardEvents.crashed("bff", h.taskId(), bad, h.version(), h.now());
+    List<Object> duringPush = new ArrayList<>();
+    ExecutionInterceptor guardRightAfterThePushesUpdate = new ExecutionInterceptor() {
+      @Override
+      public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+        if (context.request() instanceof UpdateServiceRequest && duringPush.isEmpty()) {
+          h.calls.reset();
+          try {
+            duringPush.add(g.handle(threshold));
+          } catch (RuntimeException e) {
+            duringPush.add(e);
+          }
+          duringPush.add(h.calls.snapshot().getOrDefault("Ecs.UpdateService", 0));
+        }
+      }
+    };
+    var deployer = new io.gitops.lambdas.deployer.ImageDeployerHandler(h.config(),
+        AwsFixture.functionClients(h.fx.endpoint(), AwsFixture.FAST_SDK, guardRightAfterThePushesUpdate), h.out,
+        java.time.Clock.systemUTC());
+    var pushed = deployer.handle(io.gitops.testing.Events.bytes(io.gitops.testing.Events.ecrPush("bff",
+        io.gitops.testing.Events.digest("fix"), "1.0.9", java.time.Instant.now().plusSeconds(60))));
+    String fix = pushed.revision();
+
+    assertThat(duringPush.get(0)).as("the guard during the push").isInstanceOf(io.gitops.lambdas.core.RetryableException.class);
+    assertThat(duringPush.get(1)).as("UpdateService calls of the guard during the push").isEqualTo(0);
+    GuardOutcome retried = g.handle(threshold);
+    assertThat(retried.action()).as(retried.reason()).isEqualTo(Action.NONE);
+    assertThat(h.serviceRevision("bff")).isEqualTo(fix);
+    assertThat(h.deployment("bff", "fix").status()).isEqualTo(DeploymentStatus.ROLLING_OUT);
+    assertThat(h.deployment("bff", "bad").status()).isEqualTo(DeploymentStatus.SUPERSEDED);
+    assertThat(h.ledger().head("bff").orElseThrow().lockToken()).as("no lock left behind").isNull();
+  }
+
+  /** ECS's UpdateService answer: a new PRIMARY deployment whose id names the revision (moto keeps its old one). */
+  private static final class PrimaryPerRevision implements ExecutionInterceptor {
+    @Override
+    public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+      if (context.response() instanceof software.amazon.awssdk.services.ecs.model.UpdateServiceResponse r
+          && context.request() instanceof UpdateServiceRequest q && q.taskDefinition() != null) {
+        return r.toBuilder().service(r.service().toBuilder().deployments(software.amazon.awssdk.services.ecs.model
+            .Deployment.builder().id(idFor(q.taskDefinition())).status("PRIMARY").taskDefinition(q.taskDefinition())
+            .build()).build()).build();
+      }
+      return context.response();
+    }
+
+    static String idFor(String revision) {
+      return "ecs-svc/" + revision.substring(revision.lastIndexOf(':') + 1);
+    }
+  }
+
+  /**
+   * Before: a push's UpdateService landed, and its deployment's IN_PROGRESS reached the guard before the push's
+   * completion reached the ledger: the guard read "the service runs another image" as ECS's circuit breaker and
+   * marked the rollout it was judging FAILED (with a BREAKER_ROLLED_BACK notification), so that digest could never
+   * deploy again. Now only a return to the revision the rollout replaced is the breaker.
+   */
+  @Test
+  void finding2_aConcurrentPushsDeploymentIsNotReadAsTheCircuitBreaker() {
+    h.env.remove("TARGET_GROUP_ARNS");
+    GuardHandler g = h.guard();
+    String good = h.deploy("bff", "good");
+    h.makeHealthy(g, "bff", good);
+    var withIds = AwsFixture.functionClients(h.fx.endpoint(), AwsFixture.FAST_SDK, new PrimaryPerRevision());
+    String next = new io.gitops.lambdas.deployer.ImageDeployerHandler(h.config(), withIds, h.out, java.time.Clock.systemUTC())
+        .handle(io.gitops.testing.Events.bytes(io.gitops.testing.Events.ecrPush("bff",
+            io.gitops.testing.Events.digest("next"), "2.0.0", java.time.Instant.now().plusSeconds(30)))).revision();
+    List<GuardOutcome> seen = new ArrayList<>();
+    ExecutionInterceptor eventBeforeCompletion = new ExecutionInterceptor() {
+      @Override
+      public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+        if (context.request() instanceof UpdateServiceRequest q && seen.isEmpty()) {
+          seen.add(g.handle(GuardEvents.deployment("test-cluster", "bff", "SERVICE_DEPLOYMENT_IN_PROGRESS", h.now(),
+              "ECS deployment in progress.", PrimaryPerRevision.idFor(q.taskDefinition()))));
+        }
+      }
+    };
+    new io.gitops.lambdas.deployer.ImageDeployerHandler(h.config(), AwsFixture.functionClients(h.fx.endpoint(),
+        AwsFixture.FAST_SDK, new PrimaryPerRevision(), eventBeforeCompletion), h.out, java.time.Clock.systemUTC())
+        .handle(io.gitops.testing.Events.bytes(io.gitops.testing.Events.ecrPush("bff",
+            io.gitops.testing.Events.digest("later"), "2.0.1", java.time.Instant.now().plusSeconds(60))));
+
+    assertThat(seen).singleElement().satisfies(o -> assertThat(o.code()).as(o.reason()).isEqualTo("OTHER_DEPLOYMENT"));
+    assertThat(h.deployment("bff", "next").status()).as("the rollout the guard was judging")
+        .isIn(DeploymentStatus.ROLLING_OUT, DeploymentStatus.SUPERSEDED);
+    assertThat(h.fx.releaseValue("bff")).isEqualTo(h.image("bff", "later"));
+    assertThat(next).isNotEqualTo(h.serviceRevision("bff"));
+  }
 }
