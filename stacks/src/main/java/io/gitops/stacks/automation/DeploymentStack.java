@@ -343,6 +343,16 @@ public class DeploymentStack extends PlatformStack {
     guard.addToRolePolicy(statement(List.of("cloudwatch:GetMetricData"), List.of("*")));
     Nag.acknowledge(guard.role().getNode().findChild("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]",
         "cloudwatch:GetMetricData accepts no resource-level permissions; it is read-only");
+    // The hook reads the revision each invocation names (targetServiceRevisionArn): the canary services' own.
+    for (DeploymentStackProps.Canary c : props.canaries()) {
+      String revisions = Stack.of(this).formatArn(ArnComponents.builder().service("ecs").resource("service-revision")
+          .resourceName(props.cluster().getClusterName() + "/" + c.serviceName() + "/*")
+          .arnFormat(ArnFormat.SLASH_RESOURCE_NAME).build());
+      guard.addToRolePolicy(statement(List.of("ecs:DescribeServiceRevisions"), List.of(revisions)));
+      Nag.acknowledgeWildcardResource(guard.role().getNode().findChild("DefaultPolicy"), revisions,
+          "Revisions of this canary service only: ECS numbers a service revision when it creates it, so the ARN ends "
+              + "in a wildcard");
+    }
   }
 
   /**
