@@ -156,6 +156,25 @@ public final class CanaryLifecycle {
    * SERVICE_DEPLOYMENT_COMPLETED), false when the hook aborted (the caller rolls the service back).
    */
   synchronized boolean play(TaskSimulator.ServiceView v, String newDigest, String stableDigest) {
+    playing = true;
+    try {
+      return playStages(v, newDigest, stableDigest);
+    } finally {
+      playing = false;
+    }
+  }
+
+  private volatile boolean playing;
+
+  /**
+   * True while a lifecycle plays: the production listener rule still reaches the stable revision (the one whose
+   * deployment completed), the test rule the new one.
+   */
+  public boolean playing() {
+    return playing;
+  }
+
+  private boolean playStages(TaskSimulator.ServiceView v, String newDigest, String stableDigest) {
     Plan plan = plans.get(v.serviceName());
     String blue = live.get(v.serviceName());
     String green = greenTargetGroup(v.serviceName());
