@@ -82,6 +82,8 @@ class SandboxDemoTest {
             + " containerCredentialFetches=" + (sandbox.host().credentialFetches(fn) > 0));
       }
       checks.add("refused=" + sandbox.apiCalls().refused());
+      // Issue 21, blocker 5: the smoke probes reached the new revision only through the test rule, with the header.
+      if (snapStart) checks.add("testRouteRequests>0=" + (sandbox.testRouteRequests() > 0));
     }, snapStart);
     assertThat(r.failures()).as(output.toString(StandardCharsets.UTF_8)).isEmpty();
     assertThat(output.toString(StandardCharsets.UTF_8)).contains("ECR push bff:1.0.1 → image-deployer: DEPLOYED");
@@ -93,10 +95,12 @@ class SandboxDemoTest {
     }
     assertThat(r.apiCalls()).isPositive();
     // one warm environment per function served the whole scenario; credentials came as Lambda provides them
-    assertThat(checks).containsExactly(
+    List<String> expected = new ArrayList<>(List.of(
         "image-deployer snapStart=" + snapStart + " qualifier=live environments=1 containerCredentialFetches=" + snapStart,
         "guard snapStart=" + snapStart + " qualifier=live environments=1 containerCredentialFetches=" + snapStart,
-        "refused=0");
+        "refused=0"));
+    if (snapStart) expected.add("testRouteRequests>0=true");
+    assertThat(checks).containsExactlyElementsOf(expected);
   }
 
   @Test

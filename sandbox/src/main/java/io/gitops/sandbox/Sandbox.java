@@ -103,14 +103,15 @@ public final class Sandbox implements AutoCloseable {
       emulatorSdkBudget(env);
       String probes = env.get(EnvVar.HEALTH_PROBE_URLS);
       if (probes != null && !probes.isBlank() && !probes.strip().equals("{}")) {
-        if (health == null) health = new HealthEndpoint(this::servicesBehindLoadBalancerHealthy);
+        if (health == null) health = new HealthEndpoint(this::productionHealthy, this::servicesBehindLoadBalancerHealthy);
         env.put(EnvVar.HEALTH_PROBE_URLS, health.rewrite(probes));
       }
       String canaries = env.get(EnvVar.CANARY_ANALYSIS);
       if (canaries != null && !canaries.isBlank()) {
         // The test listener's URL (the ALB's name in the stack) goes to the local health endpoint too.
-        if (health == null) health = new HealthEndpoint(this::servicesBehindLoadBalancerHealthy);
+        if (health == null) health = new HealthEndpoint(this::productionHealthy, this::servicesBehindLoadBalancerHealthy);
         env.put(EnvVar.CANARY_ANALYSIS, health.rewriteField(canaries, "testProbeUrl"));
+        testRoute(canaries);
       }
       specs.add(f.withEnvironment(env));
     }
@@ -411,6 +412,39 @@ public final class Sandbox implements AutoCloseable {
   }
 
   /** False while a service behind a load balancer runs an image marked broken (the health endpoint's answer). */
+  /**
+   * The test rule's header and value, as the compute stack's condition holds them: the plan names the header and the
+   * secret, whose value the provisioner put in the emulator.
+   */
+  private void testRoute(String canaries) {
+    try {
+      JsonNode plans = CloudAssembly.JSON.readTree(canaries);
+      for (JsonNode plan : plans) {
+        JsonNode h = plan.path("testHeader");
+        if (!h.hasNonNull("name") || !h.hasNonNull("secretArn")) continue;
+        String value = emulator.json("secretsmanager", "secretsmanager.GetSecretValue", "1.1",
+            Emulator.object().put("SecretId", h.get("secretArn").asText())).path("SecretString").asText();
+        health.testRoute(h.get("name").asText(), value);
+      }
+    } catch (java.io.IOException e) {
+      throw new SandboxException("unreadable " + EnvVar.CANARY_ANALYSIS + ": " + e.getMessage());
+    }
+  }
+
+  /** Requests the local load balancer's test rule took (the guard's smoke probes with the header). */
+  public int testRouteRequests() {
+    return health == null ? 0 : health.testRouteRequests();
+  }
+
+  /**
+   * What the production rule reaches: during a canary's lifecycle the stable revision, which completed its own
+   * deployment (healthy: a broken revision never becomes stable); otherwise the services' current images.
+   */
+  private boolean productionHealthy() {
+    if (canary != null && canary.map(CanaryLifecycle::playing).orElse(false)) return true;
+    return servicesBehindLoadBalancerHealthy();
+  }
+
   private boolean servicesBehindLoadBalancerHealthy() {
     for (ServiceTarget t : services().values()) {
       TaskSimulator.ServiceView v = view(new String[] {t.cluster(), t.service()});

@@ -100,7 +100,7 @@ public final class PlatformStacks {
       return List.of(new DeploymentStackProps.Canary(front.service().getServiceName(),
           compute.targetGroup().getFirstLoadBalancerFullName(),
           List.of(compute.targetGroup().getTargetGroupArn(), c.alternateTargetGroup().getTargetGroupArn()),
-          front.config().healthPath(),
+          front.config().healthPath(), c.testRouteSecret().getSecretArn(),
           s instanceof io.gitops.stacks.config.DeploymentStrategy.Canary k ? k.percent()
               : s instanceof io.gitops.stacks.config.DeploymentStrategy.Linear k ? k.stepPercent() : 100,
           interval, (int) Math.max(1, step / interval),

@@ -47,11 +47,20 @@ public final class CanaryChecks {
   private final HttpProbeCheck.Probe probe;
   private final Duration probeTimeout;
 
+  private final java.util.function.Function<URI, Map<String, String>> testHeaders;
+
   public CanaryChecks(MetricSource metrics, TargetHealth targets, HttpProbeCheck.Probe probe, Duration probeTimeout) {
+    this(metrics, targets, probe, probeTimeout, TestRouteHeaders.NONE);
+  }
+
+  /** {@code testHeaders}: what the smoke probe sends to a test URL (the test route's header, {@link TestRouteHeaders}). */
+  public CanaryChecks(MetricSource metrics, TargetHealth targets, HttpProbeCheck.Probe probe, Duration probeTimeout,
+      java.util.function.Function<URI, Map<String, String>> testHeaders) {
     this.metrics = metrics;
     this.targets = targets;
     this.probe = probe;
     this.probeTimeout = probeTimeout;
+    this.testHeaders = testHeaders;
   }
 
   /** The CloudWatch dimensions of a target group's metrics: {@code targetgroup/NAME/ID} and the ALB's. */
@@ -142,8 +151,15 @@ public final class CanaryChecks {
 
   private Measurement probe(Optional<URI> url) {
     if (url.isEmpty()) return Measurement.inconclusive("no test listener URL configured");
+    Map<String, String> headers;
     try {
-      int code = probe.get(url.get(), probeTimeout);
+      headers = testHeaders.apply(url.get());
+    } catch (io.gitops.lambdas.core.RetryableException e) {
+      // Without the header the probe would reach production, not the new revision: no verdict, measure again.
+      return Measurement.inconclusive("the test route's header value could not be read: " + e.getMessage());
+    }
+    try {
+      int code = probe.get(url.get(), headers, probeTimeout);
       Map<String, Double> values = Map.of("status", (double) code);
       return code >= 200 && code < 300 ? Measurement.pass(url.get() + " answered " + code, values)
           : Measurement.fail(url.get() + " answered " + code, values);

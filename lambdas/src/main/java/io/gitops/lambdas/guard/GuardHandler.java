@@ -84,7 +84,9 @@ public final class GuardHandler implements RequestStreamHandler {
   private GuardHandler(LambdaConfig config, GuardConfig guardConfig, AwsClients clients, AwsClients.Settings settings,
       software.amazon.awssdk.http.SdkHttpClient http, PrintStream out) {
     this(config, guardConfig, clients, ElbTargetHealth.create(settings, http), HttpProbeCheck.HTTP,
-        CloudWatchQuery.create(settings, http)::get, CanaryPlan.parse(System.getenv()), out, Clock.systemUTC());
+        CloudWatchQuery.create(settings, http)::get, CanaryPlan.parse(System.getenv()),
+        io.gitops.lambdas.canary.TestRouteHeaders.from(System.getenv(),
+            io.gitops.lambdas.core.SecretValues.create(settings, http)::get)::headersFor, out, Clock.systemUTC());
   }
 
   /** For tests and the demo: injected clients, target health source and probe; no CloudWatch metrics. */
@@ -98,6 +100,14 @@ public final class GuardHandler implements RequestStreamHandler {
   public GuardHandler(LambdaConfig config, GuardConfig guardConfig, AwsClients clients, TargetHealth targets,
       HttpProbeCheck.Probe probe, CanaryChecks.MetricSource metricSource, Map<String, CanaryPlan> plans,
       PrintStream out, Clock clock) {
+    this(config, guardConfig, clients, targets, probe, metricSource, plans,
+        io.gitops.lambdas.canary.TestRouteHeaders.NONE, out, clock);
+  }
+
+  /** For tests: everything injected, with the headers the smoke probe sends to a test URL. */
+  public GuardHandler(LambdaConfig config, GuardConfig guardConfig, AwsClients clients, TargetHealth targets,
+      HttpProbeCheck.Probe probe, CanaryChecks.MetricSource metricSource, Map<String, CanaryPlan> plans,
+      java.util.function.Function<java.net.URI, Map<String, String>> testHeaders, PrintStream out, Clock clock) {
     this.log = new Log(out, clock, FUNCTION).with("environment", config.environmentName());
     this.metrics = new Metrics(out, clock, config.metricsNamespace(), FUNCTION);
     this.guard = new DeploymentGuard(config, guardConfig, clients,
@@ -105,7 +115,7 @@ public final class GuardHandler implements RequestStreamHandler {
     this.canary = new CanaryHook(config, plans, guardConfig.failureThreshold(), clients.ecs(),
         io.gitops.lambdas.canary.ServiceRevisions.of(clients.ecs()), guard.ledger(), guard.guardLedger(),
         new ReleaseParameters(clients.ssm()), new Notifier(clients.sns(), config.alarmTopicArn()),
-        new CanaryChecks(metricSource, targets, probe, guardConfig.probeTimeout()), log, metrics, clock);
+        new CanaryChecks(metricSource, targets, probe, guardConfig.probeTimeout(), testHeaders), log, metrics, clock);
   }
 
   private final CanaryHook canary;

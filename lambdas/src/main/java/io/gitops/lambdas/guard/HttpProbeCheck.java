@@ -15,11 +15,32 @@ public final class HttpProbeCheck implements HealthCheck {
   @FunctionalInterface
   public interface Probe {
     int get(URI url, Duration timeout) throws IOException;
+
+    /**
+     * The same GET with request headers (the canary's test route needs one). A probe that stands in for the network
+     * in a test may ignore them; {@link #HTTP} sends them.
+     */
+    default int get(URI url, java.util.Map<String, String> headers, Duration timeout) throws IOException {
+      return get(url, timeout);
+    }
   }
 
   /** Plain {@link HttpURLConnection}, no redirects followed, body discarded. */
-  public static final Probe HTTP = (url, timeout) -> {
+  public static final Probe HTTP = new Probe() {
+    @Override
+    public int get(URI url, Duration timeout) throws IOException {
+      return get(url, java.util.Map.of(), timeout);
+    }
+
+    @Override
+    public int get(URI url, java.util.Map<String, String> headers, Duration timeout) throws IOException {
+      return http(url, headers, timeout);
+    }
+  };
+
+  private static int http(URI url, java.util.Map<String, String> headers, Duration timeout) throws IOException {
     HttpURLConnection c = (HttpURLConnection) url.toURL().openConnection();
+    headers.forEach(c::setRequestProperty);
     c.setInstanceFollowRedirects(false);
     c.setConnectTimeout((int) timeout.toMillis());
     c.setReadTimeout((int) timeout.toMillis());
@@ -32,7 +53,7 @@ public final class HttpProbeCheck implements HealthCheck {
     } finally {
       c.disconnect();
     }
-  };
+  }
 
   private final Probe probe;
   private final Function<String, Optional<URI>> urlOf;

@@ -41,7 +41,7 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
       "AWS::SSM::Parameter", "AWS::ECR::Repository", "AWS::EC2::VPC", "AWS::EC2::Subnet",
       "AWS::EC2::SecurityGroup", "AWS::ECS::Cluster",
       "AWS::ElasticLoadBalancingV2::TargetGroup", "AWS::ECS::TaskDefinition", "AWS::ECS::Service",
-      "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SQS::Queue");
+      "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::SecretsManager::Secret");
 
   /** CloudFormation members whose values are free-form maps: their keys are data, not member names. */
   private static final Set<String> MAP_MEMBERS = Set.of("Options", "DockerLabels", "DriverOpts", "Labels");
@@ -336,6 +336,16 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
         String arn = emulator.clients().sns().createTopic(b -> b.name(name)).topicArn();
         return new Physical(arn, Map.of("TopicArn", TextNode.valueOf(arn), "TopicName", TextNode.valueOf(name)), false);
       }
+      case "AWS::SecretsManager::Secret" -> {
+        // The canary's test route needs the generated value in moto: the guard's probe reads it from Secrets
+        // Manager and the local load balancer compares it. CloudFormation generates it on AWS.
+        String name = props.path("Name").asText(shortName(r, 256));
+        ObjectNode body = F.objectNode().put("Name", name)
+            .put("SecretString", props.has("SecretString") ? props.get("SecretString").asText()
+                : generatedSecret(props.path("GenerateSecretString")));
+        String arn = emulator.json("secretsmanager", "secretsmanager.CreateSecret", "1.1", body).path("ARN").asText();
+        return new Physical(arn, Map.of("Id", TextNode.valueOf(arn)), false);
+      }
       case "AWS::SQS::Queue" -> {
         // The functions' on-failure destinations: the host writes Lambda's invocation records here.
         String name = props.path("QueueName").asText(shortName(r, 80));
@@ -359,6 +369,34 @@ public final class TemplateProvisioner implements Intrinsics.Scope {
         return synthetic(r);
       }
     }
+  }
+
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+  /**
+   * A value as Secrets Manager generates it for CloudFormation's GenerateSecretString: PasswordLength characters
+   * (32 by default) of letters and digits, punctuation unless ExcludePunctuation; with SecretStringTemplate and
+   * GenerateStringKey, the template's JSON with the value under that key.
+   */
+  static String generatedSecret(JsonNode spec) {
+    String chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        + (spec.path("ExcludePunctuation").asBoolean(false) ? "" : "!#$%&()*+,-.:;<=>?@[]^_{|}~");
+    String exclude = spec.path("ExcludeCharacters").asText("");
+    StringBuilder v = new StringBuilder();
+    int length = spec.path("PasswordLength").asInt(32);
+    while (v.length() < length) {
+      char c = chars.charAt(RANDOM.nextInt(chars.length()));
+      if (exclude.indexOf(c) < 0) v.append(c);
+    }
+    if (spec.hasNonNull("SecretStringTemplate") && spec.hasNonNull("GenerateStringKey")) {
+      try {
+        ObjectNode template = (ObjectNode) CloudAssembly.JSON.readTree(spec.get("SecretStringTemplate").asText());
+        return template.put(spec.get("GenerateStringKey").asText(), v.toString()).toString();
+      } catch (java.io.IOException | ClassCastException e) {
+        throw new SandboxException("GenerateSecretString: SecretStringTemplate is not a JSON object");
+      }
+    }
+    return v.toString();
   }
 
   /** A placeholder for a resource the sandbox does not emulate; its properties are never read. */

@@ -114,9 +114,12 @@ public class DeploymentStack extends PlatformStack {
       plan.put("loadBalancer", c.loadBalancer());
       plan.put("targetGroups", c.targetGroups());
       if (props.albDnsName() != null) {
-        plan.put("testProbeUrl", props.healthScheme() + "://" + props.albDnsName() + c.testPath()
-            + (c.testPath().contains("?") ? "&" : "?") + "gitops-canary=test");
+        plan.put("testProbeUrl", props.healthScheme() + "://" + props.albDnsName() + c.testPath());
       }
+      // The name of the header the test route requires and where its value is: the value itself stays in Secrets
+      // Manager, read by the guard when it probes.
+      plan.put("testHeader", new java.util.TreeMap<>(Map.of("name", io.gitops.contract.CanaryTestRoute.HEADER,
+          "secretArn", c.testRouteSecretArn())));
       plan.put("canaryPercent", c.canaryPercent());
       plan.put("intervalSeconds", c.intervalSeconds());
       plan.put("canaryCount", c.canaryCount());
@@ -341,6 +344,9 @@ public class DeploymentStack extends PlatformStack {
     // GetMetricData supports no resource-level permissions: the API requires "*" (Service Authorization
     // Reference, Amazon CloudWatch). It is read-only.
     guard.addToRolePolicy(statement(List.of("cloudwatch:GetMetricData"), List.of("*")));
+    // The smoke probe's header value, nothing else of Secrets Manager.
+    guard.addToRolePolicy(statement(List.of("secretsmanager:GetSecretValue"),
+        props.canaries().stream().map(DeploymentStackProps.Canary::testRouteSecretArn).toList()));
     Nag.acknowledge(guard.role().getNode().findChild("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]",
         "cloudwatch:GetMetricData accepts no resource-level permissions; it is read-only");
     // The hook reads the revision each invocation names (targetServiceRevisionArn): the canary services' own.

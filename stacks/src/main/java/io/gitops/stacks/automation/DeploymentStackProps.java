@@ -45,13 +45,15 @@ public record DeploymentStackProps(
    * @param loadBalancer  the ALB's CloudWatch dimension, {@code app/NAME/ID} (a token)
    * @param targetGroups  the production and the alternate target group ARNs (tokens)
    * @param testPath      the health path, reached through the test listener rule
+   * @param testRouteSecretArn the secret whose value, in the {@code CanaryTestRoute.HEADER} header, the test
+   *                      listener rule requires (a token)
    * @param canaryPercent production traffic the new revision takes at the canary step (100 for blue/green)
    * @param intervalSeconds time between two measurements
    * @param canaryCount   measurements at the canary step
    * @param bakeCount     measurements after the full shift
    */
   public record Canary(String serviceName, String loadBalancer, List<String> targetGroups, String testPath,
-      double canaryPercent, int intervalSeconds, int canaryCount, int bakeCount) {
+      String testRouteSecretArn, double canaryPercent, int intervalSeconds, int canaryCount, int bakeCount) {
     public Canary {
       targetGroups = List.copyOf(targetGroups);
     }

@@ -1,5 +1,6 @@
 package io.gitops.stacks.compute;
 
+import io.gitops.contract.CanaryTestRoute;
 import io.gitops.stacks.config.DeploymentStrategy;
 import io.gitops.stacks.config.EnvironmentConfig;
 import io.gitops.stacks.nag.Nag;
@@ -34,7 +35,6 @@ import software.amazon.awscdk.services.elasticloadbalancingv2.IApplicationListen
 import software.amazon.awscdk.services.elasticloadbalancingv2.ListenerAction;
 import software.amazon.awscdk.services.elasticloadbalancingv2.ListenerCondition;
 import software.amazon.awscdk.services.elasticloadbalancingv2.Protocol;
-import software.amazon.awscdk.services.elasticloadbalancingv2.QueryStringCondition;
 import software.amazon.awscdk.services.elasticloadbalancingv2.TargetType;
 import software.amazon.awscdk.services.elasticloadbalancingv2.WeightedTargetGroup;
 import software.amazon.awscdk.services.iam.Role;
@@ -46,7 +46,8 @@ import software.constructs.Construct;
 /**
  * The public service's ECS-native traffic shifting (canary, linear or blue/green): the alternate target
  * group ECS puts the new revision in, the test listener rule that reaches only the new revision (requests
- * with {@code ?gitops-canary=test}), the production listener rule whose weights ECS shifts, the ECS
+ * carrying the {@link CanaryTestRoute#HEADER} header with the generated secret's value, which only the guard's
+ * smoke probe knows), the production listener rule whose weights ECS shifts, the ECS
  * infrastructure role that modifies them, the deployment alarms that roll back on their own, and the
  * lifecycle hook: the guard's canary analysis (Amazon ECS developer guide, "Amazon ECS canary deployments",
  * "Lifecycle hooks for Amazon ECS service deployments", "Amazon ECS infrastructure IAM role for load
@@ -54,9 +55,6 @@ import software.constructs.Construct;
  */
 public final class CanaryTraffic extends Construct {
 
-  /** The query string that routes a request to the new revision through the test listener rule. */
-  public static final String TEST_QUERY_KEY = "gitops-canary";
-  public static final String TEST_QUERY_VALUE = "test";
   /** The stages the analysis hook is registered for (README, "Progressive delivery"). */
   public static final List<DeploymentLifecycleStage> HOOK_STAGES = List.of(
       DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT, DeploymentLifecycleStage.PRODUCTION_TRAFFIC_SHIFT,
@@ -88,6 +86,7 @@ public final class CanaryTraffic extends Construct {
 
   private final ApplicationTargetGroup alternateTargetGroup;
   private final ApplicationListenerRule testRule;
+  private final software.amazon.awscdk.services.secretsmanager.Secret testRouteSecret;
   private final Role infrastructureRole;
   // Set by attach(): they name the production rule's service.
   private Alarm errorRateAlarm;
@@ -102,13 +101,31 @@ public final class CanaryTraffic extends Construct {
 
     alternateTargetGroup = ComputeStack.serviceTargetGroup(this, "AlternateTargetGroup", props.vpc(), front);
 
+    // The test route is for the guard's smoke probe only: anyone on the internet could otherwise reach the new
+    // revision before it takes production traffic. CloudFormation resolves the value into the rule at deploy time
+    // (a secretsmanager dynamic reference may be used in any resource property); it is never in a template, an
+    // environment variable or a log. Not rotated: the rule holds the value it had at the last deployment, so a
+    // rotation would lock the probe out until the next one.
+    testRouteSecret = software.amazon.awscdk.services.secretsmanager.Secret.Builder.create(this, "TestRouteSecret")
+        .description("Value of the " + CanaryTestRoute.HEADER + " header that reaches " + front.config().name()
+            + "'s new revision through the test listener rule (" + props.environment().name() + ")")
+        .generateSecretString(software.amazon.awscdk.services.secretsmanager.SecretStringGenerator.builder()
+            .passwordLength(CanaryTestRoute.SECRET_LENGTH)
+            .excludePunctuation(true)
+            .includeSpace(false)
+            .build())
+        .build();
+    Nag.acknowledge(testRouteSecret, "AwsSolutions-SMG4",
+        "The test route's header value is copied into the test listener rule at deploy time; a rotation would lock "
+            + "the guard's probe out of the route until the next deployment. It grants no data access: it only lets "
+            + "the probe reach the new revision's health path before production traffic does");
     // ECS points this rule at the new revision during a deployment (it moves the rule's weights to the group the
     // new tasks are in); outside one it follows production.
     testRule = ApplicationListenerRule.Builder.create(this, "TestListenerRule")
         .listener(props.listener())
         .priority(props.testRulePriority())
-        .conditions(List.of(ListenerCondition.queryStrings(List.of(QueryStringCondition.builder()
-            .key(TEST_QUERY_KEY).value(TEST_QUERY_VALUE).build()))))
+        .conditions(List.of(ListenerCondition.httpHeader(CanaryTestRoute.HEADER,
+            List.of(testRouteSecret.getSecretValue().unsafeUnwrap()))))
         .action(forwardToPrimary())
         .build();
     // AWS::ElasticLoadBalancingV2::ListenerRule takes no Tags (cfn-lint E3002).
@@ -241,6 +258,11 @@ public final class CanaryTraffic extends Construct {
 
   public ApplicationListenerRule testRule() {
     return testRule;
+  }
+
+  /** The generated value of the test route's header: the test rule's condition, and what the guard's probe sends. */
+  public software.amazon.awscdk.services.secretsmanager.Secret testRouteSecret() {
+    return testRouteSecret;
   }
 
   public Role infrastructureRole() {

@@ -221,8 +221,35 @@ class DeploymentStackTest {
     String plan = String.valueOf(((Map<String, Object>) ((Map<String, Object>) guard.get("Environment"))
         .get("Variables")).get(EnvVar.CANARY_ANALYSIS));
     assertThat(plan).contains("targetGroups").contains("BffTargetGroup").contains("BffCanaryAlternateTargetGroup")
-        .contains("\"loadBalancer\":").contains("AlbHttpListener").contains("/api/health?gitops-canary=test")
+        .contains("\"loadBalancer\":").contains("AlbHttpListener").contains("/api/health\"")
         .contains("\"canaryCount\":3").contains("\"bakeCount\":2");
+  }
+
+  /**
+   * Issue 21, blocker 5: the guard's smoke probe is the only client of the test route. Its plan names the header and
+   * the secret (never the value), and its role may read that one secret.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void theGuardsPlanNamesTheTestRoutesHeaderAndSecretAndItsRoleReadsOnlyThatSecret() {
+    Map<String, Object> guard = (Map<String, Object>) devTemplate.findResources("AWS::Lambda::Function",
+        Map.of("Properties", Match.objectLike(Map.of("Handler", FunctionHandler.GUARD.handler()))))
+        .values().iterator().next().get("Properties");
+    String plan = String.valueOf(((Map<String, Object>) ((Map<String, Object>) guard.get("Environment"))
+        .get("Variables")).get(EnvVar.CANARY_ANALYSIS));
+    String secret = logicalId(dev.compute().canary().orElseThrow().testRouteSecret());
+    assertThat(plan).contains("\"testHeader\":{\"name\":\"" + io.gitops.contract.CanaryTestRoute.HEADER
+        + "\",\"secretArn\":").contains(secret).doesNotContain("resolve:secretsmanager")
+        .doesNotContain("gitops-canary=test");
+    String role = (String) ((List<?>) ((Map<?, ?>) guard.get("Role")).get("Fn::GetAtt")).get(0);
+    assertThat(statementsOfRole(devTemplate, role)).filteredOn(st -> st.contains("secretsmanager:"))
+        .singleElement().asString().isEqualTo("secretsmanager:GetSecretValue on import(Compute:ExportsOutputRef"
+            + withoutHash(secret) + ")");
+  }
+
+  /** A logical ID without CDK's 8-hex-digit hash, as statementsOfRole renders it. */
+  private static String withoutHash(String id) {
+    return id.replaceAll("[0-9A-F]{8}$", "");
   }
 
   /** Hole 7: task items expire. Before: no TimeToLiveSpecification, so TASK# items grew forever. */

@@ -503,7 +503,30 @@ class ComputeStackTest {
         .containsEntry("TargetType", "ip").containsEntry("Port", 3000).containsEntry("HealthCheckPath", "/api/health");
     Map<String, Object> test = resource(devTemplate, logicalId(c.testRule()));
     assertThat(test).containsEntry("Priority", ComputeStack.LISTENER_RULE_PRIORITY - 1);
-    assertThat(String.valueOf(test.get("Conditions"))).contains("query-string").contains("gitops-canary").contains("test");
+  }
+
+  /**
+   * Issue 21, blocker 5: a query string anyone can add opened the new revision to the internet before it took
+   * production traffic. The test rule now matches only a header whose value is a generated secret, resolved into the
+   * rule by CloudFormation (a secretsmanager dynamic reference), so no template holds the value.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void theTestRouteNeedsTheGeneratedSecretInAHeaderAndNoQueryStringOpensIt() {
+    CanaryTraffic c = dev.compute().canary().orElseThrow();
+    List<Map<String, Object>> conditions = (List<Map<String, Object>>) resource(devTemplate, logicalId(c.testRule()))
+        .get("Conditions");
+    assertThat(conditions).singleElement().satisfies(cond -> {
+      assertThat(cond).containsEntry("Field", "http-header");
+      Map<String, Object> header = (Map<String, Object>) cond.get("HttpHeaderConfig");
+      assertThat(header).containsEntry("HttpHeaderName", io.gitops.contract.CanaryTestRoute.HEADER);
+      assertThat(String.valueOf(header.get("Values"))).contains("{{resolve:secretsmanager:")
+          .contains("Ref=" + logicalId(c.testRouteSecret())).contains(":SecretString:::}}");
+    });
+    Map<String, Object> secret = resource(devTemplate, logicalId(c.testRouteSecret()));
+    assertThat(secret.get("GenerateSecretString")).isEqualTo(Map.of(
+        "PasswordLength", io.gitops.contract.CanaryTestRoute.SECRET_LENGTH, "ExcludePunctuation", true,
+        "IncludeSpace", false));
   }
 
   /**

@@ -182,6 +182,25 @@ public final class CanaryLifecycle {
 
   /** {@code stableRevision}: the task definition production runs now (null when unknown). */
   synchronized boolean play(TaskSimulator.ServiceView v, String newDigest, String stableDigest, String stableRevision) {
+    playing = true;
+    try {
+      return playStages(v, newDigest, stableDigest, stableRevision);
+    } finally {
+      playing = false;
+    }
+  }
+
+  private volatile boolean playing;
+
+  /**
+   * True while a lifecycle plays: the production listener rule still reaches the stable revision (the one whose
+   * deployment completed), the test rule the new one.
+   */
+  public boolean playing() {
+    return playing;
+  }
+
+  private boolean playStages(TaskSimulator.ServiceView v, String newDigest, String stableDigest, String stableRevision) {
     Plan plan = plans.get(v.serviceName());
     String blue = live.get(v.serviceName());
     String green = greenTargetGroup(v.serviceName());

@@ -18,11 +18,28 @@ import java.util.function.BooleanSupplier;
  * 200 while the services behind it run healthy images, and 503 when one runs an image marked broken. The
  * guard's {@code HEALTH_PROBE_URLS} (the ALB's DNS name in the stack) are pointed here, path kept, so that
  * its probe never leaves the machine.
+ *
+ * <p>It plays the two listener rules as the compute stack writes them: a request carrying the test route's header
+ * with the secret's value ({@link #testRoute}) is the test rule's, answered by the new revision's health; any other
+ * request, a wrong or missing value included, falls to the production rule and is answered by the revision serving
+ * production.
  */
 public final class HealthEndpoint implements AutoCloseable {
   private final HttpServer server;
+  private volatile String testHeader;
+  private volatile String testValue;
+  private final java.util.concurrent.atomic.AtomicInteger testRouteRequests = new java.util.concurrent.atomic.AtomicInteger();
 
+  /** One health for every request: no test route. */
   public HealthEndpoint(BooleanSupplier healthy) {
+    this(healthy, healthy);
+  }
+
+  /**
+   * @param production the health of what serves production (the production rule)
+   * @param test       the health of the new revision (the test rule, once {@link #testRoute} is set)
+   */
+  public HealthEndpoint(BooleanSupplier production, BooleanSupplier test) {
     try {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
     } catch (IOException e) {
@@ -31,7 +48,9 @@ public final class HealthEndpoint implements AutoCloseable {
     server.createContext("/", exchange -> {
       int code;
       try {
-        code = healthy.getAsBoolean() ? 200 : 503;
+        boolean viaTestRule = testHeader != null && testValue.equals(exchange.getRequestHeaders().getFirst(testHeader));
+        if (viaTestRule) testRouteRequests.incrementAndGet();
+        code = (viaTestRule ? test : production).getAsBoolean() ? 200 : 503;
       } catch (RuntimeException e) {
         code = 503;
       }
@@ -45,7 +64,21 @@ public final class HealthEndpoint implements AutoCloseable {
     t.start();
   }
 
-  URI base() {
+  /** The test rule's condition: the header and the value it must carry (the generated secret's). */
+  public void testRoute(String header, String value) {
+    if (header == null || header.isBlank() || value == null || value.isEmpty()) {
+      throw new SandboxException("the test route needs a header name and a value");
+    }
+    this.testValue = value;
+    this.testHeader = header;
+  }
+
+  /** Requests the test rule took (the right header and value) since the start. */
+  public int testRouteRequests() {
+    return testRouteRequests.get();
+  }
+
+  public URI base() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
