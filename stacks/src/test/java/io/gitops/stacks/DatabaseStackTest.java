@@ -174,4 +174,55 @@ class DatabaseStackTest {
   private static Map<String, Object> castMap(Object o) {
     return (Map<String, Object>) o;
   }
+
+  /**
+   * Blocker 6 of issue 21: GraphQL's database user exists, logs in with IAM authentication only, and is
+   * created idempotently through the Data API with the master secret, which no service receives.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void eachDatabaseServiceGetsAnIamAuthenticatedUserCreatedThroughTheDataApi() throws Exception {
+    prod.hasResourceProperties("AWS::RDS::DBCluster", Match.objectLike(Map.of(
+        "EnableIAMDatabaseAuthentication", true, "EnableHttpEndpoint", true)));
+    Map<String, Map<String, Object>> users = new java.util.LinkedHashMap<>();
+    TestEnvironments.resources(prod).forEach((id, r) -> {
+      if ("Custom::IamDatabaseUser".equals(r.get("Type"))) {
+        users.put(id, r);
+      }
+    });
+    assertThat(users).hasSize(1);
+    Map<String, Object> user = users.values().iterator().next();
+    String clusterId = prod.findResources("AWS::RDS::DBCluster").keySet().iterator().next();
+    assertThat((List<String>) user.get("DependsOn")).contains(clusterId);
+    // Create is a Fn::Join (the cluster's and the secret's ARNs are tokens): read its literal parts.
+    String create = String.valueOf(properties(user).get("Create"));
+    assertThat(properties(user).get("Update")).isEqualTo(properties(user).get("Create"));
+    assertThat(properties(user)).doesNotContainKey("Delete");
+    assertThat(create).contains("\"service\":\"@aws-sdk/client-rds-data\"")
+        .contains("\"action\":\"ExecuteStatement\"")
+        .contains("\"database\":\"" + DatabaseStack.DATABASE_NAME + "\"");
+    String sql = io.gitops.stacks.database.IamDatabaseUsers.sql("graphql", DatabaseStack.DATABASE_NAME);
+    String quoted = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(sql);
+    assertThat(create).contains("\"sql\":" + quoted);
+    assertThat(sql).startsWith("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'graphql') THEN ")
+        .contains("CREATE ROLE \"graphql\" WITH LOGIN; END IF;")
+        .contains("GRANT rds_iam TO \"graphql\";")
+        .doesNotContain("PASSWORD");
+    // Runs with the master secret, and may do nothing else.
+    assertThat(create).contains("secretArn").contains("resourceArn");
+    Capture statements = new Capture();
+    prod.hasResourceProperties("AWS::IAM::Policy", Map.of(
+        "PolicyName", Match.stringLikeRegexp("DatabaseUsersgraphqlCustomResourcePolicy.*"),
+        "PolicyDocument", Map.of("Statement", statements)));
+    List<String> actions = statements.asArray().stream()
+        .map(st -> String.valueOf(((Map<String, Object>) st).get("Action"))).toList();
+    assertThat(actions).containsExactly("rds-data:ExecuteStatement", "secretsmanager:GetSecretValue", "kms:Decrypt");
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"graph-ql", "Graphql", "g'; DROP", ""})
+  void aServiceNameThatIsNoPlainPostgresIdentifierIsRefused(String name) {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.gitops.stacks.database.IamDatabaseUsers.sql(name, DatabaseStack.DATABASE_NAME))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot be a PostgreSQL user name");
+  }
 }

@@ -258,6 +258,10 @@ public class ComputeStack extends PlatformStack {
       settings.put("databaseHost", props.database().getClusterEndpoint().getHostname());
       settings.put("databasePort", 5432);
       settings.put("databaseUser", service.name());
+      settings.put("databaseName", io.gitops.stacks.database.DatabaseStack.DATABASE_NAME);
+      // The service connects with an IAM authentication token (RDS generate-db-auth-token, valid 15
+      // minutes, signed with its task role) over TLS; there is no password to inject.
+      settings.put("databaseAuth", "iam");
     }
     if (service.needs(Access.SEARCH)) {
       settings.put("searchEndpoint", "https://" + props.searchDomain().getDomainEndpoint());
@@ -368,10 +372,9 @@ public class ComputeStack extends PlatformStack {
           Secret.fromSecretsManager(secretForTasks("ApplicationSecret", props.applicationSecret())));
     }
     if (service.needs(Access.DATABASE)) {
+      // IAM database authentication as the service's own user (database stack's IamDatabaseUsers):
+      // a token signed with the task role, never the master secret, which rotates under running tasks.
       props.database().grantConnect(role, service.name());
-      ISecret credentials = secretForTasks("DatabaseCredentials", props.databaseCredentials());
-      svc.container().addSecret("DB_USERNAME", Secret.fromSecretsManager(credentials, "username"));
-      svc.container().addSecret("DB_PASSWORD", Secret.fromSecretsManager(credentials, "password"));
       svc.connections().allowTo(props.databaseSecurityGroup(), Port.tcp(5432),
           service.name() + " to Aurora PostgreSQL");
     }

@@ -113,6 +113,8 @@ public class DatabaseStack extends PlatformStack {
         .storageEncrypted(true)
         .storageEncryptionKey(security.key())
         .iamAuthentication(true)
+        // The Data API (HTTP endpoint) creates the services' IAM database users (IamDatabaseUsers).
+        .enableDataApi(true)
         .backup(BackupProps.builder().retention(Duration.days(sizing.backupRetentionDays())).build())
         .deletionProtection(config.isProduction())
         .removalPolicy(config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT)
@@ -146,6 +148,8 @@ public class DatabaseStack extends PlatformStack {
         .build());
     databaseSecurityGroup.addIngressRule(rotation.getConnections().getSecurityGroups().get(0), Port.tcp(5432),
         "Secrets Manager rotation of the master password");
+
+    iamDatabaseUsers(config, security);
 
     searchSecurityGroup = SecurityGroup.Builder.create(this, "SearchSecurityGroup")
         .vpc(network.vpc())
@@ -285,6 +289,31 @@ public class DatabaseStack extends PlatformStack {
     } else {
       throw new IllegalArgumentException("grantSearchAccess needs an IAM role, got " + grantee);
     }
+  }
+
+  /**
+   * One IAM-authenticated database user per service that needs the database, named after it. The
+   * custom-resource function gets its own role and log group: it can run statements on this cluster
+   * with the master secret, and nothing else.
+   */
+  private void iamDatabaseUsers(EnvironmentConfig config, SecurityStack security) {
+    List<String> users = config.services().stream()
+        .filter(s -> s.needs(io.gitops.stacks.config.Access.DATABASE)).map(s -> s.name()).toList();
+    if (users.isEmpty()) {
+      return;
+    }
+    LogGroup logs = LogGroup.Builder.create(this, "DatabaseUsersProviderLogs")
+        .retention(RetentionDays.ONE_YEAR)
+        .encryptionKey(security.key())
+        .removalPolicy(config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY)
+        .build();
+    software.amazon.awscdk.services.iam.Role role = software.amazon.awscdk.services.iam.Role.Builder
+        .create(this, "DatabaseUsersProviderRole")
+        .assumedBy(new software.amazon.awscdk.services.iam.ServicePrincipal("lambda.amazonaws.com"))
+        .description("Creates the services' IAM database users through the Data API (custom resource)")
+        .build();
+    logs.grantWrite(role);
+    new IamDatabaseUsers(this, "DatabaseUsers", cluster, DATABASE_NAME, users, security.key(), role, logs);
   }
 
   /** Aurora PostgreSQL Serverless v2 cluster, in the isolated subnets. */

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import software.amazon.awscdk.assertions.Capture;
 import software.amazon.awscdk.assertions.Match;
 import software.amazon.awscdk.assertions.Template;
 
@@ -226,7 +227,7 @@ class ComputeStackTest {
   void secretsAreInjectedFromSecretStoresAndOnlyThePortIsPlain() {
     Map<String, List<String>> expected = Map.of(
         "bff", List.of("APP_SECRET", "SERVICE_SETTINGS"),
-        "graphql", List.of("DB_PASSWORD", "DB_USERNAME", "SERVICE_SETTINGS"),
+        "graphql", List.of("SERVICE_SETTINGS"),
         "agentcore", List.of("SERVICE_SETTINGS"));
     expected.forEach((name, secrets) -> {
       Map<String, Object> c = container(devTemplate, dev, name);
@@ -258,8 +259,6 @@ class ComputeStackTest {
         ssm + ssmArn + "<GraphqlSettings>",
         ssm + ssmArn + "<AgentcoreSettings>",
         "secretsmanager:DescribeSecret,secretsmanager:GetSecretValue on import(Security:ExportsOutputRefApplicationSecret)",
-        "secretsmanager:DescribeSecret,secretsmanager:GetSecretValue on import(Database:ExportsOutputRefAuroraSecretAttachment)",
-        "kms:Decrypt on import(Security:ExportsOutputFnGetAttDataKeyArn)" + via,
         "kms:Decrypt on import(Security:ExportsOutputFnGetAttDataKeyArn)" + via);
   }
 
@@ -273,6 +272,25 @@ class ComputeStackTest {
         .containsExactlyInAnyOrder(
             "logs:CreateLogStream,logs:PutLogEvents on <BffLogs.Arn>",
             SSM_READ + "<BffSettings>");
+  }
+
+  /**
+   * Blocker 6 of issue 21: GraphQL logs in as its own IAM-authenticated user (database stack's
+   * IamDatabaseUsers); no task definition or role of compute names the Aurora master secret, whose
+   * 30-day rotation would otherwise break running tasks.
+   */
+  @Test
+  void noTaskSeesTheDatabaseMasterSecretAndGraphqlIsToldToUseIamAuthentication() {
+    // The master secret (and its attachment, which CDK exports for the secret's ARN) is named AuroraSecret*.
+    for (Template t : List.of(devTemplate, prodTemplate)) {
+      assertThat(t.toJSON().toString()).doesNotContain("AuroraSecret").doesNotContain("DB_PASSWORD");
+    }
+    Capture settings = new Capture();
+    prodTemplate.hasResourceProperties("AWS::SSM::Parameter", Map.of(
+        "Description", Match.stringLikeRegexp("Non-secret runtime settings of graphql.*"), "Value", settings));
+    assertThat(settings.asObject().toString()).contains("\"databaseAuth\":\"iam\"")
+        .contains("\"databaseUser\":\"graphql\"").contains("\"databaseName\":\"app\"")
+        .contains("\"databasePort\":5432").contains("databaseHost");
   }
 
   @Test
