@@ -191,8 +191,11 @@ public final class FirstRun {
   }
 
   private String deploy(String at, PipelinePlan.Action a) {
-    StageAssembly s = stages.get(a.stage());
-    if (s == null) throw new SandboxException(a.stage() + ": no assembly for the stage in " + cdkOut);
+    // By stack name, not by the pipeline stage's name: a pipeline stage may deploy stacks of another stage's
+    // assembly (a wave that prepares the next environment, for example).
+    StageAssembly s = stages.values().stream().filter(x -> x.accountOf().containsKey(a.stackName())).findFirst()
+        .orElseThrow(() -> new SandboxException(a.stage() + "/" + a.name() + ": no stage assembly in " + cdkOut
+            + " holds the stack " + a.stackName()));
     CloudAssembly.Stack stack = s.assembly().stack(a.stackName());
     EmulatedAccount account = accounts.get(s.accountOf().get(a.stackName()));
     String roleAccount = a.roleArn().replaceAll("^arn:aws:iam::([0-9]{12}):.*$", "$1");
@@ -307,6 +310,7 @@ public final class FirstRun {
 
   private boolean bffRunning(String stage) {
     StageAssembly s = stages.get(stage);
+    if (s == null) return false;
     EmulatedAccount a = accounts.get(s.accountOf().values().iterator().next());
     return !a.resources("AWS::ECS::Service").isEmpty();
   }
