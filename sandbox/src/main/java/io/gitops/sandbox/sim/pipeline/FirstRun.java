@@ -222,7 +222,7 @@ public final class FirstRun {
       List<String> roles = new ArrayList<>();
       for (String k : List.of("SOURCE_ROLE_ARN", "TARGET_ROLE_ARN", "REGISTRY_ROLE_ARN")) if (env.containsKey(k)) roles.add(env.get(k));
       // moto's AssumeRole succeeds for any role name; AWS's fails for a role that does not exist, so check first.
-      String missing = Blockers.promotionRoles(byId(), name, roles);
+      String missing = Blockers.promotionRoles(byId(), name, roles, a.serviceRole());
       if (missing != null) {
         print(at + "PROMOTION BLOCKED: cannot assume a role that does not exist");
         return missing;

@@ -156,6 +156,11 @@ public final class PipelinePlan {
 
       @Override
       public JsonNode getAtt(String stack, String logicalId, String attribute) {
+        // A named role's ARN is known before the stack exists: a step's role, which the roles it assumes trust.
+        JsonNode r = resources.path(logicalId);
+        if ("Arn".equals(attribute) && "AWS::IAM::Role".equals(r.path("Type").asText()) && r.path("Properties").path("RoleName").isTextual()) {
+          return TextNode.valueOf("arn:aws:iam::" + account + ":role/" + r.path("Properties").path("RoleName").asText());
+        }
         return TextNode.valueOf(logicalId + "." + attribute);
       }
 
