@@ -73,6 +73,15 @@ public final class Blockers {
 
   /** Blocker 2: each role a promote step assumes exists in its account when the step runs. */
   public static String promotionRoles(Map<String, EmulatedAccount> accountsById, String step, List<String> roleArns) {
+    return promotionRoles(accountsById, step, roleArns, null);
+  }
+
+  /**
+   * Blocker 2, with the caller: each role the step assumes exists when the step runs and, when a stack created it,
+   * its trust policy admits {@code callerArn} (the step's own role) or the caller's account, as STS requires.
+   */
+  public static String promotionRoles(Map<String, EmulatedAccount> accountsById, String step, List<String> roleArns,
+      String callerArn) {
     for (String arn : roleArns) {
       String account = arn.split(":").length > 4 ? arn.split(":")[4] : "";
       EmulatedAccount a = accountsById.get(account);
@@ -80,8 +89,33 @@ public final class Blockers {
         return Blocker.PROMOTION_ROLES.label() + ": " + step + " assumes " + arn + ", which "
             + (a == null ? "is in no account of the config" : "does not exist yet in " + a.env() + "'s account (its stacks so far: " + a.stackOrder() + ")");
       }
+      if (callerArn == null || !callerArn.startsWith("arn:aws:iam::")) continue;
+      Optional<Resource> role = a.resources("AWS::IAM::Role").stream().filter(r -> arn.equals(r.arn())).findFirst();
+      if (role.isPresent() && !trusts(role.get().properties().path("AssumeRolePolicyDocument"), callerArn)) {
+        return Blocker.PROMOTION_ROLES.label() + ": " + step + " runs as " + callerArn + ", which the trust policy of "
+            + arn + " does not admit (AssumeRole: AccessDenied)";
+      }
     }
     return null;
+  }
+
+  private static boolean trusts(JsonNode policy, String callerArn) {
+    String callerAccount = callerArn.split(":")[4];
+    for (JsonNode st : policy.path("Statement")) {
+      if (!"Allow".equals(st.path("Effect").asText())) continue;
+      List<String> actions = new ArrayList<>();
+      if (st.path("Action").isArray()) st.path("Action").forEach(x -> actions.add(x.asText()));
+      else actions.add(st.path("Action").asText());
+      if (!actions.contains("sts:AssumeRole")) continue;
+      JsonNode aws = st.path("Principal").path("AWS");
+      List<String> principals = new ArrayList<>();
+      if (aws.isArray()) aws.forEach(x -> principals.add(x.asText()));
+      else if (aws.isTextual()) principals.add(aws.asText());
+      for (String p : principals) {
+        if (p.equals(callerArn) || p.equals(callerAccount) || p.equals("arn:aws:iam::" + callerAccount + ":root")) return true;
+      }
+    }
+    return false;
   }
 
   /** Blocker 3: each lifecycle hook target was created before its service's stack (or earlier in the same stack). */

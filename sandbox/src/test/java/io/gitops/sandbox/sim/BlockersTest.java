@@ -92,6 +92,27 @@ class BlockersTest {
     assertThat(Blockers.promotionRoles(Map.of("222222222222", test), "Promote-test", List.of(role))).isNull();
   }
 
+  @Test
+  void aPromotionRoleWhoseTrustPolicyOmitsTheStepsRoleCannotBeAssumed() {
+    EmulatedAccount test = new EmulatedAccount("test", "222222222222", "us-east-1", EmulatedAccount.inMemory());
+    String role = "arn:aws:iam::222222222222:role/gitops-delivery-test-release-promotion";
+    String step = "arn:aws:iam::100000000000:role/gitops-delivery-promote-to-test";
+    lenient().create(test, new CloudAssembly.Stack("test-Storage", "Storage", json("""
+        {"Resources": {"PromotionRole": {"Type": "AWS::IAM::Role", "Properties": {
+          "RoleName": "gitops-delivery-test-release-promotion", "AssumeRolePolicyDocument": {"Statement": [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"AWS": ["PRINCIPAL"]}}]}}}}}""".replace("PRINCIPAL",
+        "arn:aws:iam::100000000000:role/gitops-delivery-promote-to-prod"))), List.of());
+    assertThat(Blockers.promotionRoles(Map.of("222222222222", test), "Promote-test", List.of(role), step))
+        .startsWith("blocker 2").contains("does not admit");
+    EmulatedAccount trusted = new EmulatedAccount("test", "222222222222", "us-east-1", EmulatedAccount.inMemory());
+    lenient().create(trusted, new CloudAssembly.Stack("test-Storage", "Storage", json("""
+        {"Resources": {"PromotionRole": {"Type": "AWS::IAM::Role", "Properties": {
+          "RoleName": "gitops-delivery-test-release-promotion", "AssumeRolePolicyDocument": {"Statement": [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"AWS": ["PRINCIPAL"]}}]}}}}}""".replace("PRINCIPAL", step))),
+        List.of());
+    assertThat(Blockers.promotionRoles(Map.of("222222222222", trusted), "Promote-test", List.of(role), step)).isNull();
+  }
+
   // --- blocker 3: the hook's target -------------------------------------------------------------
 
   @Test

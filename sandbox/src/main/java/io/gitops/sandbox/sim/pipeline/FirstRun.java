@@ -59,6 +59,12 @@ public final class FirstRun {
   private final Map<String, StageAssembly> stages = new LinkedHashMap<>();
   private final Map<String, MotoAccountStore> stores = new LinkedHashMap<>();
   private final CloudFormation cloudFormation = new CloudFormation(this::startTasks);
+  /** CodePipeline's variables: {@code namespace.NAME} (a step's exported variables are {@code stage@action.NAME}). */
+  private final Map<String, String> variables = new LinkedHashMap<>();
+  /** The manual approvals given, as ListActionExecutions reports them to the ConfirmBroadening step. */
+  private final List<String[]> approvals = new ArrayList<>();
+  private String[] toolchainKey;
+  private String pipelineName = "GitOpsPipeline";
 
   /** One stage's assembly: its stacks, each with its account and the stacks it depends on. */
   record StageAssembly(String name, CloudAssembly assembly, Map<String, String> accountOf, Map<String, List<String>> dependencies) {}
@@ -102,6 +108,18 @@ public final class FirstRun {
   public Result run() {
     PipelinePlan plan = PipelinePlan.load(cdkOut, repoRoot);
     loadStages();
+    variables.put("codepipeline.PipelineExecutionId", "first-run-" + Long.toHexString(System.nanoTime() & 0xffffffL));
+    MotoAccountStore toolchain = new MotoAccountStore(moto, plan.toolchainAccount(), "us-east-1");
+    // The steps sign with keys moto issued in the toolchain account, as CodeBuild signs with its role's session.
+    toolchainKey = toolchain.accessKey("codebuild-first-run");
+    for (PipelinePlan.Stage st : plan.stages()) {
+      for (List<PipelinePlan.Action> w : st.waves().values()) {
+        for (PipelinePlan.Action x : w) {
+          String bucket = x.environment().get("REPORT_BUCKET");
+          if (bucket != null) toolchain.createBucket(bucketName(bucket));
+        }
+      }
+    }
     for (String arn : preexisting) {
       EmulatedAccount a = byId().get(arn.split(":")[4]);
       if (a == null) throw new SandboxException(arn + ": no environment account of the config is " + arn.split(":")[4]);
@@ -152,7 +170,14 @@ public final class FirstRun {
     String at = "  [" + a.runOrder() + "] " + a.name() + ": ";
     switch (a.provider()) {
       case "CodeStarSourceConnection" -> print(at + "the working tree stands for the source revision");
-      case "Manual" -> print(at + "approval given (the first run approves; the release report above is what a person reads)");
+      case "Manual" -> {
+        // The approver reads the report and names its token in the comment, as the README asks.
+        String token = variables.entrySet().stream().filter(e -> e.getKey().startsWith(a.stage() + "@")
+            && e.getKey().endsWith(".BROADENING")).map(Map.Entry::getValue).findFirst().orElse("");
+        String comment = "Approved on the first run" + (token.isEmpty() ? "" : ", knowing " + token);
+        approvals.add(new String[] {a.stage(), a.name(), comment});
+        print(at + "approval given (comment: \"" + comment + "\")");
+      }
       case "CloudFormation" -> {
         if (!"CHANGE_SET_EXECUTE".equals(a.actionMode())) return null;
         return deploy(at, a);
@@ -166,8 +191,11 @@ public final class FirstRun {
   }
 
   private String deploy(String at, PipelinePlan.Action a) {
-    StageAssembly s = stages.get(a.stage());
-    if (s == null) throw new SandboxException(a.stage() + ": no assembly for the stage in " + cdkOut);
+    // By stack name, not by the pipeline stage's name: a pipeline stage may deploy stacks of another stage's
+    // assembly (a wave that prepares the next environment, for example).
+    StageAssembly s = stages.values().stream().filter(x -> x.accountOf().containsKey(a.stackName())).findFirst()
+        .orElseThrow(() -> new SandboxException(a.stage() + "/" + a.name() + ": no stage assembly in " + cdkOut
+            + " holds the stack " + a.stackName()));
     CloudAssembly.Stack stack = s.assembly().stack(a.stackName());
     EmulatedAccount account = accounts.get(s.accountOf().get(a.stackName()));
     String roleAccount = a.roleArn().replaceAll("^arn:aws:iam::([0-9]{12}):.*$", "$1");
@@ -194,7 +222,7 @@ public final class FirstRun {
       List<String> roles = new ArrayList<>();
       for (String k : List.of("SOURCE_ROLE_ARN", "TARGET_ROLE_ARN", "REGISTRY_ROLE_ARN")) if (env.containsKey(k)) roles.add(env.get(k));
       // moto's AssumeRole succeeds for any role name; AWS's fails for a role that does not exist, so check first.
-      String missing = Blockers.promotionRoles(byId(), name, roles);
+      String missing = Blockers.promotionRoles(byId(), name, roles, a.serviceRole());
       if (missing != null) {
         print(at + "PROMOTION BLOCKED: cannot assume a role that does not exist");
         return missing;
@@ -204,27 +232,56 @@ public final class FirstRun {
       String stage = a.stage();
       try (HealthServer h = HealthServer.start(env.getOrDefault("HEALTH_PATH", "/"), bffRunning(stage))) {
         env.put("ALB_DNS_NAME", "127.0.0.1:" + h.port());
-        env.put("HEALTH_SCHEME", "http"); // no TLS in the emulator: the scheme and certificate are a gap
+        if ("https".equals(env.get("HEALTH_SCHEME"))) {
+          print(at + "(the emulator has no TLS: the step's https check runs as http against the stand-in for the ALB)");
+        }
+        env.put("HEALTH_SCHEME", "http");
         return shellStep(at, a, commands, env);
       }
     }
-    if (name.startsWith("Report-") || name.startsWith("ConfirmBroadening-")) {
-      env.putIfAbsent("PIPELINE_EXECUTION_ID", "first-run");
-      env.replaceAll((k, v) -> v.startsWith("#{") ? "" : v);
-    }
+    if (env.containsKey("REPORT_BUCKET")) env.put("REPORT_BUCKET", bucketName(env.get("REPORT_BUCKET")));
     return shellStep(at, a, commands, env);
   }
 
+  /** The pipeline stack's bucket (a logical id in the plan) under the name the model gives it. */
+  private static String bucketName(String logicalIdOrName) {
+    return logicalIdOrName.equals(logicalIdOrName.toLowerCase(java.util.Locale.ROOT)) ? logicalIdOrName
+        : "gitopspipeline-" + logicalIdOrName.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static final java.util.regex.Pattern VARIABLE = java.util.regex.Pattern.compile("#\\{([^}]+)}");
+  private static final String EXPORT = "__FIRST_RUN_EXPORT__ ";
+
   private String shellStep(String at, PipelinePlan.Action a, List<String> commands, Map<String, String> env) {
+    env.replaceAll((k, v) -> VARIABLE.matcher(v).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(
+        variables.getOrDefault(m.group(1), ""))));
     env.put("AWS_ENDPOINT_URL", moto.toString());
-    // The step runs under its project's role in the toolchain account; moto selects that account by the key.
-    String toolchain = a.serviceRole().isEmpty() ? "100000000000" : "100000000000";
-    env.put("AWS_ACCESS_KEY_ID", toolchain);
-    env.put("AWS_SECRET_ACCESS_KEY", "first-run");
+    env.put("AWS_ACCESS_KEY_ID", toolchainKey[0]);
+    env.put("AWS_SECRET_ACCESS_KEY", toolchainKey[1]);
     env.put("AWS_DEFAULT_REGION", "us-east-1");
     env.put("AWS_EC2_METADATA_DISABLED", "true");
+    env.put("CODEBUILD_SRC_DIR_Synth_Output", cdkOut.toAbsolutePath().toString());
+    env.put("CODEBUILD_INITIATOR", "codepipeline/" + pipelineName);
+    List<String> all = new ArrayList<>(commands);
+    // CodeBuild reads a buildspec's exported variables from the shell at the end of the build.
+    for (String v : a.exported()) all.add("printf '\\n" + EXPORT + "%s=%s\\n' " + v + " \"${" + v + ":-}\"");
     StringBuilder output = new StringBuilder();
-    int code = shell.run(commands, env, output);
+    int code;
+    try (CodePipelineStandIn cp = CodePipelineStandIn.start(approvals, variables.get("codepipeline.PipelineExecutionId"))) {
+      env.put("AWS_ENDPOINT_URL_CODEPIPELINE", "http://127.0.0.1:" + cp.port());
+      code = shell.run(all, env, output);
+    }
+    StringBuilder shown = new StringBuilder();
+    for (String line : output.toString().split("\n")) {
+      if (line.startsWith(EXPORT)) {
+        String kv = line.substring(EXPORT.length());
+        int eq = kv.indexOf('=');
+        if (eq > 0) variables.put(a.stage() + "@" + a.name() + "." + kv.substring(0, eq), kv.substring(eq + 1));
+      } else {
+        shown.append(line).append('\n');
+      }
+    }
+    output = shown;
     String last = lastLine(output.toString());
     print(at + (code == 0 ? "passed" : "FAILED (exit " + code + ")") + ": " + last);
     if (code == 0) return null;
@@ -253,6 +310,7 @@ public final class FirstRun {
 
   private boolean bffRunning(String stage) {
     StageAssembly s = stages.get(stage);
+    if (s == null) return false;
     EmulatedAccount a = accounts.get(s.accountOf().values().iterator().next());
     return !a.resources("AWS::ECS::Service").isEmpty();
   }
@@ -381,13 +439,24 @@ public final class FirstRun {
     }
   }
 
-  /** Runs the commands in one bash, as CodeBuild runs a phase's commands in one shell, from the repository root. */
+  /** Runs the commands in one bash, as CodeBuild runs a phase's commands in one shell, in a fresh source directory. */
   public static StepShell bash(Path repoRoot, UnaryOperator<String> path, long timeoutSeconds) {
     return (commands, env, output) -> {
       try {
         Path script = Files.createTempFile("gitops-first-run-step", ".sh");
         Files.writeString(script, "set -e\n" + String.join("\n", commands) + "\n");
-        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).directory(repoRoot.toFile()).redirectErrorStream(true);
+        // CodeBuild's source directory: the repository as the source action checks it out (no cdk.out: a step
+        // that needs the synth gets it as a secondary input, CODEBUILD_SRC_DIR_Synth_Output).
+        Path work = Files.createTempDirectory("gitops-first-run-src");
+        try (Stream<Path> entries = Files.list(repoRoot)) {
+          for (Path e : entries.toList()) {
+            String n = e.getFileName().toString();
+            if (n.equals("cdk.out") || n.equals(".git") || n.equals(".sandbox") || n.equals("node_modules")) continue;
+            Files.createSymbolicLink(work.resolve(n), e.toAbsolutePath());
+          }
+        }
+        env.put("CODEBUILD_SRC_DIR", work.toString());
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).directory(work.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
         pb.environment().put("PATH", path.apply(System.getenv("PATH")));
         pb.environment().putIfAbsent("HOME", System.getProperty("java.io.tmpdir"));
@@ -395,6 +464,7 @@ public final class FirstRun {
         byte[] bytes = p.getInputStream().readAllBytes();
         boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
         Files.deleteIfExists(script);
+        io.gitops.testing.TempFolders.delete(work);
         output.append(new String(bytes, StandardCharsets.UTF_8));
         if (!done) {
           p.destroyForcibly();

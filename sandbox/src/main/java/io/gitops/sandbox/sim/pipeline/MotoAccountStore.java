@@ -80,6 +80,46 @@ final class MotoAccountStore implements EmulatedAccount.Store {
     }
   }
 
+  /**
+   * Keys of a user of this account that moto's IAM issued (moto maps only such keys to their account): what a
+   * CodeBuild step of the toolchain account signs with. Returns {access key id, secret}.
+   */
+  String[] accessKey(String user) {
+    HttpResponse<String> u = send("iam", "application/x-www-form-urlencoded", null,
+        "Action=CreateUser&Version=2010-05-08&UserName=" + enc(user));
+    if (u.statusCode() / 100 != 2 && !u.body().contains("EntityAlreadyExists")) check(u, "iam CreateUser " + user);
+    HttpResponse<String> k = send("iam", "application/x-www-form-urlencoded", null,
+        "Action=CreateAccessKey&Version=2010-05-08&UserName=" + enc(user));
+    check(k, "iam CreateAccessKey " + user);
+    return new String[] {xml(k.body(), "AccessKeyId"), xml(k.body(), "SecretAccessKey")};
+  }
+
+  /** An S3 bucket of this account (the pipeline's report bucket, which the pipeline stack would create). */
+  void createBucket(String name) {
+    HttpRequest req = HttpRequest.newBuilder(endpoint.resolve("/" + name))
+        .timeout(Duration.ofSeconds(20))
+        .header("Authorization", "AWS4-HMAC-SHA256 Credential=" + account + "/20260101/" + region
+            + "/s3/aws4_request, SignedHeaders=host, Signature=0")
+        .header("x-moto-account-id", account)
+        .PUT(HttpRequest.BodyPublishers.noBody())
+        .build();
+    try {
+      HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() / 100 != 2 && !r.body().contains("BucketAlreadyOwnedByYou")) check(r, "s3 CreateBucket " + name);
+    } catch (IOException e) {
+      throw new SandboxException("no emulator answers on " + endpoint + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxException("interrupted");
+    }
+  }
+
+  private static String xml(String body, String tag) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("<" + tag + ">([^<]*)</" + tag + ">").matcher(body);
+    if (!m.find()) throw new SandboxException("no <" + tag + "> in the emulator's answer");
+    return m.group(1);
+  }
+
   private HttpResponse<String> send(String service, String contentType, String target, String body) {
     HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.resolve("/"))
         .timeout(Duration.ofSeconds(20))

@@ -25,7 +25,7 @@ public final class PipelinePlan {
 
   /** One action: its stage, run order, name, provider, resolved configuration and the CodeBuild project's variables. */
   public record Action(String stage, int runOrder, String name, String provider, JsonNode configuration, String roleArn,
-      Map<String, String> environment, String serviceRole, List<String> commands) {
+      Map<String, String> environment, String serviceRole, List<String> commands, List<String> exported) {
     public String stackName() {
       return configuration.path("StackName").asText();
     }
@@ -130,6 +130,18 @@ public final class PipelinePlan {
     return out;
   }
 
+  /** The variables an inline buildspec exports ({@code env.exported-variables}), read at the end of the build. */
+  static List<String> exportedVariables(String spec) {
+    List<String> out = new ArrayList<>();
+    try {
+      JsonNode json = CloudAssembly.JSON.readTree(spec);
+      if (json != null) json.path("env").path("exported-variables").forEach(v -> out.add(v.asText()));
+    } catch (IOException notJson) {
+      // a buildspec file: the repository's export nothing
+    }
+    return out;
+  }
+
   static PipelinePlan parse(String stackName, ObjectNode template, String account) {
     return parse(stackName, template, account, Path.of("."));
   }
@@ -144,6 +156,11 @@ public final class PipelinePlan {
 
       @Override
       public JsonNode getAtt(String stack, String logicalId, String attribute) {
+        // A named role's ARN is known before the stack exists: a step's role, which the roles it assumes trust.
+        JsonNode r = resources.path(logicalId);
+        if ("Arn".equals(attribute) && "AWS::IAM::Role".equals(r.path("Type").asText()) && r.path("Properties").path("RoleName").isTextual()) {
+          return TextNode.valueOf("arn:aws:iam::" + account + ":role/" + r.path("Properties").path("RoleName").asText());
+        }
         return TextNode.valueOf(logicalId + "." + attribute);
       }
 
@@ -169,6 +186,7 @@ public final class PipelinePlan {
           String role = a.has("RoleArn") ? in.string(stackName, a.get("RoleArn"), stage + "/" + name + ".RoleArn") : "";
           Map<String, String> env = new LinkedHashMap<>();
           List<String> commands = new ArrayList<>();
+          List<String> exported = new ArrayList<>();
           String serviceRole = "";
           String project = config.path("ProjectName").asText("");
           if (!project.isEmpty() && resources.has(project)) {
@@ -176,6 +194,7 @@ public final class PipelinePlan {
             for (JsonNode v : p.path("Environment").path("EnvironmentVariables")) env.put(v.path("Name").asText(), v.path("Value").asText());
             serviceRole = p.path("ServiceRole").asText();
             commands = buildspec(p.path("Source").path("BuildSpec").asText(""), root);
+            exported = exportedVariables(p.path("Source").path("BuildSpec").asText(""));
           }
           if (config.has("EnvironmentVariables")) {
             try {
@@ -188,7 +207,7 @@ public final class PipelinePlan {
           }
           waves.computeIfAbsent(a.path("RunOrder").asInt(1), k -> new ArrayList<>())
               .add(new Action(stage, a.path("RunOrder").asInt(1), name, a.path("ActionTypeId").path("Provider").asText(),
-                  config, role, env, serviceRole, commands));
+                  config, role, env, serviceRole, commands, exported));
         }
         stages.add(new Stage(stage, waves));
       }
