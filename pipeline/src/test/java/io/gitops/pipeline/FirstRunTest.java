@@ -149,7 +149,7 @@ class FirstRunTest {
       assertThat(log).contains("dev-" + stack + ": CREATE_COMPLETE");
     }
     assertThat(log).contains("SmokeTest-dev: passed: healthy (200)").contains("✔ dev: every service runs");
-    assertThat(r.blocker()).as(log).startsWith("Promote-test failed: PROMOTION BLOCKED").contains("still the placeholder image");
+    assertThat(r.blocker()).as(log).contains("Promote-test failed: PROMOTION BLOCKED").contains("still the placeholder image");
   }
 
   private static Path handFixedCopy(Path cdkOut) throws java.io.IOException {
