@@ -64,6 +64,18 @@ class SandboxCliTest {
   }
 
   @Test
+  void aLatencyThatIsNotAWholeNumberIsRejectedBeforeAnyCall() {
+    assertThat(run("push", "bff", "1.0.1", "--latency-ms", "slow")).isEqualTo(2);
+    assertThat(errLine()).contains("--latency-ms 'slow' is not a whole number of milliseconds");
+  }
+
+  @Test
+  void aLatencyWithAnotherKnobIsRejectedBeforeAnyCall() {
+    assertThat(run("push", "bff", "1.0.1", "--latency-ms", "600", "--error-rate", "0.2")).isEqualTo(2);
+    assertThat(errLine()).contains("--broken, --error-rate and --latency-ms exclude each other");
+  }
+
+  @Test
   void pushWhenTheEmulatorIsGoneSaysSo() throws Exception {
     upOnFreshEmulator();
     SandboxState s = SandboxState.load(dir.resolve(".sandbox/state.json"));

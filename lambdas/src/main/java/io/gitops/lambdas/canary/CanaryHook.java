@@ -184,10 +184,12 @@ public final class CanaryHook {
           + reason, d.lines());
     }
     String restoredRevision = dep.previousTaskDefinitionArn();
-    String restoredImage = dep.previousImage() != null ? dep.previousImage()
-        : restoredRevision == null ? null : TaskDefinitions.imageOf(
-            ecs.describeTaskDefinition(b -> b.taskDefinition(restoredRevision)).taskDefinition(), target.container());
+    String restoredImage;
     try {
+      // Inside the try: a transient error here releases the claim, and the next invocation records the abort.
+      restoredImage = dep.previousImage() != null ? dep.previousImage()
+          : restoredRevision == null ? null : TaskDefinitions.imageOf(
+              ecs.describeTaskDefinition(b -> b.taskDefinition(restoredRevision)).taskDefinition(), target.container());
       if (restoredImage != null) releases.put(target.releaseParameter(), restoredImage);
       notifier.publish("Canary aborted: " + target.service(), Json.obj().put("event", "CANARY_ABORTED")
           .put("service", target.service()).put("cluster", target.cluster()).put("badDigest", dep.digest())

@@ -786,8 +786,9 @@ final class ReleaseModel {
           boolean badImage = BAD.stream().anyMatch(l -> imageOf(revision).endsWith(Events.digest(l)));
           boolean crashed = hookError != null && (hookError instanceof Crash || hookError.getCause() instanceof Crash);
           if (crashed) why = "hook-crash";
-          stats.abortsBy.merge((why.length() > 30 ? why.substring(0, 30) : why) + (badImage ? "/bad" : "/good"), 1L,
-              Long::sum);
+          // The image: bad (crashes), 5xx (a good image answering a 5xx share above the limit), good (healthy).
+          String canaryWas = badImage ? "/bad" : errorPercent > CanaryPlan.DEFAULT_MAX_ERROR_RATE * 100 ? "/5xx" : "/good";
+          stats.abortsBy.merge((why.length() > 30 ? why.substring(0, 30) : why) + canaryWas, 1L, Long::sum);
           checkAbort(badImage, crashed, why, r == null ? String.valueOf(hookError) : r.reason());
           String failedId = deploymentId;
           pending.add(deploymentEvent("SERVICE_DEPLOYMENT_FAILED", failedId, "ECS deployment rolled back: lifecycle "

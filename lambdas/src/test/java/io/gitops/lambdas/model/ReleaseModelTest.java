@@ -50,6 +50,7 @@ class ReleaseModelTest {
     ReleaseModel.Stats stats = new ReleaseModel.Stats();
     List<String> failures = new ArrayList<>();
     try (MotoServer moto = MotoServer.start()) {
+      warmUp(moto);
       // The same seeds as one run would draw; this half takes every other one (the soak: its own stream).
       Random seeds = new Random(MINUTES > 0 ? SEED + part : SEED);
       java.util.Set<String> seen = new java.util.TreeSet<>();
@@ -94,6 +95,22 @@ class ReleaseModelTest {
     if (last && MINUTES == 0 && SEQUENCES >= 10) {
       assertThat(TOTAL.promotions).as("canaries ECS promoted on the hook's SUCCEEDED").isPositive();
       assertThat(TOTAL.aborts).as("canaries the hook aborted").isPositive();
+    }
+  }
+
+  /**
+   * A fresh moto_server imports each service's backend on its first request, which on a loaded machine can take
+   * longer than the functions' 10 s call timeout: the first sequence would fail in its setup. Provisioning once
+   * beforehand, retried, loads them.
+   */
+  private static void warmUp(MotoServer moto) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        io.gitops.lambdas.testing.AwsFixture.builder(moto.endpoint()).service(ReleaseModel.SERVICE).provision();
+        return;
+      } catch (software.amazon.awssdk.core.exception.SdkClientException e) {
+        if (attempt == 3) throw e;
+      }
     }
   }
 }
