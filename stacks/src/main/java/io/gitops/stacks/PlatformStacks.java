@@ -60,6 +60,9 @@ public final class PlatformStacks {
     compute.services().forEach((name, svc) -> services.put(name, svc.service()));
     monitoring = new MonitoringStack(scope, "Monitoring", config, new MonitoringStackProps(
         compute.cluster(), services, compute.targetGroup(), network.alb(), database.cluster()));
+    // Where a web ACL guards the ALB (prod), its traffic is logged by the monitoring stack, with its key.
+    network.webAcl().ifPresent(acl -> new io.gitops.stacks.monitoring.WafLogging(monitoring, "WafLogging",
+        config, acl.getAttrArn(), monitoring.key()));
 
     List<DeployedService> deployed = new ArrayList<>();
     compute.services().forEach((name, svc) -> {
@@ -79,6 +82,14 @@ public final class PlatformStacks {
         // Over HTTPS the guard's probe must use the certificate's name (DNS points it at the ALB).
         config.certificateArn().isPresent() ? config.domainName() : network.alb().getLoadBalancerDnsName(),
         config.certificateArn().isPresent() ? "https" : "http", canaries(config)));
+    // Production data only: dev and test are rebuilt from code, their ledgers and databases hold test
+    // data, and Aurora's automated backups and the ledger's point-in-time recovery already cover a
+    // bad deploy there; a plan would add storage for copies nobody restores (docs/cost.md).
+    if (config.isProduction()) {
+      new io.gitops.stacks.backup.DataBackups(deployment, "Backups", config, List.of(
+          software.amazon.awscdk.services.backup.BackupResource.fromArn(database.cluster().getClusterArn()),
+          software.amazon.awscdk.services.backup.BackupResource.fromDynamoDbTable(deployment.ledger())));
+    }
   }
 
   /** The public service's canary, if its strategy shifts traffic: what the guard analyses as its hook. */
