@@ -26,6 +26,7 @@ public abstract class PlatformStack extends Stack {
         .build());
     this.config = config;
     software.amazon.awscdk.Aspects.of(this).add(new io.gitops.stacks.storage.BucketEvents());
+    software.amazon.awscdk.Aspects.of(this).add(new io.gitops.stacks.network.ExplicitEgress());
   }
 
   public EnvironmentConfig config() {

@@ -59,7 +59,10 @@ public final class PlatformStacks {
     Map<String, IBaseService> services = new LinkedHashMap<>();
     compute.services().forEach((name, svc) -> services.put(name, svc.service()));
     monitoring = new MonitoringStack(scope, "Monitoring", config, new MonitoringStackProps(
-        compute.cluster(), services, publicTargetGroups(), network.alb(), database.cluster()));
+        compute.cluster(), services, compute.targetGroup(), network.alb(), database.cluster()));
+    // Where a web ACL guards the ALB (prod), its traffic is logged by the monitoring stack, with its key.
+    network.webAcl().ifPresent(acl -> new io.gitops.stacks.monitoring.WafLogging(monitoring, "WafLogging",
+        config, acl.getAttrArn(), monitoring.key()));
 
     List<DeployedService> deployed = new ArrayList<>();
     compute.services().forEach((name, svc) -> {
@@ -79,14 +82,14 @@ public final class PlatformStacks {
         // Over HTTPS the guard's probe must use the certificate's name (DNS points it at the ALB).
         config.certificateArn().isPresent() ? config.domainName() : network.alb().getLoadBalancerDnsName(),
         config.certificateArn().isPresent() ? "https" : "http", canaries(config)));
-  }
-
-  /** The public service's target groups: the primary, and the canary's alternate one (either can serve). */
-  private List<software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup> publicTargetGroups() {
-    List<software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup> groups = new ArrayList<>();
-    groups.add(compute.targetGroup());
-    compute.canary().ifPresent(c -> groups.add(c.alternateTargetGroup()));
-    return groups;
+    // Production data only: dev and test are rebuilt from code, their ledgers and databases hold test
+    // data, and Aurora's automated backups and the ledger's point-in-time recovery already cover a
+    // bad deploy there; a plan would add storage for copies nobody restores (docs/cost.md).
+    if (config.isProduction()) {
+      new io.gitops.stacks.backup.DataBackups(deployment, "Backups", config, List.of(
+          software.amazon.awscdk.services.backup.BackupResource.fromArn(database.cluster().getClusterArn()),
+          software.amazon.awscdk.services.backup.BackupResource.fromDynamoDbTable(deployment.ledger())));
+    }
   }
 
   /** The public service's canary, if its strategy shifts traffic: what the guard analyses as its hook. */
@@ -100,7 +103,7 @@ public final class PlatformStacks {
       return List.of(new DeploymentStackProps.Canary(front.service().getServiceName(),
           compute.targetGroup().getFirstLoadBalancerFullName(),
           List.of(compute.targetGroup().getTargetGroupArn(), c.alternateTargetGroup().getTargetGroupArn()),
-          front.config().healthPath(), c.testRouteSecret().getSecretArn(),
+          front.config().healthPath(),
           s instanceof io.gitops.stacks.config.DeploymentStrategy.Canary k ? k.percent()
               : s instanceof io.gitops.stacks.config.DeploymentStrategy.Linear k ? k.stepPercent() : 100,
           interval, (int) Math.max(1, step / interval),

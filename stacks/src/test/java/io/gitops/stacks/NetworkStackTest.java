@@ -45,9 +45,10 @@ class NetworkStackTest {
         "com.amazonaws.us-east-1.logs", "com.amazonaws.us-east-1.ssm", "com.amazonaws.us-east-1.secretsmanager",
         "com.amazonaws.us-east-1.sts", "com.amazonaws.us-east-1.bedrock-runtime");
     assertThat(interfaceEndpoints(prodNetwork)).containsExactlyInAnyOrderElementsOf(all);
-    // Dev adds SSM messages for ECS Exec sessions.
-    assertThat(interfaceEndpoints(devNetwork)).containsAll(all).contains("com.amazonaws.us-east-1.ssmmessages")
-        .hasSize(all.size() + 1);
+    // Dev adds what ECS Exec sessions call from inside the task: SSM messages, and KMS for the session key.
+    assertThat(interfaceEndpoints(devNetwork)).containsAll(all)
+        .contains("com.amazonaws.us-east-1.ssmmessages", "com.amazonaws.us-east-1.kms")
+        .hasSize(all.size() + 2);
   }
 
   @Test

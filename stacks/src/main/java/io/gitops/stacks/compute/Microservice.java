@@ -87,6 +87,13 @@ public final class Microservice extends Construct {
    * Tower CT.ECS.PR.3). It overrides the image's USER; images must run as any non-root UID.
    */
   public static final String CONTAINER_USER = "1000:1000";
+  /**
+   * Where ECS Exec's SSM agent writes inside the container (its state and its logs): with a read-only
+   * root filesystem the agent cannot start a session unless these are writable, so where ECS Exec is
+   * on each is an empty task-storage volume like the service's own writable paths. The agent's
+   * binaries are bind-mounted by ECS under /managed-agents and are not written.
+   */
+  public static final List<String> ECS_EXEC_WRITABLE_PATHS = List.of("/var/lib/amazon", "/var/log/amazon");
 
   /**
    * What the construct needs from its stack.
@@ -179,6 +186,12 @@ public final class Microservice extends Construct {
         .portMappings(List.of(PortMapping.builder().containerPort(service.port()).build()))
         .user(CONTAINER_USER)
         .readonlyRootFilesystem(true)
+        // ECS Exec's SSM agent runs as a child of the container's init process; with ECS's init
+        // it is reaped and signalled properly (ECS developer guide, "ECS Exec", considerations).
+        .linuxParameters(env.ecsExec()
+            ? software.amazon.awscdk.services.ecs.LinuxParameters.Builder.create(this, "LinuxParameters")
+                .initProcessEnabled(true).build()
+            : null)
         // The container's hard memory limit is the task's memory: one container per task, and a
         // container-level limit is what ECS enforces per container (CT.ECS.PR.7).
         .memoryLimitMiB(service.sizing().memoryMiB())
@@ -206,6 +219,9 @@ public final class Microservice extends Construct {
         "The only plain environment variable is PORT, a non-secret port number the image binds to; "
             + "secrets are injected through ecs.Secret (Secrets Manager / SSM) and settings through SSM");
     addWritableVolumes(service.writablePaths());
+    if (env.ecsExec()) {
+      addWritableVolumes(ECS_EXEC_WRITABLE_PATHS);
+    }
 
     keepReplacedRevisions(taskDefinition);
     commandWhileRunningThePlaceholder(env, props.image());

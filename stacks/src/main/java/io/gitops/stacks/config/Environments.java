@@ -18,9 +18,10 @@ public final class Environments {
   // (bedrock-runtime).
   private static final List<String> ALL_ENDPOINTS =
       List.of("ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "sts", "bedrock-runtime");
-  // dev also runs ECS Exec, whose sessions use SSM messages.
+  // dev also runs ECS Exec: its sessions use SSM messages, and the agent in the container calls KMS for
+  // the session's data key (sessions are encrypted with the compute key).
   private static final List<String> DEV_ENDPOINTS = java.util.stream.Stream.concat(
-      ALL_ENDPOINTS.stream(), java.util.stream.Stream.of("ssmmessages")).toList();
+      ALL_ENDPOINTS.stream(), java.util.stream.Stream.of("ssmmessages", "kms")).toList();
   private static final List<String> BEDROCK_MODELS = List.of(
       "anthropic.claude-3-5-sonnet-20240620-v1:0", "amazon.titan-embed-text-v2:0");
 

@@ -138,9 +138,20 @@ public class DatabaseStack extends PlatformStack {
     // function. It runs in the private subnets (it calls the Secrets Manager API) and is the one
     // client this stack itself admits to the database port. Hosted rather than CDK's
     // addRotationSingleUser, whose Serverless Application Repository app names AWS-owned accounts.
+    // Its own group rather than the hosted rotation's default one, which allowed all outbound traffic:
+    // the database port, and HTTPS to the VPC's interface endpoints (Secrets Manager), nothing else.
+    SecurityGroup rotationSecurityGroup = SecurityGroup.Builder.create(this, "RotationSecurityGroup")
+        .vpc(network.vpc())
+        .description("Master password rotation: Aurora on 5432 and the VPC interface endpoints on 443")
+        .allowAllOutbound(false)
+        .build();
+    rotationSecurityGroup.addEgressRule(databaseSecurityGroup, Port.tcp(5432), "Aurora PostgreSQL");
+    rotationSecurityGroup.addEgressRule(network.endpointSecurityGroup(), Port.tcp(443),
+        "Secrets Manager through its interface endpoint");
     HostedRotation rotation = HostedRotation.postgreSqlSingleUser(SingleUserHostedRotationOptions.builder()
         .vpc(network.vpc())
         .vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
+        .securityGroups(List.of(rotationSecurityGroup))
         .build());
     cluster.getSecret().addRotationSchedule("Rotation", RotationScheduleOptions.builder()
         .hostedRotation(rotation)

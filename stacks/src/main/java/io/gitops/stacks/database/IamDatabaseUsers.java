@@ -42,11 +42,12 @@ public final class IamDatabaseUsers extends Construct {
       AwsSdkCall create = AwsSdkCall.builder()
           .service("@aws-sdk/client-rds-data")
           .action("ExecuteStatement")
-          .parameters(Map.of(
+          // Sorted: a Map.of's order changes between runs, and so would the template.
+          .parameters(io.gitops.stacks.config.Sorted.map(Map.of(
               "resourceArn", cluster.getClusterArn(),
               "secretArn", secretArn,
               "database", database,
-              "sql", sql(user, database)))
+              "sql", sql(user, database))))
           .physicalResourceId(PhysicalResourceId.of("iam-database-user-" + user))
           // The response (records, metadata) is not needed; keep it out of CloudFormation's 4 KB limit.
           .outputPaths(List.of("numberOfRecordsUpdated"))

@@ -160,8 +160,11 @@ class ComputeStackTest {
           .doesNotContain("$uri").doesNotContain("$http");
     }
     // Where it writes is task storage, not the (read-only) root filesystem.
+    // /tmp, plus ECS Exec's two directories in dev (ecsExecCanStartInDevsReadOnlyContainers...).
     assertThat(container(devTemplate, dev, "bff").get("MountPoints"))
-        .isEqualTo(List.of(Map.of("ContainerPath", "/tmp", "ReadOnly", false, "SourceVolume", "tmp")));
+        .isEqualTo(List.of(Map.of("ContainerPath", "/tmp", "ReadOnly", false, "SourceVolume", "tmp"),
+            Map.of("ContainerPath", "/var/lib/amazon", "ReadOnly", false, "SourceVolume", "var-lib-amazon"),
+            Map.of("ContainerPath", "/var/log/amazon", "ReadOnly", false, "SourceVolume", "var-log-amazon")));
     assertThat(Placeholders.WORK_DIR).startsWith("/tmp/");
   }
 
@@ -216,7 +219,8 @@ class ComputeStackTest {
       // Each writable path is an empty task-storage volume mounted read-write.
       List<Map<String, Object>> mounts = (List<Map<String, Object>>) container.get("MountPoints");
       assertThat(mounts).extracting(m -> m.get("ContainerPath"))
-          .containsExactlyElementsOf(dev.config().service(service).writablePaths());
+          .containsExactlyElementsOf(java.util.stream.Stream.concat(dev.config().service(service).writablePaths().stream(),
+              Microservice.ECS_EXEC_WRITABLE_PATHS.stream()).toList());
       assertThat(mounts).allSatisfy(m -> assertThat(m).containsEntry("ReadOnly", false));
     }
     assertThat(dev.config().service("agentcore").writablePaths()).containsExactly("/tmp", "/var/cache/agentcore");
@@ -647,6 +651,35 @@ class ComputeStackTest {
     prodTemplate.hasResourceProperties("AWS::ECS::Cluster", Match.not(Match.objectLike(Map.of(
         "Configuration", Match.anyValue()))));
     assertThat(service(prodTemplate, prod, "bff")).containsEntry("EnableExecuteCommand", false);
+  }
+
+  /**
+   * Blocker 7 of issue 21: with a read-only root filesystem, ECS Exec's SSM agent needs its state and log
+   * directories writable, and ECS's init process; dev only, where ECS Exec is on.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void ecsExecCanStartInDevsReadOnlyContainersAndProdGetsNoneOfItsPaths() {
+    for (String name : List.of("bff", "graphql", "agentcore")) {
+      Map<String, Object> c = container(devTemplate, dev, name);
+      assertThat(c.get("ReadonlyRootFilesystem")).as(name).isEqualTo(true);
+      assertThat((Map<String, Object>) c.get("LinuxParameters")).as(name).containsEntry("InitProcessEnabled", true);
+      List<Map<String, Object>> mounts = (List<Map<String, Object>>) c.get("MountPoints");
+      Map<String, String> writable = new java.util.HashMap<>();
+      mounts.stream().filter(m -> Boolean.FALSE.equals(m.get("ReadOnly")))
+          .forEach(m -> writable.put((String) m.get("ContainerPath"), (String) m.get("SourceVolume")));
+      assertThat(writable).as(name).containsKeys("/var/lib/amazon", "/var/log/amazon");
+      // Each is an empty task-storage volume (no host path): discarded with the task.
+      Map<String, Object> td = resource(devTemplate, logicalId(dev.compute().services().get(name).taskDefinition()));
+      List<Map<String, Object>> volumes = (List<Map<String, Object>>) td.get("Volumes");
+      for (String path : List.of("/var/lib/amazon", "/var/log/amazon")) {
+        assertThat(volumes).as(name + " " + path).contains(Map.of("Name", writable.get(path)));
+      }
+
+      Map<String, Object> p = container(prodTemplate, prod, name);
+      assertThat(p).as(name).doesNotContainKey("LinuxParameters");
+      assertThat(String.valueOf(p.get("MountPoints"))).as(name).doesNotContain("/var/lib/amazon", "/var/log/amazon");
+    }
   }
 
   @Test

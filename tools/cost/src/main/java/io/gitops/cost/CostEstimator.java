@@ -42,7 +42,10 @@ public final class CostEstimator {
       "AWS::CloudFormation::WaitConditionHandle", "AWS::EC2::NetworkAcl", "AWS::EC2::NetworkAclEntry",
       "AWS::EC2::SubnetNetworkAclAssociation", "AWS::Logs::ResourcePolicy", "AWS::Logs::MetricFilter", "AWS::WAFv2::WebACLAssociation",
       // A pull-through cache rule costs nothing; the cached placeholder is one small image in ECR storage.
-      "AWS::ECR::PullThroughCacheRule");
+      "AWS::ECR::PullThroughCacheRule",
+      // Backup vaults and selections cost nothing; the plan's line prices the recovery points it keeps.
+      // WAF's logging configuration is free; its log group is priced as WAF logs.
+      "AWS::Backup::BackupVault", "AWS::Backup::BackupSelection", "AWS::WAFv2::LoggingConfiguration");
 
   private final PriceTable prices;
 
@@ -141,6 +144,15 @@ public final class CostEstimator {
                 + millions * prices.price("wafRequestsMillion"), String.format(java.util.Locale.ROOT,
                 "1 web ACL + %d rule group(s) + assumed %.0f M requests x $%.2f/M", rules, millions,
                 prices.price("wafRequestsMillion"))));
+          }
+          case "AWS::Backup::BackupPlan" -> {
+            // Aurora's recovery points are incremental snapshots; DynamoDB's are full copies, one a day.
+            double aurora = prices.usage("backupAuroraGb", environment);
+            double dynamo = prices.usage("backupDynamoDbGb", environment);
+            lines.add(new CostLine(s, id, "Backup", aurora * prices.price("backupAuroraGbMonth")
+                + dynamo * prices.price("backupDynamoDbGbMonth"), fmt("assumed %.0f GB of Aurora snapshots x $%s"
+                + " + %.0f GB of DynamoDB backups x $%s per GB-month", aurora, prices.price("backupAuroraGbMonth"),
+                dynamo, prices.price("backupDynamoDbGbMonth"))));
           }
           case "AWS::SQS::Queue" -> lines.add(new CostLine(s, id, "SQS", 0.0,
               "standard queue; pay per request, near zero at this volume"));
@@ -275,7 +287,10 @@ public final class CostEstimator {
   }
 
   private CostLine logGroup(String s, String id, JsonNode p, String environment) {
-    double ingest = prices.usage("logGbPerGroupPerMonth", environment);
+    // WAF writes one record per request inspected: its volume follows the traffic, not the group count.
+    double ingest = p.path("LogGroupName").asText("").startsWith("aws-waf-logs-")
+        ? prices.usage("wafLogGbPerMonth", environment)
+        : prices.usage("logGbPerGroupPerMonth", environment);
     Optional<Double> days = number(p.path("RetentionInDays"));
     // Steady state: the stored volume is the monthly ingest times the months kept (never-expire capped at 12).
     double monthsKept = days.map(d -> Math.min(d / 30.0, 12.0)).orElse(12.0);
