@@ -59,7 +59,7 @@ public final class PlatformStacks {
     Map<String, IBaseService> services = new LinkedHashMap<>();
     compute.services().forEach((name, svc) -> services.put(name, svc.service()));
     monitoring = new MonitoringStack(scope, "Monitoring", config, new MonitoringStackProps(
-        compute.cluster(), services, compute.targetGroup(), network.alb(), database.cluster()));
+        compute.cluster(), services, publicTargetGroups(), network.alb(), database.cluster()));
     // Where a web ACL guards the ALB (prod), its traffic is logged by the monitoring stack, with its key.
     network.webAcl().ifPresent(acl -> new io.gitops.stacks.monitoring.WafLogging(monitoring, "WafLogging",
         config, acl.getAttrArn(), monitoring.key()));
@@ -92,6 +92,14 @@ public final class PlatformStacks {
     }
   }
 
+  /** The public service's target groups: the primary, and the canary's alternate one (either can serve). */
+  private List<software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup> publicTargetGroups() {
+    List<software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup> groups = new ArrayList<>();
+    groups.add(compute.targetGroup());
+    compute.canary().ifPresent(c -> groups.add(c.alternateTargetGroup()));
+    return groups;
+  }
+
   /** The public service's canary, if its strategy shifts traffic: what the guard analyses as its hook. */
   private List<DeploymentStackProps.Canary> canaries(EnvironmentConfig config) {
     return compute.canary().map(c -> {
@@ -103,7 +111,7 @@ public final class PlatformStacks {
       return List.of(new DeploymentStackProps.Canary(front.service().getServiceName(),
           compute.targetGroup().getFirstLoadBalancerFullName(),
           List.of(compute.targetGroup().getTargetGroupArn(), c.alternateTargetGroup().getTargetGroupArn()),
-          front.config().healthPath(),
+          front.config().healthPath(), c.testRouteSecret().getSecretArn(),
           s instanceof io.gitops.stacks.config.DeploymentStrategy.Canary k ? k.percent()
               : s instanceof io.gitops.stacks.config.DeploymentStrategy.Linear k ? k.stepPercent() : 100,
           interval, (int) Math.max(1, step / interval),

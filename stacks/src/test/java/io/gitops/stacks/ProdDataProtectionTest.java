@@ -39,7 +39,8 @@ class ProdDataProtectionTest {
         "LogDestinationConfigs", destinations,
         "RedactedFields", List.of(
             Map.of("SingleHeader", Map.of("Name", "authorization")),
-            Map.of("SingleHeader", Map.of("Name", "cookie")))));
+            Map.of("SingleHeader", Map.of("Name", "cookie")),
+            Map.of("SingleHeader", Map.of("Name", "x-gitops-canary-test")))));
     // The log group's ARN without ":*": WAF refuses the form LogGroup.logGroupArn has.
     assertThat(destinations.asArray().toString()).contains(":log-group:" + name).doesNotContain(name + ":*");
     assertThat(WafLogging.LOG_GROUP_PREFIX).isEqualTo("aws-waf-logs-");

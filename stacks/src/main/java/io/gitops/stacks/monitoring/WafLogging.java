@@ -15,8 +15,9 @@ import software.constructs.Construct;
 
 /**
  * The production web ACL's traffic logs, in a CloudWatch Logs log group encrypted with the monitoring
- * key and kept a year. The credentials a request may carry (the Authorization and Cookie headers) are
- * redacted before WAF writes the record (WAF developer guide, "Log fields", RedactedFields).
+ * key and kept a year. The credentials a request may carry (the Authorization and Cookie headers, and the
+ * canary test route's secret header, which opens the new revision to whoever holds it) are redacted before WAF
+ * writes the record (WAF developer guide, "Log fields", RedactedFields).
  */
 public final class WafLogging extends Construct {
 
@@ -24,7 +25,8 @@ public final class WafLogging extends Construct {
   public static final String LOG_GROUP_PREFIX = "aws-waf-logs-";
 
   /** Headers whose values never reach the logs. */
-  public static final List<String> REDACTED_HEADERS = List.of("authorization", "cookie");
+  public static final List<String> REDACTED_HEADERS = List.of("authorization", "cookie",
+      io.gitops.contract.CanaryTestRoute.HEADER);
 
   private final LogGroup logGroup;
 
