@@ -7,6 +7,8 @@ package io.gitops.contract;
 public enum FunctionHandler {
   IMAGE_DEPLOYER("io.gitops.lambdas.deployer.ImageDeployerHandler", "image-deployer"),
   GUARD("io.gitops.lambdas.guard.GuardHandler", "guard"),
+  /** The canary's lifecycle hook: the guard's analysis in a function of its own (compute stack). */
+  CANARY_HOOK("io.gitops.lambdas.canary.CanaryHookHandler", "canary-hook"),
   REVISION_CLEANUP("io.gitops.lambdas.cleanup.RevisionCleanupHandler", "revision-cleanup");
 
   /** The method Lambda calls on the handler class. */

@@ -84,13 +84,19 @@ class SandboxDemoTest {
       checks.add("refused=" + sandbox.apiCalls().refused());
       // Issue 21, blocker 5: the smoke probes reached the new revision only through the test rule, with the header.
       if (snapStart) checks.add("testRouteRequests>0=" + (sandbox.testRouteRequests() > 0));
+      // Issue 21, blocker 3 and issue 20, finding 8: ECS's calls went to the hook's own function and alias.
+      if (snapStart) {
+        var hook = sandbox.host().spec("canary-hook");
+        checks.add("canary-hook qualifier=" + hook.qualifier() + " reserved=" + hook.reservedConcurrency().orElse(-1)
+            + " environments=" + sandbox.host().environmentsStarted("canary-hook"));
+      }
     }, snapStart);
     assertThat(r.failures()).as(output.toString(StandardCharsets.UTF_8)).isEmpty();
     assertThat(output.toString(StandardCharsets.UTF_8)).contains("ECR push bff:1.0.1 → image-deployer: DEPLOYED");
     // With the canary scenarios, 1.0.3 was promoted (rev 4) and 1.0.4 aborted back onto it.
     assertThat(r.summary().get(1)).startsWith("bff").contains(snapStart ? "rev 4" : "rev 2").contains("HEALTHY");
     if (snapStart) {
-      assertThat(output.toString(StandardCharsets.UTF_8)).contains("→ guard (hook): FAILED error-rate: FAIL")
+      assertThat(output.toString(StandardCharsets.UTF_8)).contains("→ canary-hook (hook): FAILED error-rate: FAIL")
           .contains("exactly one rollback, ECS's");
     }
     assertThat(r.apiCalls()).isPositive();
@@ -99,7 +105,10 @@ class SandboxDemoTest {
         "image-deployer snapStart=" + snapStart + " qualifier=live environments=1 containerCredentialFetches=" + snapStart,
         "guard snapStart=" + snapStart + " qualifier=live environments=1 containerCredentialFetches=" + snapStart,
         "refused=0"));
-    if (snapStart) expected.add("testRouteRequests>0=true");
+    if (snapStart) {
+      expected.add("testRouteRequests>0=true");
+      expected.add("canary-hook qualifier=hook reserved=2 environments=1");
+    }
     assertThat(checks).containsExactlyElementsOf(expected);
   }
 

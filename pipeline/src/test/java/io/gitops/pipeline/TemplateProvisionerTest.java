@@ -129,7 +129,10 @@ class TemplateProvisionerTest {
   @Test
   void theEnvironmentComesFromTheAutomationStacksFunctions() {
     StageWiring w = stage();
-    assertThat(w.environments()).containsOnlyKeys("image-deployer", "guard", "revision-cleanup");
+    // The canary hook (compute stack) names no ledger or topic: it reads them from the deployers' wiring when invoked.
+    assertThat(w.environments()).containsOnlyKeys("image-deployer", "guard", "revision-cleanup", "canary-hook");
+    assertThat(w.environments().get("canary-hook")).containsKey("CANARY_ANALYSIS")
+        .doesNotContainKeys("LEDGER_TABLE", "ALARM_TOPIC_ARN", "SERVICE_MAP");
     LambdaConfig c = config(w, "image-deployer", endpoint);
     assertThat(c.services()).containsOnlyKeys("bff", "graphql", "agentcore");
     assertThat(c.services().get("bff").repositoryUri()).isEqualTo("123456789012.dkr.ecr.us-east-1.amazonaws.com/bff");

@@ -256,7 +256,9 @@ public final class Sandbox implements AutoCloseable {
 
   /** The stage's services, by the container name (bff, graphql, agentcore). */
   public Map<String, ServiceTarget> services() {
-    Map<String, String> env = state.environments().values().stream().findFirst().orElse(Map.of());
+    // A deployer's environment: the canary hook's names no ledger or service map (it reads them when invoked).
+    Map<String, String> env = state.environments().values().stream().filter(e -> e.containsKey(EnvVar.SERVICE_MAP))
+        .findFirst().orElse(Map.of());
     LambdaConfig config = LambdaConfig.from(functionEnv(env, state.endpoint()));
     Map<String, ServiceTarget> out = new LinkedHashMap<>();
     config.services().values().forEach(t -> out.put(t.container(), t));

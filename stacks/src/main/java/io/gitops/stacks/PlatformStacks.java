@@ -64,6 +64,13 @@ public final class PlatformStacks {
     network.webAcl().ifPresent(acl -> new io.gitops.stacks.monitoring.WafLogging(monitoring, "WafLogging",
         config, acl.getAttrArn(), monitoring.key()));
 
+    // The canary's hook: a function of its own in the compute stack, before the service that names it.
+    String albDnsName = config.certificateArn().isPresent() ? config.domainName() : network.alb().getLoadBalancerDnsName();
+    String healthScheme = config.certificateArn().isPresent() ? "https" : "http";
+    List<DeploymentStackProps.Canary> canaries = canaries(config);
+    compute.canary().ifPresent(c -> compute.addCanaryHook(lambdaJar, hookVariables(config, canaries, albDnsName,
+        healthScheme), io.gitops.contract.OperatorWiring.parameterName(config.name())));
+
     List<DeployedService> deployed = new ArrayList<>();
     compute.services().forEach((name, svc) -> {
       var repository = storage.repositories().get(name);
@@ -80,8 +87,8 @@ public final class PlatformStacks {
         lambdaJar, compute.cluster(), deployed, compute.executionRole(),
         monitoring.alarmTopic(), monitoring.key(),
         // Over HTTPS the guard's probe must use the certificate's name (DNS points it at the ALB).
-        config.certificateArn().isPresent() ? config.domainName() : network.alb().getLoadBalancerDnsName(),
-        config.certificateArn().isPresent() ? "https" : "http", canaries(config)));
+        albDnsName, healthScheme, canaries,
+        compute.canaryHook().map(h -> (software.amazon.awscdk.services.iam.IRole) h.role())));
     // Production data only: dev and test are rebuilt from code, their ledgers and databases hold test
     // data, and Aurora's automated backups and the ledger's point-in-time recovery already cover a
     // bad deploy there; a plan would add storage for copies nobody restores (docs/cost.md).
@@ -90,6 +97,29 @@ public final class PlatformStacks {
           software.amazon.awscdk.services.backup.BackupResource.fromArn(database.cluster().getClusterArn()),
           software.amazon.awscdk.services.backup.BackupResource.fromDynamoDbTable(deployment.ledger())));
     }
+  }
+
+  /**
+   * The canary hook's own environment: the guard's canary settings, which name only resources of this and earlier
+   * stacks. The ledger, the topic and the service map it reads from the deployers' wiring parameter when it runs.
+   */
+  private Map<String, String> hookVariables(EnvironmentConfig config, List<DeploymentStackProps.Canary> canaries,
+      String albDnsName, String healthScheme) {
+    var front = compute.services().get(config.publicService().name());
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put(io.gitops.contract.EnvVar.ENVIRONMENT_NAME, config.name());
+    env.put(io.gitops.contract.EnvVar.JAVA_TOOL_OPTIONS, DeploymentStack.JAVA_TOOL_OPTIONS);
+    env.put(io.gitops.contract.EnvVar.FUNCTION_TIMEOUT_SECONDS,
+        Integer.toString(io.gitops.stacks.compute.CanaryHookFunction.TIMEOUT.toSeconds().intValue()));
+    // Keyed by the service's set name, not a reference to it: the service references the hook.
+    String service = front.config().name();
+    env.put(io.gitops.contract.EnvVar.TARGET_GROUP_ARNS, compute.toJsonString(
+        Map.of(service, compute.targetGroup().getTargetGroupArn())));
+    env.put(io.gitops.contract.EnvVar.HEALTH_PROBE_URLS, compute.toJsonString(
+        Map.of(service, healthScheme + "://" + albDnsName + front.config().healthPath())));
+    env.put(io.gitops.contract.EnvVar.CANARY_ANALYSIS, compute.toJsonString(
+        DeploymentStack.canaryPlans(canaries.stream().map(c -> c.named(service)).toList(), albDnsName, healthScheme)));
+    return env;
   }
 
   /** The public service's target groups: the primary, and the canary's alternate one (either can serve). */

@@ -98,6 +98,29 @@ public record AwsClients(EcsClient ecs, DynamoDbClient dynamo, SsmClient ssm, Sn
     };
   }
 
+  /**
+   * Settings from the process environment alone (region, endpoint override, credentials as Lambda gives them, SDK
+   * defaults): for reading a function's configuration from AWS before a {@link LambdaConfig} can be parsed (the
+   * canary hook reads the deployers' wiring this way).
+   */
+  public static Settings bootstrap(Map<String, String> env, List<ExecutionInterceptor> interceptors) {
+    String region = env.get(io.gitops.contract.EnvVar.AWS_REGION);
+    if (region == null || region.isBlank()) {
+      throw new InvalidInputException("bad configuration: " + io.gitops.contract.EnvVar.AWS_REGION + ": missing");
+    }
+    Optional<URI> endpoint = Optional.ofNullable(env.get(io.gitops.contract.EnvVar.AWS_ENDPOINT_URL))
+        .filter(e -> !e.isBlank()).map(e -> URI.create(e.trim()));
+    boolean staticKeys = !present(env, "AWS_ACCESS_KEY_ID") && !present(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        && !present(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") && endpoint.isPresent();
+    AwsCredentialsProvider credentials = staticKeys
+        ? StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"))
+        : AwsCredentialsProviderChain.builder().reuseLastProviderEnabled(true)
+            .credentialsProviders(EnvironmentVariableCredentialsProvider.create(),
+                ContainerCredentialsProvider.builder().build())
+            .build();
+    return new Settings(Region.of(region), endpoint, credentials, LambdaConfig.SdkSettings.defaults(), interceptors);
+  }
+
   private static boolean present(Map<String, String> env, String name) {
     String v = env.get(name);
     return v != null && !v.isBlank();

@@ -317,7 +317,8 @@ public final class OperatorCli {
       if (state.stage().equals(env)) {
         Emulator.requireRunning(state.endpoint());
         Sandbox sandbox = new Sandbox(state, new PrintStream(OutputStream.nullOutputStream()), clock);
-        Map<String, String> fnEnv = state.environments().values().stream().findFirst().orElse(Map.of());
+        Map<String, String> fnEnv = state.environments().values().stream()
+            .filter(e -> e.containsKey(io.gitops.contract.EnvVar.SERVICE_MAP)).findFirst().orElse(Map.of());
         LambdaConfig config = LambdaConfig.from(Sandbox.functionEnv(fnEnv, state.endpoint()));
         return new Target(env, config, sandbox.emulator().clients(), sandbox.services(), Optional.of(sandbox), true);
       }

@@ -108,24 +108,7 @@ public class DeploymentStack extends PlatformStack {
         }
       }
     }
-    Map<String, Map<String, Object>> canaries = new LinkedHashMap<>();
-    for (DeploymentStackProps.Canary c : props.canaries()) {
-      Map<String, Object> plan = new LinkedHashMap<>();
-      plan.put("loadBalancer", c.loadBalancer());
-      plan.put("targetGroups", c.targetGroups());
-      if (props.albDnsName() != null) {
-        plan.put("testProbeUrl", props.healthScheme() + "://" + props.albDnsName() + c.testPath());
-      }
-      // The name of the header the test route requires and where its value is: the value itself stays in Secrets
-      // Manager, read by the guard when it probes.
-      plan.put("testHeader", new java.util.TreeMap<>(Map.of("name", io.gitops.contract.CanaryTestRoute.HEADER,
-          "secretArn", c.testRouteSecretArn())));
-      plan.put("canaryPercent", c.canaryPercent());
-      plan.put("intervalSeconds", c.intervalSeconds());
-      plan.put("canaryCount", c.canaryCount());
-      plan.put("bakeCount", c.bakeCount());
-      canaries.put(c.serviceName(), plan);
-    }
+    Map<String, Map<String, Object>> canaries = canaryPlans(props.canaries(), props.albDnsName(), props.healthScheme());
     Map<String, String> guardEnv = common.withGuard(new FunctionEnvironment.Guard(targetGroups, probes, canaries))
         .toVariables(this::toJson);
     guard = new DeployerFunction(this, "Guard", new DeployerFunction.Props(
@@ -134,9 +117,7 @@ public class DeploymentStack extends PlatformStack {
         guardEnv, props.alarmTopic(), removal));
     guard.encryptLogs(props.alarmTopicKey());
     grantGuard(guard, props);
-    if (!props.canaries().isEmpty()) {
-      canaryHook(config, props);
-    }
+    props.canaryHookRole().ifPresent(role -> grantCanaryHook(role, props));
     failureAlarm(guard, "GuardFailures", FunctionHandler.GUARD.functionName(), props);
 
     taskRule = Rule.Builder.create(this, "TaskStateRule")
@@ -334,31 +315,49 @@ public class DeploymentStack extends PlatformStack {
   }
 
   /**
-   * The guard is also the canary's lifecycle hook: the compute stack names it by ARN (see
-   * EnvironmentConfig.guardFunctionName), ECS invokes its live alias with the role compute gives it, and the
-   * analysis reads the load balancer's metrics.
+   * CANARY_ANALYSIS: per canary service, what the analysis needs (its groups, the load balancer's dimension, the test
+   * route's URL and header, the schedule). The guard reads it to leave canary services to their hook; the hook (compute
+   * stack) to analyse them.
    */
-  private void canaryHook(EnvironmentConfig config, DeploymentStackProps props) {
-    ((software.amazon.awscdk.services.lambda.CfnFunction) guard.function().getNode().getDefaultChild())
-        .setFunctionName(config.guardFunctionName());
-    // GetMetricData supports no resource-level permissions: the API requires "*" (Service Authorization
-    // Reference, Amazon CloudWatch). It is read-only.
-    guard.addToRolePolicy(statement(List.of("cloudwatch:GetMetricData"), List.of("*")));
-    // The smoke probe's header value, nothing else of Secrets Manager.
-    guard.addToRolePolicy(statement(List.of("secretsmanager:GetSecretValue"),
-        props.canaries().stream().map(DeploymentStackProps.Canary::testRouteSecretArn).toList()));
-    Nag.acknowledge(guard.role().getNode().findChild("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]",
-        "cloudwatch:GetMetricData accepts no resource-level permissions; it is read-only");
-    // The hook reads the revision each invocation names (targetServiceRevisionArn): the canary services' own.
-    for (DeploymentStackProps.Canary c : props.canaries()) {
-      String revisions = Stack.of(this).formatArn(ArnComponents.builder().service("ecs").resource("service-revision")
-          .resourceName(props.cluster().getClusterName() + "/" + c.serviceName() + "/*")
-          .arnFormat(ArnFormat.SLASH_RESOURCE_NAME).build());
-      guard.addToRolePolicy(statement(List.of("ecs:DescribeServiceRevisions"), List.of(revisions)));
-      Nag.acknowledgeWildcardResource(guard.role().getNode().findChild("DefaultPolicy"), revisions,
-          "Revisions of this canary service only: ECS numbers a service revision when it creates it, so the ARN ends "
-              + "in a wildcard");
+  public static Map<String, Map<String, Object>> canaryPlans(List<DeploymentStackProps.Canary> canaries,
+      String albDnsName, String healthScheme) {
+    Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+    for (DeploymentStackProps.Canary c : canaries) {
+      Map<String, Object> plan = new LinkedHashMap<>();
+      plan.put("loadBalancer", c.loadBalancer());
+      plan.put("targetGroups", c.targetGroups());
+      if (albDnsName != null) {
+        plan.put("testProbeUrl", healthScheme + "://" + albDnsName + c.testPath());
+      }
+      // The name of the header the test route requires and where its value is: the value itself stays in Secrets
+      // Manager, read by the hook when it probes.
+      plan.put("testHeader", new java.util.TreeMap<>(Map.of("name", io.gitops.contract.CanaryTestRoute.HEADER,
+          "secretArn", c.testRouteSecretArn())));
+      plan.put("canaryPercent", c.canaryPercent());
+      plan.put("intervalSeconds", c.intervalSeconds());
+      plan.put("canaryCount", c.canaryCount());
+      plan.put("bakeCount", c.bakeCount());
+      out.put(c.serviceName(), plan);
     }
+    return out;
+  }
+
+  /**
+   * What the canary hook (compute stack) needs of this stack's and the storage stack's resources: the ledger (it
+   * records an abort), the release parameters (it restores one) and the alarm topic (it notifies). A policy here, on
+   * the hook's role: the reference goes from this stack to compute, never back.
+   */
+  private void grantCanaryHook(software.amazon.awscdk.services.iam.IRole role, DeploymentStackProps props) {
+    software.amazon.awscdk.services.iam.Policy.Builder.create(this, "CanaryHookPolicy")
+        .roles(List.of(role))
+        .statements(List.of(
+            statement(List.of("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+                "dynamodb:ConditionCheckItem"), List.of(ledger.getTableArn())),
+            statement(List.of("ssm:GetParameter", "ssm:PutParameter"),
+                props.services().stream().map(DeployedService::releaseParameterArn).toList()),
+            statement(List.of("sns:Publish"), List.of(props.alarmTopic().getTopicArn())),
+            statement(List.of("kms:GenerateDataKey", "kms:Decrypt"), List.of(props.alarmTopicKey().getKeyArn()))))
+        .build();
   }
 
   /**

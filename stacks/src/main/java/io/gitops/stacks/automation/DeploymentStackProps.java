@@ -21,6 +21,8 @@ import software.amazon.awscdk.services.sns.ITopic;
  * @param albDnsName     the public ALB's DNS name, for the guard's HTTP health probe
  * @param healthScheme   http or https, as the ALB serves
  * @param canaries       the services ECS deploys with traffic shifting, analysed by the guard as their hook
+ * @param canaryHookRole the canary hook function's role (compute stack), which this stack grants the ledger, the
+ *                       release parameters and the alarm topic; empty without a canary
  */
 public record DeploymentStackProps(
     Path lambdaJar,
@@ -31,11 +33,13 @@ public record DeploymentStackProps(
     IKey alarmTopicKey,
     String albDnsName,
     String healthScheme,
-    List<Canary> canaries) {
+    List<Canary> canaries,
+    java.util.Optional<IRole> canaryHookRole) {
 
   public DeploymentStackProps(Path lambdaJar, ICluster cluster, List<DeployedService> services, IRole executionRole,
       ITopic alarmTopic, IKey alarmTopicKey, String albDnsName, String healthScheme) {
-    this(lambdaJar, cluster, services, executionRole, alarmTopic, alarmTopicKey, albDnsName, healthScheme, List.of());
+    this(lambdaJar, cluster, services, executionRole, alarmTopic, alarmTopicKey, albDnsName, healthScheme, List.of(),
+        java.util.Optional.empty());
   }
 
   /**
@@ -56,6 +60,12 @@ public record DeploymentStackProps(
       String testRouteSecretArn, double canaryPercent, int intervalSeconds, int canaryCount, int bakeCount) {
     public Canary {
       targetGroups = List.copyOf(targetGroups);
+    }
+
+    /** The same canary under {@code serviceName}. */
+    public Canary named(String serviceName) {
+      return new Canary(serviceName, loadBalancer, targetGroups, testPath, testRouteSecretArn, canaryPercent,
+          intervalSeconds, canaryCount, bakeCount);
     }
   }
 

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import software.amazon.awscdk.Duration;
-import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.Tags;
 import software.amazon.awscdk.services.cloudwatch.Alarm;
 import software.amazon.awscdk.services.cloudwatch.ComparisonOperator;
@@ -39,8 +38,6 @@ import software.amazon.awscdk.services.elasticloadbalancingv2.TargetType;
 import software.amazon.awscdk.services.elasticloadbalancingv2.WeightedTargetGroup;
 import software.amazon.awscdk.services.iam.Role;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
-import software.amazon.awscdk.services.lambda.FunctionAttributes;
-import software.amazon.awscdk.services.lambda.IFunction;
 import software.constructs.Construct;
 
 /**
@@ -49,7 +46,7 @@ import software.constructs.Construct;
  * carrying the {@link CanaryTestRoute#HEADER} header with the generated secret's value, which only the guard's
  * smoke probe knows), the production listener rule whose weights ECS shifts, the ECS
  * infrastructure role that modifies them, the deployment alarms that roll back on their own, and the
- * lifecycle hook: the guard's canary analysis (Amazon ECS developer guide, "Amazon ECS canary deployments",
+ * lifecycle hook: the guard's canary analysis in a function of its own (Amazon ECS developer guide, "Amazon ECS canary deployments",
  * "Lifecycle hooks for Amazon ECS service deployments", "Amazon ECS infrastructure IAM role for load
  * balancers").
  */
@@ -217,21 +214,24 @@ public final class CanaryTraffic extends Construct {
         .build();
     front.service().enableDeploymentAlarms(List.of(errorRateAlarm.getAlarmName(), unhealthyHostsAlarm.getAlarmName()),
         DeploymentAlarmOptions.builder().behavior(AlarmBehavior.ROLLBACK_ON_ALARM).build());
+  }
 
-    // The guard's live alias: what EventBridge invokes, and where SnapStart applies.
-    Stack stack = Stack.of(this);
-    hookFunctionArn = "arn:" + stack.getPartition() + ":lambda:" + stack.getRegion() + ":" + stack.getAccount()
-        + ":function:" + props.environment().guardFunctionName() + ":live";
-    IFunction hook = software.amazon.awscdk.services.lambda.Function.fromFunctionAttributes(this, "AnalysisHook",
-        FunctionAttributes.builder().functionArn(hookFunctionArn).sameEnvironment(true).build());
+  /**
+   * The analysis hook: ECS invokes {@code hook}'s alias at {@link #HOOK_STAGES} with a role of its own. The target is
+   * a reference to the alias in this stack, so CloudFormation creates it before the service (ECS validates a hook's
+   * target; issue 21, blocker 3).
+   */
+  public void analysisHook(CanaryHookFunction hook) {
+    Microservice front = props.service();
+    hookFunctionArn = hook.alias().getFunctionArn();
     hookRole = Role.Builder.create(this, "HookRole")
         .assumedBy(new ServicePrincipal("ecs.amazonaws.com"))
         .description("ECS invokes the canary analysis hook of " + front.config().name() + " ("
             + props.environment().name() + ")")
         .build();
-    front.service().addLifecycleHook(new DeploymentLifecycleLambdaTarget(hook, "AnalysisHookTarget",
+    front.service().addLifecycleHook(new DeploymentLifecycleLambdaTarget(hook.alias(), "AnalysisHookTarget",
         DeploymentLifecycleLambdaTargetProps.builder().lifecycleStages(HOOK_STAGES).role(hookRole).build()));
-    // Exactly the live alias: the hook ECS calls, nothing else of the function.
+    // Exactly the hook alias: what ECS calls, nothing else of the function.
     hookRole.addToPolicy(software.amazon.awscdk.services.iam.PolicyStatement.Builder.create()
         .actions(List.of("lambda:InvokeFunction")).resources(List.of(hookFunctionArn)).build());
   }

@@ -218,6 +218,84 @@ public class ComputeStack extends PlatformStack {
     albDnsNameOutput = outputs(config, props, front);
   }
 
+  private CanaryHookFunction canaryHook;
+
+  /**
+   * The canary's analysis hook, a function of its own in this stack (issue 21, blocker 3; issue 20, finding 8): what
+   * it reads here, and the wiring parameter that names the rest (the deployment stack grants the ledger, the release
+   * parameters and the topic to {@link CanaryHookFunction#role()}).
+   *
+   * @param jar       the functions' deployment package
+   * @param variables the hook's environment (the guard's canary settings)
+   * @param wiringParameterName the deployers' wiring parameter (contract OperatorWiring)
+   */
+  public CanaryHookFunction addCanaryHook(java.nio.file.Path jar, Map<String, String> variables,
+      String wiringParameterName) {
+    CanaryTraffic c = canary.orElseThrow(() -> new IllegalStateException(
+        config().publicService().name() + " shifts no traffic: it has no analysis hook"));
+    if (canaryHook != null) throw new IllegalStateException("the canary hook exists already");
+    Microservice front = services.get(config().publicService().name());
+    canaryHook = new CanaryHookFunction(this, pascal(front.config().name()) + "CanaryHook",
+        new CanaryHookFunction.Props(config(), jar, variables, key, 1));
+    software.amazon.awscdk.Stack stack = software.amazon.awscdk.Stack.of(this);
+    String clusterName = cluster.getClusterName();
+    String serviceName = front.service().getServiceName();
+    // The new revision the hook judges: its service revision and deployment (ECS names them under the service).
+    List<String> revisions = List.of(
+        stack.formatArn(software.amazon.awscdk.ArnComponents.builder().service("ecs").resource("service-revision")
+            .resourceName(clusterName + "/" + serviceName + "/*").arnFormat(software.amazon.awscdk.ArnFormat.SLASH_RESOURCE_NAME).build()),
+        stack.formatArn(software.amazon.awscdk.ArnComponents.builder().service("ecs").resource("service-deployment")
+            .resourceName(clusterName + "/" + serviceName + "/*").arnFormat(software.amazon.awscdk.ArnFormat.SLASH_RESOURCE_NAME).build()));
+    // The service's own statements in a policy the function does not wait for: the service waits for the hook's
+    // alias (its target), so a statement naming the service in the role's default policy, which the function
+    // depends on, would be a cycle.
+    software.amazon.awscdk.services.iam.Policy serviceAccess = software.amazon.awscdk.services.iam.Policy.Builder
+        .create(canaryHook, "ServiceAccess")
+        .roles(List.of(canaryHook.role()))
+        .statements(List.of(
+            PolicyStatement.Builder.create().actions(List.of("ecs:DescribeServices"))
+                .resources(List.of(front.service().getServiceArn())).build(),
+            PolicyStatement.Builder.create()
+                .actions(List.of("ecs:DescribeServiceRevisions", "ecs:DescribeServiceDeployments"))
+                .resources(revisions).build()))
+        .build();
+    String tasks = stack.formatArn(software.amazon.awscdk.ArnComponents.builder().service("ecs").resource("task")
+        .resourceName(clusterName + "/*").arnFormat(software.amazon.awscdk.ArnFormat.SLASH_RESOURCE_NAME).build());
+    canaryHook.addToRolePolicy(PolicyStatement.Builder.create()
+        .actions(List.of("ecs:DescribeTasks")).resources(List.of(tasks))
+        .conditions(Map.of("ArnEquals", Map.of("ecs:cluster", cluster.getClusterArn()))).build());
+    // DescribeTaskDefinition, DescribeTargetHealth and GetMetricData support no resource-level permissions: the
+    // APIs require "*" (Service Authorization Reference). All three are read-only.
+    canaryHook.addToRolePolicy(PolicyStatement.Builder.create()
+        .actions(List.of("ecs:DescribeTaskDefinition", "elasticloadbalancing:DescribeTargetHealth",
+            "cloudwatch:GetMetricData"))
+        .resources(List.of("*")).build());
+    canaryHook.addToRolePolicy(PolicyStatement.Builder.create()
+        .actions(List.of("secretsmanager:GetSecretValue")).resources(List.of(c.testRouteSecret().getSecretArn())).build());
+    canaryHook.addToRolePolicy(PolicyStatement.Builder.create()
+        .actions(List.of("ssm:GetParameter"))
+        .resources(List.of(stack.formatArn(software.amazon.awscdk.ArnComponents.builder().service("ssm")
+            .resource("parameter").resourceName(wiringParameterName.replaceFirst("^/", "")).build())))
+        .build());
+    software.constructs.IConstruct policy = canaryHook.role().getNode().findChild("DefaultPolicy");
+    Nag.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
+        "ecs:DescribeTaskDefinition, elasticloadbalancing:DescribeTargetHealth and cloudwatch:GetMetricData accept no "
+            + "resource-level permissions; all three are read-only");
+    for (String arn : revisions) {
+      Nag.acknowledgeWildcardResource(serviceAccess, arn,
+          "Revisions and deployments of the one canary service: ECS assigns their IDs, so the ARN ends in a wildcard");
+    }
+    Nag.acknowledgeWildcardResource(policy, tasks,
+        "Tasks of this cluster only (also pinned by the ecs:cluster condition); task IDs are assigned at launch");
+    c.analysisHook(canaryHook);
+    return canaryHook;
+  }
+
+  /** The canary's analysis hook, once {@link #addCanaryHook} made it. */
+  public java.util.Optional<CanaryHookFunction> canaryHook() {
+    return java.util.Optional.ofNullable(canaryHook);
+  }
+
   /** The Cloud Map namespace of an environment, e.g. {@code dev.gitops.internal}. */
   public static String namespaceName(EnvironmentConfig config) {
     return config.name() + ".gitops.internal";

@@ -249,6 +249,12 @@ public final class Microservice extends Construct {
         .enableEcsManagedTags(true)
         .enableExecuteCommand(env.ecsExec());
     deploymentStrategy(builder, service.deployment());
+    if (service.deployment().shiftsTraffic()) {
+      // The one service name the project sets, unique within the environment's own cluster: the canary's hook
+      // function must name the service in its configuration, and the service names the hook (its target), so a
+      // reference either way would be a cycle (issue 21, blocker 3).
+      builder.serviceName(service.name());
+    }
     if (!service.publicFacing()) {
       builder.cloudMapOptions(CloudMapOptions.builder()
           .cloudMapNamespace(props.namespace())

@@ -158,16 +158,6 @@ public record EnvironmentConfig(
         owner, costCenter, retainData, terminationProtection, promotion);
   }
 
-  /**
-   * The guard function's name. The one physical name the project sets: ECS calls the guard as the BFF's
-   * canary hook, so the compute stack must know its ARN, but the guard (with the ledger) lives in the
-   * deployment stack, which depends on compute. A reference would be a cycle; a name both stacks derive from
-   * the environment is how CDK itself breaks one (PhysicalName for cross-environment references).
-   */
-  public String guardFunctionName() {
-    return "gitops-" + name + "-guard";
-  }
-
   public boolean isProduction() {
     return "prod".equals(name);
   }

@@ -196,8 +196,9 @@ class DeploymentStackTest {
   @Test
   void guardMayDescribeTargetHealthAndRegisterOnlyItsServicesRevisions() {
     List<String> statements = statementsOfRole(devTemplate, logicalId(dev.deployment().guard().role()));
+    // No cloudwatch:GetMetricData: the canary's metrics are read by its hook (compute stack), not the guard.
     assertThat(statements).filteredOn(s -> s.endsWith(" on *")).containsExactlyInAnyOrder(
-        "elasticloadbalancing:DescribeTargetHealth on *", "cloudwatch:GetMetricData on *",
+        "elasticloadbalancing:DescribeTargetHealth on *",
         "ecs:DescribeTaskDefinition,ecs:ListTaskDefinitions,ecs:RegisterTaskDefinition on *");
     assertThat(statements).anyMatch(s -> s.startsWith("iam:PassRole on ")
         && s.contains("iam:PassedToService=ecs-tasks.amazonaws.com"));
@@ -208,16 +209,17 @@ class DeploymentStackTest {
   }
 
   /**
-   * The guard is the BFF's canary hook: named as the compute stack's hook ARN names it, and configured with
-   * both target groups, the load balancer's metric dimension and the test listener's URL (issue 14).
+   * The guard leaves the BFF's canary to its hook (compute stack): it knows the canary's target groups, the load
+   * balancer's metric dimension and the test listener's URL (issue 14), and its name is CloudFormation's (the hook
+   * no longer names it; issue 21, blocker 3).
    */
   @Test
   @SuppressWarnings("unchecked")
-  void theGuardIsNamedAsTheComputeStacksHookAndKnowsTheCanarysTargetGroups() {
+  void theGuardKnowsTheCanarysTargetGroupsAndIsNoLongerNamedForTheHook() {
     Map<String, Object> guard = (Map<String, Object>) devTemplate.findResources("AWS::Lambda::Function",
         Map.of("Properties", Match.objectLike(Map.of("Handler", FunctionHandler.GUARD.handler()))))
         .values().iterator().next().get("Properties");
-    assertThat(guard).containsEntry("FunctionName", "gitops-dev-guard");
+    assertThat(guard).doesNotContainKey("FunctionName");
     String plan = String.valueOf(((Map<String, Object>) ((Map<String, Object>) guard.get("Environment"))
         .get("Variables")).get(EnvVar.CANARY_ANALYSIS));
     assertThat(plan).contains("targetGroups").contains("BffTargetGroup").contains("BffCanaryAlternateTargetGroup")
@@ -226,25 +228,42 @@ class DeploymentStackTest {
   }
 
   /**
-   * Issue 21, blocker 5: the guard's smoke probe is the only client of the test route. Its plan names the header and
-   * the secret (never the value), and its role may read that one secret.
+   * Issue 21, blocker 5 and 3: the hook's plan names the test route's header and secret (never the value); the hook
+   * reads the secret, the guard does not probe the test route.
    */
   @Test
   @SuppressWarnings("unchecked")
-  void theGuardsPlanNamesTheTestRoutesHeaderAndSecretAndItsRoleReadsOnlyThatSecret() {
-    Map<String, Object> guard = (Map<String, Object>) devTemplate.findResources("AWS::Lambda::Function",
-        Map.of("Properties", Match.objectLike(Map.of("Handler", FunctionHandler.GUARD.handler()))))
-        .values().iterator().next().get("Properties");
-    String plan = String.valueOf(((Map<String, Object>) ((Map<String, Object>) guard.get("Environment"))
-        .get("Variables")).get(EnvVar.CANARY_ANALYSIS));
+  void theHooksPlanNamesTheTestRoutesHeaderAndSecretAndOnlyTheHookReadsIt() {
+    Template compute = Template.fromStack(dev.compute());
+    var hook = dev.compute().canaryHook().orElseThrow();
+    Map<String, Object> fn = (Map<String, Object>) ((Map<String, Object>) compute.toJSON().get("Resources"))
+        .get(logicalId(hook.function()));
+    String plan = String.valueOf(((Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) fn
+        .get("Properties")).get("Environment")).get("Variables")).get(EnvVar.CANARY_ANALYSIS));
     String secret = logicalId(dev.compute().canary().orElseThrow().testRouteSecret());
     assertThat(plan).contains("\"testHeader\":{\"name\":\"" + io.gitops.contract.CanaryTestRoute.HEADER
         + "\",\"secretArn\":").contains(secret).doesNotContain("resolve:secretsmanager")
         .doesNotContain("gitops-canary=test");
-    String role = (String) ((List<?>) ((Map<?, ?>) guard.get("Role")).get("Fn::GetAtt")).get(0);
-    assertThat(statementsOfRole(devTemplate, role)).filteredOn(st -> st.contains("secretsmanager:"))
-        .singleElement().asString().isEqualTo("secretsmanager:GetSecretValue on import(Compute:ExportsOutputRef"
-            + withoutHash(secret) + ")");
+    assertThat(statementsOfRole(compute, logicalId(hook.role()))).filteredOn(st -> st.contains("secretsmanager:"))
+        .singleElement().asString().isEqualTo("secretsmanager:GetSecretValue on <" + withoutHash(secret) + ">");
+    assertThat(String.valueOf(devTemplate.toJSON())).doesNotContain("secretsmanager:GetSecretValue");
+  }
+
+  /**
+   * Issue 21, blocker 3: what only this stack and storage create (ledger, release parameters, alarm topic) the hook
+   * gets by a policy here on its role, a reference from this stack to compute (never back).
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void theHooksRoleGetsTheLedgerReleaseParametersAndTopicFromAPolicyInThisStack() {
+    Map<String, Map<String, Object>> policies = devTemplate.findResources("AWS::IAM::Policy",
+        Map.of("Properties", Match.objectLike(Map.of("Roles", List.of(Map.of("Fn::ImportValue",
+            Match.stringLikeRegexp(".*BffCanaryHookRole.*")))))));
+    assertThat(policies).hasSize(1);
+    String doc = String.valueOf(((Map<String, Object>) policies.values().iterator().next().get("Properties"))
+        .get("PolicyDocument"));
+    assertThat(doc).contains("dynamodb:PutItem").contains(logicalId(dev.deployment().ledger()))
+        .contains("ssm:PutParameter").contains("sns:Publish").contains("kms:GenerateDataKey");
   }
 
   /** A logical ID without CDK's 8-hex-digit hash, as statementsOfRole renders it. */

@@ -574,18 +574,50 @@ class ComputeStackTest {
     assertThat(String.valueOf(role.get("ManagedPolicyArns"))).contains("AmazonECSInfrastructureRolePolicyForLoadBalancers");
   }
 
+  /**
+   * Issue 21, blocker 3: ECS validates a hook's target when CloudFormation creates the service. The target is a
+   * reference to the canary hook's alias in this same stack, so CloudFormation creates the alias first; it was a
+   * constructed ARN of the guard, which the deployment stack creates after compute.
+   */
   @Test
   @SuppressWarnings("unchecked")
-  void theGuardsLiveAliasIsTheAnalysisHookAtTheStagesThatMatter() {
+  void theHookIsTheCanaryHookFunctionsAliasInThisStackByReferenceAtTheStagesThatMatter() {
     Map<String, Object> hook = ((List<Map<String, Object>>) (List<?>) deploymentConfiguration(prodTemplate, prod)
         .get("LifecycleHooks")).get(0);
     assertThat(hook.get("LifecycleStages")).isEqualTo(List.of("POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT",
         "POST_PRODUCTION_TRAFFIC_SHIFT"));
-    assertThat(String.valueOf(hook.get("HookTargetArn"))).contains(":lambda:").contains(":function:gitops-prod-guard:live");
+    CanaryHookFunction fn = prod.compute().canaryHook().orElseThrow();
+    assertThat(hook.get("HookTargetArn")).isEqualTo(Map.of("Ref", logicalId(fn.alias())));
+    Map<String, Object> alias = resource(prodTemplate, logicalId(fn.alias()));
+    assertThat(alias).containsEntry("Name", CanaryHookFunction.ALIAS)
+        .containsEntry("FunctionName", Map.of("Ref", logicalId(fn.function())));
+    assertThat(resource(prodTemplate, logicalId(fn.function())))
+        .containsEntry("Handler", io.gitops.contract.FunctionHandler.CANARY_HOOK.handler());
     String role = (String) ((List<?>) ((Map<?, ?>) hook.get("RoleArn")).get("Fn::GetAtt")).get(0);
     assertThat(role).isEqualTo(logicalId(prod.compute().canary().orElseThrow().hookRole()));
-    assertThat(statementsOfRole(prodTemplate, role)).singleElement().asString()
-        .startsWith("lambda:InvokeFunction on ").endsWith("gitops-prod-guard:live");
+    assertThat(statementsOfRole(prodTemplate, role)).isNotEmpty()
+        .allSatisfy(st -> assertThat(st).startsWith("lambda:InvokeFunction on ").contains("BffCanaryHookAlias"));
+    // Nothing the compute stack names comes from a stack after it.
+    assertThat(prod.compute().getDependencies()).doesNotContain(prod.deployment(), prod.monitoring());
+    assertThat(String.valueOf(prodTemplate.toJSON())).doesNotContain("guard:live").doesNotContain("-guard");
+  }
+
+  /**
+   * Issue 20, finding 8: the hook shared the guard's function, whose reserved concurrency (5) the event stream uses;
+   * a synchronous hook call throttled (429) is a failed hook, and ECS rolls a good canary back. Reserved concurrency
+   * is per function: the hook is a function of its own, with its own, and no event rule invokes it.
+   */
+  @Test
+  void theHookHasAFunctionAndReservedConcurrencyOfItsOwnThatNoEventInvokes() {
+    CanaryHookFunction fn = prod.compute().canaryHook().orElseThrow();
+    assertThat(resource(prodTemplate, logicalId(fn.function())))
+        .containsEntry("ReservedConcurrentExecutions", CanaryHookFunction.RESERVED_CONCURRENCY_PER_SERVICE)
+        .containsEntry("SnapStart", Map.of("ApplyOn", "PublishedVersions"));
+    assertThat(prodTemplate.findResources("AWS::Events::Rule")).isEmpty();
+    assertThat(prod.deployment().guard().function().getNode().getPath())
+        .isNotEqualTo(fn.function().getNode().getPath());
+    Template deployment = Template.fromStack(prod.deployment());
+    assertThat(String.valueOf(deployment.toJSON())).doesNotContain("BffCanaryHookAlias");
   }
 
   @Test

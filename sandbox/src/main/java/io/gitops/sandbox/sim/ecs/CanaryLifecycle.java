@@ -99,12 +99,16 @@ public final class CanaryLifecycle {
   }
 
   /**
-   * The lifecycle of the stage's canary services, or empty when none: the function whose environment carries
-   * CANARY_ANALYSIS is the hook, as the compute stack's HookTargetArn names it.
+   * The lifecycle of the stage's canary services, or empty when none: the hook is the canary hook function, as the
+   * compute stack's HookTargetArn names it (its alias); failing that, the function whose environment carries
+   * CANARY_ANALYSIS.
    */
   public static Optional<CanaryLifecycle> of(LambdaHost host, Map<String, Map<String, String>> environments, Emulator emulator,
       URI endpoint, String account, String region) {
-    for (String function : host.functions()) {
+    List<String> candidates = new ArrayList<>(host.functions());
+    String hook = io.gitops.contract.FunctionHandler.CANARY_HOOK.functionName();
+    if (candidates.remove(hook)) candidates.add(0, hook);
+    for (String function : candidates) {
       String plan = host.spec(function).environment().get(EnvVar.CANARY_ANALYSIS);
       if (plan == null || plan.isBlank()) continue;
       Map<String, Plan> plans = new LinkedHashMap<>();
