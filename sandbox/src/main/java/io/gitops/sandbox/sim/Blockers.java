@@ -258,8 +258,13 @@ public final class Blockers {
     return null;
   }
 
-  /** The paths the SSM agent that ECS Exec injects must write (aws/containers-roadmap#1359). */
-  public static final List<String> EXEC_WRITABLE = List.of("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm");
+  /**
+   * The paths the SSM agent that ECS Exec injects must write under a read-only root: its state and its logs
+   * (aws/containers-roadmap#1359; the ECS team's workaround mounts /var/lib/amazon and /var/log/amazon as task
+   * volumes). The agent's own binaries under /managed-agents are a bind mount ECS adds, writable or not by the
+   * task's definition, so they are not required here; a first dev ECS Exec session verifies it (docs/operations.md).
+   */
+  public static final List<String> EXEC_WRITABLE = List.of("/var/lib/amazon/ssm", "/var/log/amazon/ssm");
 
   /**
    * Blocker 7 (SC-011's check, docs/operations.md): a service with ECS Exec enabled can open a session: its

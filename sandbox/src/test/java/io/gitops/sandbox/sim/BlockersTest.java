@@ -205,7 +205,7 @@ class BlockersTest {
   void aReadOnlyRootWithoutTheAgentsWritablePathsFires() {
     EmulatedAccount a = stage(t -> ((ObjectNode) t.at("/Resources/TaskDef/Properties/ContainerDefinitions/0"))
         .set("LinuxParameters", json("{\"InitProcessEnabled\": true}")), PRIVATE_IMAGE);
-    assertThat(Blockers.exec(a, "")).startsWith("blocker 7").contains("/managed-agents");
+    assertThat(Blockers.exec(a, "")).startsWith("blocker 7").contains("/var/lib/amazon/ssm");
   }
 
   @Test
