@@ -201,4 +201,23 @@ class ReleaseModelRegressionTest {
         new Advance(1),
         new Drain()));
   }
+
+  /**
+   * Issue 20, found by the extended generator (the pipeline's first deployment before any push), (b): with the
+   * breaker read as "a return to the revision the rollout replaced" only, ECS's rollback to the pipeline's last
+   * completed revision (not the rollout's predecessor: that push never completed) was ignored, and the release
+   * parameter kept the broken digest. Seed -4982598272866526024, cut at the violating drain.
+   */
+  @Test
+  void theBreakerReturningToTheLastCompletedPipelineRevisionIsStillTheBreaker(MotoServer moto) {
+    holds(moto, List.of(
+        new Pipeline(),
+        new Drain(),
+        new Drain(),
+        new Deliver(3, false, Fault.NONE),
+        new Push("b2", "NEW", Fault.NONE),
+        new Push("b1", "NEW", new Fault("TOO_MANY_UPDATES", 2, 3)),
+        new Pipeline(),
+        new Drain()));
+  }
 }

@@ -50,6 +50,7 @@ class ReleaseModelTest {
     ReleaseModel.Stats stats = new ReleaseModel.Stats();
     List<String> failures = new ArrayList<>();
     try (MotoServer moto = MotoServer.start()) {
+      warmUp(moto);
       // The same seeds as one run would draw; this half takes every other one (the soak: its own stream).
       Random seeds = new Random(MINUTES > 0 ? SEED + part : SEED);
       java.util.Set<String> seen = new java.util.TreeSet<>();
@@ -79,9 +80,11 @@ class ReleaseModelTest {
       // One line for both halves: bin/gitops soak reads it.
       long ms = Duration.ofNanos(System.nanoTime() - STARTED).toMillis();
       System.out.printf("model: %d sequences (%d canary), %d steps, %d faults injected %s, %d invariant checks,"
-              + " %d deliveries (%d hook invocations: %d promotions, %d aborts %s), %d in the on-failure queue, %d ms%n",
+              + " %d deliveries (%d hook invocations: %d promotions, %d aborts %s), %d in the on-failure queue"
+              + " (%d not forced by faults: %s), progress (h) %d checks, broken %s, %d ms%n",
           TOTAL.sequences, TOTAL.canarySequences, TOTAL.steps, TOTAL.faults, TOTAL.faultsByKind, TOTAL.invariantChecks,
-          TOTAL.deliveries, TOTAL.hookInvocations, TOTAL.promotions, TOTAL.aborts, TOTAL.abortsBy, TOTAL.onFailure, ms);
+          TOTAL.deliveries, TOTAL.hookInvocations, TOTAL.promotions, TOTAL.aborts, TOTAL.abortsBy, TOTAL.onFailure,
+          TOTAL.onFailureUnforced, TOTAL.onFailureBy, TOTAL.progressChecks, TOTAL.progressBroken, ms);
     }
     assertThat(failures).as(String.join("\n", failures)).isEmpty();
     assertThat(stats.steps).as("steps of this half").isPositive();
@@ -92,6 +95,24 @@ class ReleaseModelTest {
     if (last && MINUTES == 0 && SEQUENCES >= 10) {
       assertThat(TOTAL.promotions).as("canaries ECS promoted on the hook's SUCCEEDED").isPositive();
       assertThat(TOTAL.aborts).as("canaries the hook aborted").isPositive();
+    }
+  }
+
+  /**
+   * A fresh moto_server loads each service's backend on its first request: on a loaded machine that first
+   * provisioning can outlast the SDK's 10 s budget, which says nothing about the functions. Provision once, up to
+   * a minute, before the sequences start.
+   */
+  private static void warmUp(MotoServer moto) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try {
+        moto.reset();
+        io.gitops.lambdas.testing.AwsFixture.builder(moto.endpoint()).service(ReleaseModel.SERVICE).provision();
+        return;
+      } catch (software.amazon.awssdk.core.exception.SdkClientException slow) {
+        if (System.nanoTime() > deadline) throw slow;
+      }
     }
   }
 }
