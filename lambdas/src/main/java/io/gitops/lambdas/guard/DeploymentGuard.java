@@ -311,20 +311,22 @@ public final class DeploymentGuard {
       // The service runs another revision. With the rollout's image (the release value): a pipeline deployment
       // replaced the rollout, and its events settle it. With another image: ECS's breaker rolled the service
       // back (its events can come in any order): end the rollout and make the release parameter name what runs.
+      var running = ecs.describeTaskDefinition(b -> b.taskDefinition(svc.taskDefinition())
+          .include(software.amazon.awssdk.services.ecs.model.TaskDefinitionField.TAGS));
       boolean sameImage = rolling.get().image() != null
-          && rolling.get().image().equals(imageOf(target, svc.taskDefinition()));
+          && rolling.get().image().equals(TaskDefinitions.imageOf(running.taskDefinition(), target.container()));
       if (!sameImage) {
-        // ECS's breaker puts the service back on the revision the rollout replaced. Any other revision is another
-        // actor's (a push whose UpdateService landed before its completion reached the ledger, CloudFormation
-        // applying a release value read earlier): never read as the breaker, which would fail this rollout for
-        // good. Its own events, or the rollout's, settle it.
-        String previous = rolling.get().previousTaskDefinitionArn();
-        if (previous != null && !previous.equals(svc.taskDefinition())) {
-          l.info("another actor's deployment replaced the rollout; not the breaker", "eventName", e.kind().name(),
+        // A newer push's own revision (the deployer tags it with its digest) is that push's UpdateService landing
+        // before its completion reached the ledger: never ECS's breaker, which would fail this rollout for good.
+        // The push's completion supersedes it.
+        Optional<String> pushed = TaskDefinitions.tag(running, TaskDefinitions.DIGEST_TAG);
+        Optional<String> newest = view.state().head().map(io.gitops.lambdas.core.ServiceHead::latestDigest);
+        if (pushed.isPresent() && !pushed.get().equals(rolling.get().digest()) && pushed.equals(newest)) {
+          l.info("a newer push's deployment replaced the rollout; not the breaker", "eventName", e.kind().name(),
               "running", svc.taskDefinition());
           return ignored("OTHER_DEPLOYMENT", e.kind() + " of " + e.deploymentId() + ": the service runs "
-              + svc.taskDefinition() + ", neither the rollout of " + rolling.get().digest() + " nor the revision it"
-              + " replaced").about(target.service(), rolling.get().digest(), rolling.get().newTaskDefinitionArn());
+              + svc.taskDefinition() + ", the rollout of the newer push " + pushed.get()).about(target.service(),
+              rolling.get().digest(), rolling.get().newTaskDefinitionArn());
         }
         return breakerRolledBack(l, target, rolling.get(), e, coldStart);
       }

@@ -3,6 +3,7 @@ package io.gitops.lambdas.release;
 import static io.gitops.lambdas.core.Attributes.n;
 import static io.gitops.lambdas.core.Attributes.s;
 
+import io.gitops.lambdas.core.AwsTime;
 import io.gitops.lambdas.core.Deployment;
 import io.gitops.lambdas.core.DeploymentStatus;
 import io.gitops.lambdas.core.Json;
@@ -86,7 +87,12 @@ public final class ManualRollback {
 
   public Result rollback(ServiceTarget t, String toDigest, String operator) {
     checkDigest(toDigest);
-    String token = lock(t.service());
+    // The lock's times are compared by the functions with their clocks: date it by AWS's (the head's read answers
+    // with it), never by this machine's, which may be minutes off.
+    var read = dynamo.getItem(b -> b.tableName(table).key(LedgerItems.headKey(t.service())).consistentRead(true));
+    Clock clock = AwsTime.aligned(this.clock, read);
+    Ledger ledger = new Ledger(dynamo, table, clock, lease);
+    String token = lock(t.service(), clock, ledger);
     boolean released = false;
     try {
       ServiceHead head = ledger.head(t.service()).orElseThrow();
@@ -114,7 +120,7 @@ public final class ManualRollback {
           .put("fromRevision", runningArn).put("restoredDigest", target.digest()).put("restoredTag", target.tag())
           .put("restoredRevision", revision).put("restoredImage", target.image())
           .put("targetWas", target.status().name()).put("operator", operator).put("environment", environment));
-      boolean recorded = complete(t.service(), token, target, revision, runningArn, runningImage,
+      boolean recorded = complete(clock, t.service(), token, target, revision, runningArn, runningImage,
           running.filter(d -> back && d.status() == DeploymentStatus.HEALTHY).map(Deployment::digest).orElse(null),
           operator, ecsDeploymentId);
       released = recorded;
@@ -125,7 +131,7 @@ public final class ManualRollback {
   }
 
   /** The head's lock, as the deployer's claim takes it; the service must have a ledger head. */
-  private String lock(String service) {
+  private String lock(String service, Clock clock, Ledger ledger) {
     Instant now = clock.instant();
     String token = UUID.randomUUID().toString();
     try {
@@ -211,7 +217,7 @@ public final class ManualRollback {
   }
 
   /** The ledger's side, in one transaction conditional on this rollback's lock; false if the lock lapsed. */
-  private boolean complete(String service, String token, Deployment target, String revision, String runningArn,
+  private boolean complete(Clock clock, String service, String token, Deployment target, String revision, String runningArn,
       String runningImage, String rolledBackDigest, String operator, String ecsDeploymentId) {
     Instant now = clock.instant();
     String why = "operator rollback by " + operator + " to " + label(target) + " as "

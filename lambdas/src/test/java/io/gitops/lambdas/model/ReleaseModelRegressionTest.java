@@ -9,7 +9,10 @@ import io.gitops.lambdas.model.ReleaseModel.Drain;
 import io.gitops.lambdas.model.ReleaseModel.EcsTick;
 import io.gitops.lambdas.model.ReleaseModel.Fault;
 import io.gitops.lambdas.model.ReleaseModel.Pipeline;
+import io.gitops.lambdas.model.ReleaseModel.Hook;
 import io.gitops.lambdas.model.ReleaseModel.Push;
+import io.gitops.lambdas.model.ReleaseModel.ErrorRate;
+import io.gitops.lambdas.model.ReleaseModel.Redeliver;
 import io.gitops.testing.MotoExtension;
 import io.gitops.testing.MotoServer;
 import java.util.List;
@@ -249,5 +252,46 @@ class ReleaseModelRegressionTest {
     for (int i = 0; i < 8; i++) actions.add(new ReleaseModel.Hook(Fault.NONE));
     actions.add(new Drain());
     holdsForCanary(moto, actions);
+  }
+
+  /**
+   * Issue 20, found by the extended generator (the pipeline's first deployment before any push), (b): with the
+   * breaker read as "a return to the revision the rollout replaced" only, ECS's rollback to the pipeline's last
+   * completed revision (not the rollout's predecessor: that push never completed) was ignored, and the release
+   * parameter kept the broken digest. Seed -4982598272866526024, cut at the violating drain.
+   */
+  @Test
+  void theBreakerReturningToTheLastCompletedPipelineRevisionIsStillTheBreaker(MotoServer moto) {
+    holds(moto, List.of(
+        new Pipeline(),
+        new Drain(),
+        new Drain(),
+        new Deliver(3, false, Fault.NONE),
+        new Push("b2", "NEW", Fault.NONE),
+        new Push("b1", "NEW", new Fault("TOO_MANY_UPDATES", 2, 3)),
+        new Pipeline(),
+        new Drain()));
+  }
+
+  /**
+   * Issue 20, canary seed -4255387803450190359 (CI's seeds with the extended generator), (b) at its 27th action: the
+   * service and the release parameter named g2, which the ledger marked FAILED. Cut at the violating drain.
+   */
+  @Test
+  @org.junit.jupiter.api.Disabled("open: ECS's rollback of a later aborted canary (b1) reached the guard as a FAILED"
+      + " of g2's rollout, which ECS had rolled back onto; g2 ends FAILED while it runs. Found with"
+      + " -Dmodel.extended=true; not fixed in the i20-core session (see /work/notes/i20-core.md)")
+  void aCanaryCompletedByEcsIsNotLeftFailedWhileItRuns(MotoServer moto) {
+    var v = new ReleaseModel(moto, new ReleaseModel.Stats(), true).run(List.of(
+        new Pipeline(), new Drain(), new EcsTick(), new Push("b1", "NEW", Fault.NONE),
+        new Deliver(1, false, new Fault("TIMEOUT", 2, 1)), new Push("b2", "NEW", new Fault("TOO_MANY_UPDATES", 5, 3)),
+        new Hook(Fault.NONE), new Deliver(5, false, Fault.NONE),
+        new Push("b2", "DUPLICATE", new Fault("SERVER_ERROR", 2, 3)), new Deliver(5, false, Fault.NONE),
+        new Push("g2", "NEW", Fault.NONE), new ErrorRate(2), new EcsTick(), new Push("b1", "NEW", Fault.NONE),
+        new EcsTick(), new Deliver(3, false, Fault.NONE), new Push("b1", "NEW", Fault.NONE), new EcsTick(),
+        new Push("g1", "OLDER", Fault.NONE), new Deliver(2, false, Fault.NONE), new Push("b1", "NEW", Fault.NONE),
+        new Hook(new Fault("TXN_CONFLICT", 4, 3)), new Hook(new Fault("SERVER_ERROR", 3, 3)),
+        new Hook(new Fault("CRASH", 1, 1)), new EcsTick(), new Pipeline(), new Drain()));
+    assertThat(v).as(v.map(Object::toString).orElse("")).isEmpty();
   }
 }

@@ -81,10 +81,12 @@ class ReleaseModelTest {
       long ms = Duration.ofNanos(System.nanoTime() - STARTED).toMillis();
       System.out.printf("model: %d sequences (%d canary), %d steps, %d faults injected %s, %d invariant checks,"
               + " %d deliveries (%d hook invocations: %d promotions, %d aborts by cause %s, %d rollback passes,"
-              + " %d ledger-lag waits), %d in the on-failure queue, %d ms%n",
+              + " %d ledger-lag waits), %d in the on-failure queue (%d not forced by faults: %s), progress (h) %d checks,"
+              + " broken %s, %d ms%n",
           TOTAL.sequences, TOTAL.canarySequences, TOTAL.steps, TOTAL.faults, TOTAL.faultsByKind, TOTAL.invariantChecks,
           TOTAL.deliveries, TOTAL.hookInvocations, TOTAL.promotions, TOTAL.aborts, TOTAL.abortsBy, TOTAL.rollbackPasses,
-          TOTAL.ledgerLagWaits, TOTAL.onFailure, ms);
+          TOTAL.ledgerLagWaits, TOTAL.onFailure, TOTAL.onFailureUnforced, TOTAL.onFailureBy, TOTAL.progressChecks,
+          TOTAL.progressBroken, ms);
     }
     assertThat(failures).as(String.join("\n", failures)).isEmpty();
     assertThat(stats.steps).as("steps of this half").isPositive();
@@ -99,17 +101,19 @@ class ReleaseModelTest {
   }
 
   /**
-   * A fresh moto_server imports each service's backend on its first request, which on a loaded machine can take
-   * longer than the functions' 10 s call timeout: the first sequence would fail in its setup. Provisioning once
-   * beforehand, retried, loads them.
+   * A fresh moto_server loads each service's backend on its first request: on a loaded machine that first
+   * provisioning can outlast the SDK's 10 s budget, which says nothing about the functions. Provision once, up to
+   * a minute, before the sequences start.
    */
   private static void warmUp(MotoServer moto) {
-    for (int attempt = 1; ; attempt++) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
       try {
+        moto.reset();
         io.gitops.lambdas.testing.AwsFixture.builder(moto.endpoint()).service(ReleaseModel.SERVICE).provision();
         return;
-      } catch (software.amazon.awssdk.core.exception.SdkClientException e) {
-        if (attempt == 3) throw e;
+      } catch (software.amazon.awssdk.core.exception.SdkClientException slow) {
+        if (System.nanoTime() > deadline) throw slow;
       }
     }
   }

@@ -213,10 +213,13 @@ class ReleaseCommandsTest {
     push("bff-1.0.1", "1.0.1", 0);
     healthy("bff-1.0.1");
     freezes.freeze("bff", "incident", "alice");
-    push("bff-1.0.2", "1.0.2", 1);
+    // Recorded FROZEN two hours ago.
+    new ImageDeployerHandler(fx.config(), AwsFixture.functionClients(fx.endpoint(), AwsFixture.FAST_SDK),
+        new PrintStream(OutputStream.nullOutputStream()), Clock.offset(Clock.systemUTC(), Duration.ofHours(-2)))
+        .handle(Events.bytes(Events.ecrPush("bff", Events.digest("bff-1.0.2"), "1.0.2", T0.plusSeconds(60))));
     freezes.unfreeze("bff");
     Instant recorded = ledger.find("bff", Events.digest("bff-1.0.2")).orElseThrow().createdAt();
-    io.gitops.testing.MutableClock later = new io.gitops.testing.MutableClock(recorded.plus(Duration.ofHours(2)));
+    Clock later = Clock.systemUTC();
     software.amazon.awssdk.core.interceptor.ExecutionInterceptor primary = new software.amazon.awssdk.core.interceptor
         .ExecutionInterceptor() {
       @Override
@@ -242,7 +245,33 @@ class ReleaseCommandsTest {
     var view = new io.gitops.lambdas.guard.GuardLedger(fx.clients().dynamo(), fx.ledgerTable(), later).view("bff");
     var current = view.current().orElseThrow();
     assertThat(current.deployment().digest()).isEqualTo(Events.digest("bff-1.0.2"));
-    assertThat(current.deployment().createdAt()).isEqualTo(later.instant());
+    assertThat(current.deployment().createdAt()).isAfter(recorded.plus(Duration.ofHours(1)))
+        .isBetween(Instant.now().minusSeconds(30), Instant.now().plusSeconds(5));
     assertThat(current.ecsDeploymentId()).hasValue("ecs-svc/by-hand");
+  }
+
+  /**
+   * Issue 20, finding 9. Before: the operator's machine ran ten minutes ahead; its lock condition compared the
+   * deployer's lock with that clock, found it lapsed, and the rollback's UpdateService interleaved with a push's
+   * rollout in flight. Now the lock is dated by AWS's clock (the Date of the head's read).
+   */
+  @Test
+  void anOperatorMachineWhoseClockRunsAheadDoesNotTakeTheLockOfARolloutInFlight() {
+    push("bff-1.0.1", "1.0.1", 0);
+    healthy("bff-1.0.1");
+    push("bff-1.0.2", "1.0.2", 1);
+    healthy("bff-1.0.2");
+    var inFlight = ledger.claim(new io.gitops.lambdas.core.Deployment("bff", fx.cluster(), Events.digest("bff-1.0.3"),
+        "1.0.3", "bff", image("bff-1.0.3"), "push-3", T0.plusSeconds(180), DeploymentStatus.ROLLING_OUT,
+        io.gitops.lambdas.core.Phase.CLAIMED, io.gitops.lambdas.core.Owner.IMAGE_DEPLOYER, null, null, null, 0,
+        java.util.Set.of(), java.util.List.of(), null, null));
+    assertThat(inFlight).isInstanceOf(Ledger.Claim.Acquired.class);
+    Clock aheadByTenMinutes = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10));
+
+    assertThatThrownBy(() -> new ManualRollback(fx.clients().dynamo(), fx.ledgerTable(), fx.clients().ecs(),
+        new ReleaseParameters(fx.clients().ssm()), new Notifier(fx.clients().sns(), fx.topicArn()), aheadByTenMinutes,
+        Duration.ofMinutes(2), "test").rollback(bff, null, "alice"))
+        .isInstanceOf(RollbackRefused.class).hasMessageContaining("holds the lock");
+    assertThat(fx.releaseValue("bff")).isEqualTo(image("bff-1.0.2"));
   }
 }
