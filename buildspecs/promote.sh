@@ -1,14 +1,36 @@
 #!/usr/bin/env bash
 # Promotes releases by digest: reads each service's release parameter in SOURCE_ENV and writes it,
 # unchanged, into TARGET_ENV. Every value is checked before anything is written, so a promotion
-# either copies all services or none. A value still at the placeholder image, or not of the form
-# <repository-uri>@sha256:<64 hex digits>, stops the promotion (and the pipeline) with the reason.
+# either copies all services or none. A value not of the form <repository-uri>@sha256:<64 hex digits>,
+# or still at the placeholder image while the target runs a real release, stops the promotion (and the
+# pipeline) with the reason. A service still at the placeholder in both environments has nothing to
+# promote: the target keeps its placeholder (a fresh account's first run).
 #
-# Environment (set by the pipeline step; all required):
+# The evidence: a digest is promoted only if SOURCE_ENV's ledger judged that very image HEALTHY, at
+# least SOAK_SECONDS ago, and it is HEALTHY still. ROLLING_OUT (not judged yet), FAILED, ROLLED_BACK,
+# SUPERSEDED, any other status (a rejected push) and an image the ledger never recorded are refused, one
+# line per service with the reason. An operator overrides a refusal for one digest of one service with
+# the parameter OVERRIDE_PATH<service> = "sha256:<64 hex> <reason>" in the target's account (SSM console):
+# it admits only the digest it names, and its reason is recorded with the promotion (and shown by the
+# release report before the prod approval). Format, registry and pull problems cannot be overridden.
+#
+# The target's release parameters must always name what runs. So the step records, per service it
+# changes, a PENDING record (RECORD_PATH<service>: previous and promoted value, evidence, override)
+# before it writes; the post-step of the target's Compute stack (PROMOTE_MODE=confirm) marks them
+# CONFIRMED once CloudFormation applied them; and whatever is still PENDING when a promotion starts (or
+# when PROMOTE_MODE=restore runs) was never applied (the Compute stack failed and rolled back, or never
+# ran), so the previous value is written back, unless something else changed the parameter since.
+#
+# Environment (set by the pipeline step; all required unless marked):
+#   PROMOTE_MODE                      promote (default), confirm or restore
 #   SOURCE_ENV, TARGET_ENV            environment names, for messages
 #   SOURCE_ROLE_ARN, TARGET_ROLE_ARN  promotion roles of the two environments (assumed in turn)
 #   SOURCE_REGION, TARGET_REGION      their regions
 #   SOURCE_PATH, TARGET_PATH          release parameter paths, e.g. /gitops/dev/release/
+#   SOURCE_WIRING                     the source's operator wiring parameter (its ledger table, LEDGER_TABLE)
+#   SOAK_SECONDS                      how long a digest must have been HEALTHY in the source (0: judged is enough)
+#   RECORD_PATH, OVERRIDE_PATH        the target's promotion record and override parameter paths
+#   PIPELINE_EXECUTION_ID             (optional) written into the records
 #   SERVICES                          space-separated service names
 #   PLACEHOLDER_IMAGE                 the image fresh environments start from (never promoted)
 #   RELEASE_PATTERN                   extended regex a release must match (anchored here)
@@ -136,19 +158,139 @@ protect_release() {
   return 0
 }
 
+# Prints why SOURCE_ENV's ledger does not let VALUE be promoted, or nothing when it does (HEALTHY for at
+# least SOAK_SECONDS). Runs with the source's credentials; $1 is the ledger table.
+evidence_problem() {
+  local table="$1" value="$2" out
+  if ! out="$(aws dynamodb scan --region "$SOURCE_REGION" --table-name "$table" \
+      --filter-expression '#t = :d AND #i = :i' --expression-attribute-names '{"#t":"type","#i":"image"}' \
+      --expression-attribute-values "{\":d\":{\"S\":\"DEPLOYMENT\"},\":i\":{\"S\":\"$value\"}}" \
+      --output json 2>&1)"; then
+    echo "cannot be judged: $SOURCE_ENV's ledger $table cannot be read: ${out//$'\n'/ }"
+    return 0
+  fi
+  LEDGER_ITEMS="$out" python3 - "$SOURCE_ENV" "$SOAK_SECONDS" <<'PY'
+import datetime, json, os, sys
+env, soak = sys.argv[1], int(sys.argv[2])
+items = [{k: next(iter(v.values())) for k, v in i.items()} for i in json.loads(os.environ["LEDGER_ITEMS"]).get("Items", [])]
+if not items:
+    print(f"is unknown to {env}'s ledger: no deployment of this image was recorded there, so nothing judged it")
+    sys.exit(0)
+item = max(items, key=lambda i: i.get("statusChangedAt") or i.get("updatedAt") or "")
+status = item.get("status")
+if status == "ROLLING_OUT" and item.get("supersededBy"):
+    status = "SUPERSEDED"  # docs/ledger.md: superseded but never rewritten
+reasons = [r.get("S") if isinstance(r, dict) else r for r in (item.get("reasons") or [])]
+last = f" ({reasons[-1]})" if reasons and isinstance(reasons[-1], str) else ""
+if status == "HEALTHY":
+    since = item.get("statusChangedAt") or ""
+    try:
+        at = datetime.datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        print(f"is HEALTHY in {env}, but since when is not recorded ('{since}'), so its soak cannot be measured")
+        sys.exit(0)
+    age = (datetime.datetime.now(datetime.timezone.utc) - at).total_seconds()
+    if age < soak:
+        ready = (at + datetime.timedelta(seconds=soak)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"has been HEALTHY in {env} for {int(age // 60)} min only (since {since}); the soak is "
+              f"{soak // 60} min: promotable from {ready}")
+elif status == "ROLLING_OUT":
+    print(f"is still ROLLING_OUT in {env}: not judged yet{last}")
+elif status in ("FAILED", "ROLLED_BACK"):
+    print(f"was judged {status} in {env}{last}")
+elif status == "SUPERSEDED":
+    print(f"was SUPERSEDED in {env} by {item.get('supersededBy')} before it was judged")
+else:
+    print(f"was rejected in {env}: ledger status {status}{last}")
+PY
+}
+
+# Prints "<reason>" when OVERRIDE_PATH<service> admits VALUE's digest, nothing otherwise; "STALE <digest>"
+# when it names another digest. Runs with the target's credentials.
+override_for() {
+  local service="$1" value="$2" text digest reason
+  text="$(read_parameter "$TARGET_REGION" "${OVERRIDE_PATH}${service}" 2>/dev/null)" || return 0
+  digest="${text%% *}"
+  reason="${text#"$digest"}"
+  reason="${reason#"${reason%%[![:space:]]*}"}"
+  if [[ "$digest" != "${value##*@}" ]]; then
+    echo "STALE $digest"
+  elif [[ -n "$reason" ]]; then
+    echo "$reason"
+  fi
+  return 0
+}
+
+# The promotion record of a service, as JSON (empty when there is none). Target credentials.
+read_record() {
+  read_parameter "$TARGET_REGION" "${RECORD_PATH}$1" 2>/dev/null || true
+}
+
+# Writes the record of a service: state previous promoted evidence override.
+write_record() {
+  local json
+  json="$(python3 -c 'import json, sys; k = ["state", "previous", "promoted", "evidence", "override", "execution", "at"]
+print(json.dumps({a: (b or None) for a, b in zip(k, sys.argv[1:])}, separators=(",", ":")))' \
+    "$2" "$3" "$4" "$5" "$6" "${PIPELINE_EXECUTION_ID:-}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
+  aws ssm put-parameter --region "$TARGET_REGION" --name "${RECORD_PATH}$1" --type String --overwrite \
+    --value "$json" >/dev/null
+}
+
+record_field() { # json field
+  python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get(sys.argv[2]) or "")' "$1" "$2"
+}
+
+# Settles every PENDING record: CONFIRMED (the stage applied the promoted values), or RESTORED (it never
+# did: the previous value goes back, if the parameter still names the promoted one). Target credentials.
+settle() {
+  local outcome="$1" service record previous promoted execution current override evidence
+  for service in $SERVICES; do
+    record="$(read_record "$service")"
+    [[ "$record" == *'"state":"PENDING"'* ]] || continue
+    local state
+    IFS=$'\x1f' read -r state previous promoted execution override evidence < <(python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+print("\x1f".join(str(r.get(k) or "") for k in ("state", "previous", "promoted", "execution", "override", "evidence")))' "$record")
+    if [[ "$outcome" == CONFIRMED ]]; then
+      write_record "$service" CONFIRMED "$previous" "$promoted" "$evidence" "$override"
+      echo "$service: $promoted confirmed in $TARGET_ENV${override:+ (override: $override)}"
+      continue
+    fi
+    current="$(read_parameter "$TARGET_REGION" "${TARGET_PATH}${service}" 2>/dev/null || true)"
+    if [[ "$current" == "$promoted" ]]; then
+      aws ssm put-parameter --region "$TARGET_REGION" --name "${TARGET_PATH}${service}" --type String \
+        --overwrite --value "$previous" >/dev/null
+      echo "$service: restored $previous in $TARGET_ENV: the promotion of $promoted${execution:+ (execution $execution)} was never applied (its stage's deployment did not succeed)"
+    else
+      echo "$service: left at ${current:-<none>} in $TARGET_ENV: the unapplied promotion of $promoted was already replaced"
+    fi
+    write_record "$service" RESTORED "$previous" "$promoted" "$evidence" "$override"
+  done
+}
+
 main() {
-  local var
+  local var mode="${PROMOTE_MODE:-promote}"
   for var in SOURCE_ENV TARGET_ENV SOURCE_ROLE_ARN TARGET_ROLE_ARN SOURCE_REGION TARGET_REGION \
-      SOURCE_PATH TARGET_PATH SERVICES PLACEHOLDER_IMAGE RELEASE_PATTERN \
-      TARGET_ACCOUNT REGISTRY_ENV REGISTRY_ACCOUNT REGISTRY_REGION REGISTRY_ROLE_ARN; do
+      SOURCE_PATH TARGET_PATH SOURCE_WIRING SOAK_SECONDS RECORD_PATH OVERRIDE_PATH SERVICES PLACEHOLDER_IMAGE \
+      RELEASE_PATTERN TARGET_ACCOUNT REGISTRY_ENV REGISTRY_ACCOUNT REGISTRY_REGION REGISTRY_ROLE_ARN; do
     [[ -n "${!var:-}" ]] || { echo "promote: $var is not set" >&2; exit 2; }
   done
-  echo "Promoting releases $SOURCE_ENV -> $TARGET_ENV: $SERVICES"
+  [[ "$SOAK_SECONDS" =~ ^[0-9]+$ ]] || { echo "promote: SOAK_SECONDS must be a number of seconds, not '$SOAK_SECONDS'" >&2; exit 2; }
   local source_creds target_creds
-  source_creds="$(assume "$SOURCE_ROLE_ARN")" || {
-    echo "PROMOTION BLOCKED: cannot assume $SOURCE_ROLE_ARN ($SOURCE_ENV's Storage stack creates it)" >&2; exit 1; }
   target_creds="$(assume "$TARGET_ROLE_ARN")" || {
     echo "PROMOTION BLOCKED: cannot assume $TARGET_ROLE_ARN ($TARGET_ENV's Storage stack creates it)" >&2; exit 1; }
+  case "$mode" in
+    confirm) with_creds "$target_creds" settle CONFIRMED; return 0 ;;
+    restore) with_creds "$target_creds" settle RESTORED; return 0 ;;
+    promote) ;;
+    *) echo "promote: PROMOTE_MODE must be promote, confirm or restore, not '$mode'" >&2; exit 2 ;;
+  esac
+  echo "Promoting releases $SOURCE_ENV -> $TARGET_ENV: $SERVICES"
+  # A promotion still PENDING was never applied: put back what runs before judging anything new.
+  with_creds "$target_creds" settle RESTORED
+  source_creds="$(assume "$SOURCE_ROLE_ARN")" || {
+    echo "PROMOTION BLOCKED: cannot assume $SOURCE_ROLE_ARN ($SOURCE_ENV's Storage stack creates it)" >&2; exit 1; }
 
   local registry_creds="$source_creds"
   if [[ "$REGISTRY_ROLE_ARN" != "$SOURCE_ROLE_ARN" ]]; then
@@ -156,11 +298,23 @@ main() {
       echo "PROMOTION BLOCKED: cannot assume $REGISTRY_ROLE_ARN ($REGISTRY_ENV's Storage stack creates it)" >&2; exit 1; }
   fi
 
-  local -A release=()
-  local problems=() service value
+  local -A release=() current=() evidence=() override=()
+  local problems=() notes=() service value ledger="" ledger_problem=""
+  local wiring
+  if wiring="$(with_creds "$source_creds" read_parameter "$SOURCE_REGION" "$SOURCE_WIRING" 2>&1)"; then
+    ledger="$(record_field "$wiring" LEDGER_TABLE 2>/dev/null || true)"
+    [[ -n "$ledger" ]] || ledger_problem="$SOURCE_WIRING names no LEDGER_TABLE"
+  else
+    ledger_problem="$SOURCE_WIRING cannot be read: ${wiring//$'\n'/ }"
+  fi
   for service in $SERVICES; do
     if ! value="$(with_creds "$source_creds" read_parameter "$SOURCE_REGION" "${SOURCE_PATH}${service}" 2>&1)"; then
       problems+=("$service: ${SOURCE_PATH}${service} cannot be read: ${value//$'\n'/ }")
+      continue
+    fi
+    current[$service]="$(with_creds "$target_creds" read_parameter "$TARGET_REGION" "${TARGET_PATH}${service}" 2>/dev/null || true)"
+    if [[ "$value" == "$PLACEHOLDER_IMAGE" && ( -z "${current[$service]}" || "${current[$service]}" == "$PLACEHOLDER_IMAGE" ) ]]; then
+      notes+=("$service: nothing released to $SOURCE_ENV yet: $TARGET_ENV keeps the placeholder image")
       continue
     fi
     local problem
@@ -170,17 +324,45 @@ main() {
     fi
     if [[ -n "$problem" ]]; then
       problems+=("$service: ${SOURCE_PATH}${service} $problem")
+      continue
+    fi
+    release[$service]="$value"
+    if [[ "${current[$service]}" == "$value" ]]; then
+      continue # already there: no new evidence needed to keep what runs
+    fi
+    local judged
+    if [[ -n "$ledger_problem" ]]; then
+      judged="cannot be judged: $SOURCE_ENV's ledger cannot be found ($ledger_problem)"
     else
-      release[$service]="$value"
+      judged="$(with_creds "$source_creds" evidence_problem "$ledger" "$value")"
+    fi
+    if [[ -z "$judged" ]]; then
+      evidence[$service]="HEALTHY in $SOURCE_ENV for at least $((SOAK_SECONDS / 60)) min"
+      notes+=("$service: ${value##*@} ${evidence[$service]}")
+      continue
+    fi
+    local admitted
+    admitted="$(with_creds "$target_creds" override_for "$service" "$value")"
+    if [[ -n "$admitted" && "$admitted" != STALE\ * ]]; then
+      override[$service]="$admitted"
+      evidence[$service]="OVERRIDDEN: ${value##*@} $judged"
+      notes+=("$service: OVERRIDE (${admitted}): promoting although ${value##*@} $judged")
+    else
+      local stale=""
+      [[ "$admitted" == STALE\ * ]] && stale=" (${OVERRIDE_PATH}${service} names ${admitted#STALE }, not this digest)"
+      problems+=("$service: ${value##*@} $judged$stale")
     fi
   done
+  if ((${#notes[@]})); then
+    printf '%s\n' "${notes[@]}"
+  fi
   if ((${#problems[@]})); then
     echo "PROMOTION BLOCKED: nothing was written to $TARGET_ENV." >&2
     printf '  - %s\n' "${problems[@]}" >&2
     exit 1
   fi
 
-  for service in $SERVICES; do
+  for service in "${!release[@]}"; do
     local out
     if ! out="$(with_creds "$registry_creds" protect_release "${release[$service]}" 2>&1)"; then
       echo "PROMOTION BLOCKED: nothing was written to $TARGET_ENV." >&2
@@ -189,16 +371,22 @@ main() {
     fi
   done
 
+  # Every record first, then every value: whatever is written is covered by a PENDING record.
   for service in $SERVICES; do
-    local name="${TARGET_PATH}${service}" current
-    current="$(with_creds "$target_creds" read_parameter "$TARGET_REGION" "$name" 2>/dev/null || true)"
-    if [[ "$current" == "${release[$service]}" ]]; then
+    [[ -n "${release[$service]:-}" && "${current[$service]}" != "${release[$service]}" ]] || continue
+    with_creds "$target_creds" write_record "$service" PENDING "${current[$service]}" "${release[$service]}" \
+      "${evidence[$service]:-}" "${override[$service]:-}"
+  done
+  for service in $SERVICES; do
+    [[ -n "${release[$service]:-}" ]] || continue
+    local name="${TARGET_PATH}${service}"
+    if [[ "${current[$service]}" == "${release[$service]}" ]]; then
       echo "$service: already at ${release[$service]}"
       continue
     fi
     with_creds "$target_creds" aws ssm put-parameter --region "$TARGET_REGION" --name "$name" \
       --type String --overwrite --value "${release[$service]}" >/dev/null
-    echo "$service: ${current:-<none>} -> ${release[$service]}"
+    echo "$service: ${current[$service]:-<none>} -> ${release[$service]} (pending until $TARGET_ENV's Compute stack applies it)"
   done
   echo "Promoted $SOURCE_ENV -> $TARGET_ENV."
 }

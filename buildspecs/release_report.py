@@ -322,6 +322,58 @@ def read_release(accounts, stage, service):
         return None, f"{name} cannot be read in {stage.name}: {_error(e)}"
 
 
+def promotion_parameter(stage, service, kind):
+    """The override or record parameter of SERVICE in STAGE: beside its release parameter, as
+    stacks/.../config/Promotion.java names them (/gitops/ENV/release/S -> /gitops/ENV/promotion/KIND/S)."""
+    release = stage.releases.get(service)
+    if not release or "/release/" not in release:
+        return None
+    head, _, tail = release.rpartition("/release/")
+    return f"{head}/promotion/{kind}/{tail}"
+
+
+def read_optional(accounts, stage, name):
+    """(value, problem) of a parameter that may not exist (None, None when it does not)."""
+    if absent(accounts, stage):
+        return None, None
+    try:
+        return accounts.client(stage.name, "ssm").get_parameter(Name=name)["Parameter"]["Value"], None
+    except Exception as e:  # noqa: BLE001
+        if "ParameterNotFound" in str(e) or "ParameterNotFound" in e.__class__.__name__:
+            return None, None
+        return None, f"{name} cannot be read in {stage.name}: {_error(e)}"
+
+
+def promotion_override(accounts, target, service, next_digest):
+    """What the next promotion into TARGET will do with the operator's override of SERVICE, or None."""
+    name = promotion_parameter(target, service, "override")
+    text, problem = read_optional(accounts, target, name) if name else (None, None)
+    if problem:
+        return {"problem": problem}
+    if not text:
+        return None
+    digest, _, reason = text.strip().partition(" ")
+    if digest != next_digest:
+        return {"applies": False, "digest": digest, "reason": reason.strip(),
+                "text": f"override names {digest[:19]}…, not the digest it would get: it admits nothing"}
+    if not reason.strip():
+        return {"applies": False, "digest": digest, "reason": "",
+                "text": "override without a reason: promote.sh ignores it"}
+    return {"applies": True, "digest": digest, "reason": reason.strip(),
+            "text": f"OVERRIDE: promoted even if the source ledger's evidence refuses it: {reason.strip()}"}
+
+
+def promotion_record(accounts, target, service):
+    name = promotion_parameter(target, service, "record")
+    text, problem = read_optional(accounts, target, name) if name else (None, None)
+    if problem or not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def ledger_table(accounts, stage, overrides):
     if stage.name in overrides:
         return overrides[stage.name], None
@@ -444,6 +496,11 @@ def build_report(source, target, registry_env, accounts, deployed_dir=None, ledg
                              source.name: _passed(ledgers.get(source.name, {}).get(digest)),
                              target.name: _passed(ledgers.get(target.name, {}).get(digest))}
             row["changes"] = row["now"]["image"] != row["next"]["image"]
+            row["override"] = promotion_override(accounts, target, service, row["next"]["digest"])
+            if row["override"] and row["override"].get("problem"):
+                notes.append(row["override"]["problem"])
+                row["override"] = None
+            row["record"] = promotion_record(accounts, target, service)
             services.append(row)
     else:
         notes.append("release state not read: no sandbox or account (template diff only)")
@@ -484,6 +541,10 @@ def summary(report):
     unknown = sum(1 for s in report["stacks"] if s["unknown"])
     parts.append(f"{len(changed)} of {len(report['stacks'])} {to} stacks change ({resources} resources)"
                  + (f", {unknown} unread" if unknown else ""))
+    overridden = [s for s in report["services"] if (s.get("override") or {}).get("applies")]
+    if overridden:
+        parts.insert(0, f"{len(overridden)} promotion override(s): "
+                     + ", ".join(f"{s['service']} ({s['override']['reason'][:40]})" for s in overridden[:3]))
     widened = [s for s in report["security"] if s["broadening"]]
     flagged = len(report["security"])
     # First, so that no shortening can cut the token off.
@@ -514,6 +575,16 @@ def markdown(report):
                 out.append(f"| {row['service']} | | unchanged | | | |")
     else:
         out.append("(not read)")
+    promotion = [r for r in report["services"] if r.get("override") or r.get("record")]
+    if promotion:
+        out += ["", f"## Promotion overrides and the last promotion into {report['to']}", ""]
+        out.append("| service | override (next promotion) | last promotion | its override |")
+        out.append("| --- | --- | --- | --- |")
+        for row in promotion:
+            o, rec = row.get("override"), row.get("record") or {}
+            last = (f"{rec.get('state')} {_short(_digest(rec.get('promoted')))} at {rec.get('at')}"
+                    + (f" ({rec.get('execution')})" if rec.get('execution') else "")) if rec else "—"
+            out.append(f"| {row['service']} | {o['text'] if o else '—'} | {last} | {rec.get('override') or '—'} |")
     out += ["", "## Permission and security-group changes", ""]
     if report["security"]:
         out.append("| stack | resource | change | what | broadens |")

@@ -9,6 +9,12 @@ package io.gitops.contract;
 public final class OperatorWiring {
   private OperatorWiring() {}
 
+  /**
+   * The wiring's one key beyond the image deployer's variables: per function (its {@code FunctionHandler} name), the URL
+   * of its on-failure queue, for {@code bin/gitops release redrive} (each parked record names its function).
+   */
+  public static final String ON_FAILURE_QUEUES = "ON_FAILURE_QUEUES";
+
   public static String parameterName(String environment) {
     return "/gitops/" + environment + "/operator/wiring";
   }

@@ -65,6 +65,7 @@ public class PipelineStack extends Stack {
   private final List<AppStage> stages = new ArrayList<>();
   private final Map<String, CodeBuildStep> promotionSteps = new LinkedHashMap<>();
   private final Map<String, Role> promotionRoles = new LinkedHashMap<>();
+  private final Map<String, Map<String, String>> promotionEnvironments = new LinkedHashMap<>();
   private final LogGroup buildLogs;
   private final Bucket reportBucket;
   private Key buildLogsKey;
@@ -159,6 +160,10 @@ public class PipelineStack extends Stack {
         // reads the release parameters when its change set is made: CDK Pipelines orders a stack's post steps
         // before every stack that depends on it.
         stackSteps.add(StackSteps.builder().stack(stage.stacks().storage()).post(List.of(promote)).build());
+        // Once the compute stack applied the promoted values, their records are CONFIRMED; a promotion still
+        // PENDING at the next run (the stack failed and rolled back) is restored first (buildspecs/promote.sh).
+        stackSteps.add(StackSteps.builder().stack(stage.stacks().compute())
+            .post(List.of(confirmPromotionStep(config, source, promoteSpec))).build());
         promotionSteps.put(config.name(), promote);
       }
       pipeline.addStage(stage, AddStageOpts.builder()
@@ -445,9 +450,29 @@ public class PipelineStack extends Stack {
     env.put("REGISTRY_ACCOUNT", registry.target().account());
     env.put("REGISTRY_REGION", registry.target().region());
     env.put("REGISTRY_ROLE_ARN", registryRole);
+    env.put("SOURCE_WIRING", io.gitops.contract.OperatorWiring.parameterName(from.name()));
+    env.put("SOAK_SECONDS", String.valueOf(to.promotion().soak().toSeconds()));
+    env.put("RECORD_PATH", Promotion.recordParameterName(to.name(), ""));
+    env.put("OVERRIDE_PATH", Promotion.overrideParameterName(to.name(), ""));
+    env.put("PIPELINE_EXECUTION_ID", EXECUTION_ID);
+    promotionEnvironments.put(to.name(), env);
     return CodeBuildStep.Builder.create("Promote-" + to.name())
         .input(source)
         .role(role)
+        .buildEnvironment(buildEnvironment(ComputeType.SMALL))
+        .partialBuildSpec(spec.partialBuildSpec())
+        .commands(spec.commands())
+        .env(env)
+        .build();
+  }
+
+  /** The compute stack's post-step: marks {@code to}'s PENDING promotion records CONFIRMED (PROMOTE_MODE=confirm). */
+  private CodeBuildStep confirmPromotionStep(EnvironmentConfig to, CodePipelineSource source, Buildspec spec) {
+    Map<String, String> env = new LinkedHashMap<>(promotionEnvironments.get(to.name()));
+    env.put("PROMOTE_MODE", "confirm");
+    return CodeBuildStep.Builder.create("ConfirmPromotion-" + to.name())
+        .input(source)
+        .role(promotionRoles.get(to.name()))
         .buildEnvironment(buildEnvironment(ComputeType.SMALL))
         .partialBuildSpec(spec.partialBuildSpec())
         .commands(spec.commands())

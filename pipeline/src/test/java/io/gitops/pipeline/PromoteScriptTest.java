@@ -25,6 +25,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.ecr.EcrClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.ParameterType;
@@ -61,6 +65,9 @@ class PromoteScriptTest {
   private static String endpoint;
   private static EcrClient ecr;
   private static SsmClient ssm;
+  private static DynamoDbClient dynamo;
+  /** dev's ledger table, found through dev's operator wiring parameter as on AWS. */
+  private static final String LEDGER = "dev-ledger";
 
   @BeforeAll
   static void startMotoAndTheCli() {
@@ -71,6 +78,7 @@ class PromoteScriptTest {
     SdkHttpClient http = UrlConnectionHttpClient.create();
     ecr = AwsClients.configure(EcrClient.builder(), settings, http).build();
     ssm = AwsClients.configure(SsmClient.builder(), settings, http).build();
+    dynamo = AwsClients.configure(DynamoDbClient.builder(), settings, http).build();
   }
 
   @AfterAll
@@ -79,9 +87,42 @@ class PromoteScriptTest {
     if (moto != null) moto.close();
   }
 
-  /** Clears moto's state; only the emulator tests call it (a reset takes seconds). */
+  /**
+   * Clears moto's state (only the emulator tests call it: a reset takes seconds), then creates dev's ledger and
+   * the wiring parameter that names it.
+   */
   private static void resetMoto() {
     moto.reset();
+    dynamo.createTable(b -> b.tableName(LEDGER).billingMode("PAY_PER_REQUEST")
+        .attributeDefinitions(a -> a.attributeName("pk").attributeType(ScalarAttributeType.S),
+            a -> a.attributeName("sk").attributeType(ScalarAttributeType.S))
+        .keySchema(k -> k.attributeName("pk").keyType(KeyType.HASH), k -> k.attributeName("sk").keyType(KeyType.RANGE)));
+    ssmPut(Map.of("/gitops/dev/operator/wiring", "{\"LEDGER_TABLE\":\"" + LEDGER + "\",\"ENVIRONMENT_NAME\":\"dev\"}"));
+  }
+
+  /** A deployment item of dev's ledger as the functions write it (docs/ledger.md), for {@code service}'s image. */
+  private static void judged(String service, String digest, String status, java.time.Instant statusChangedAt,
+      String... extra) {
+    Map<String, AttributeValue> item = new HashMap<>();
+    // The ECS service name is CDK's: the step cannot know it, so it finds the image across services.
+    item.put("pk", AttributeValue.fromS("SERVICE#dev-Compute-" + service + "Service-ABC123"));
+    item.put("sk", AttributeValue.fromS("DEPLOYMENT#" + digest));
+    item.put("type", AttributeValue.fromS("DEPLOYMENT"));
+    item.put("digest", AttributeValue.fromS(digest));
+    item.put("image", AttributeValue.fromS(release(service, digest)));
+    item.put("status", AttributeValue.fromS(status));
+    item.put("statusChangedAt", AttributeValue.fromS(statusChangedAt.toString()));
+    item.put("updatedAt", AttributeValue.fromS(statusChangedAt.toString()));
+    item.put("reasons", AttributeValue.fromL(List.of(AttributeValue.fromS("reason of " + status))));
+    for (int i = 0; i + 1 < extra.length; i += 2) {
+      item.put(extra[i], AttributeValue.fromS(extra[i + 1]));
+    }
+    dynamo.putItem(b -> b.tableName(LEDGER).item(item));
+  }
+
+  /** Every service's digest judged HEALTHY in dev two hours ago. */
+  private static void allHealthy(String digest) {
+    SERVICES.forEach(s -> judged(s, digest, "HEALTHY", java.time.Instant.now().minusSeconds(7200)));
   }
 
   // --- the validation function alone --------------------------------------------------------
@@ -136,6 +177,7 @@ class PromoteScriptTest {
     String digest = seedRegistry(TARGET_ACCOUNT);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     ssmPut(source);
+    allHealthy(digest);
 
     Result r = promote();
 
@@ -154,9 +196,10 @@ class PromoteScriptTest {
   }
 
   @Test
-  void aPlaceholderInTheSourceBlocksThePromotionAndWritesNothing() throws Exception {
+  void aMalformedSourceBlocksThePromotionAndWritesNothingWhileAServiceNeverReleasedKeepsItsPlaceholder() throws Exception {
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
+    allHealthy(digest);
     Map<String, String> source = new HashMap<>();
     source.put("/gitops/dev/release/bff", release("bff", digest));
     source.put("/gitops/dev/release/graphql", DEV_PLACEHOLDER);
@@ -168,15 +211,200 @@ class PromoteScriptTest {
 
     assertThat(r.exit).isEqualTo(1);
     assertThat(r.output).contains("PROMOTION BLOCKED: nothing was written to test.")
-        .contains("graphql: /gitops/dev/release/graphql is still the placeholder image")
+        .contains("graphql: nothing released to dev yet: test keeps the placeholder image")
         .contains("agentcore: /gitops/dev/release/agentcore is malformed");
     assertThat(ssmGet(List.of("/gitops/test/release/bff"))).containsEntry("/gitops/test/release/bff", TEST_PLACEHOLDER);
+  }
+
+  /** Issue 21: on the first run nothing was pushed to dev yet; test must still come up (with its placeholders). */
+  @Test
+  void aFreshSourceAndTargetPromoteNothingAndLetTheStageDeployItsPlaceholders() throws Exception {
+    resetMoto();
+    Map<String, String> source = new HashMap<>();
+    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, Placeholders.IMAGE));
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    ssmPut(source);
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isZero();
+    assertThat(r.output).contains("bff: nothing released to dev yet: test keeps the placeholder image");
+    assertNothingWritten();
+  }
+
+  @Test
+  void aPlaceholderInTheSourceNeverReplacesARealReleaseInTheTarget() throws Exception {
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    allHealthy(digest);
+    Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
+    source.put("/gitops/dev/release/graphql", Placeholders.IMAGE);
+    source.put("/gitops/test/release/graphql", release("graphql", digest));
+    ssmPut(source);
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    assertThat(r.output).contains("graphql: /gitops/dev/release/graphql is still the placeholder image");
+  }
+
+  // --- the evidence: dev's ledger must have judged the very image HEALTHY (issue 20, finding 3) -----
+
+  @Test
+  void refusesWhatDevsLedgerHasNotJudgedHealthyWithOneLinePerService() throws Exception {
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    ssmPut(releasesInDevPlaceholdersInTest(digest));
+    java.time.Instant now = java.time.Instant.now();
+    judged("bff", digest, "ROLLING_OUT", now.minusSeconds(60));
+    judged("graphql", digest, "FAILED", now.minusSeconds(600));
+    // agentcore: never recorded in dev's ledger
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    assertThat(r.output).contains("PROMOTION BLOCKED: nothing was written to test.")
+        .contains("  - bff: " + digest + " is still ROLLING_OUT in dev: not judged yet")
+        .contains("  - graphql: " + digest + " was judged FAILED in dev (reason of FAILED)")
+        .contains("  - agentcore: " + digest + " is unknown to dev's ledger");
+    assertNothingWritten();
+  }
+
+  @Test
+  void refusesRolledBackSupersededAndRejectedDigests() throws Exception {
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    ssmPut(releasesInDevPlaceholdersInTest(digest));
+    java.time.Instant then = java.time.Instant.now().minusSeconds(7200);
+    judged("bff", digest, "ROLLED_BACK", then);
+    judged("graphql", digest, "FROZEN", then);
+    judged("agentcore", digest, "ROLLING_OUT", then, "supersededBy", "sha256:" + "f".repeat(64));
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    assertThat(r.output).contains("  - bff: " + digest + " was judged ROLLED_BACK in dev")
+        .contains("  - graphql: " + digest + " was rejected in dev: ledger status FROZEN")
+        .contains("  - agentcore: " + digest + " was SUPERSEDED in dev");
+    assertNothingWritten();
+  }
+
+  @Test
+  void aDigestPromotesOnlyAfterItStayedHealthyForTheSoak() throws Exception {
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    ssmPut(releasesInDevPlaceholdersInTest(digest));
+    allHealthy(digest);
+    judged("bff", digest, "HEALTHY", java.time.Instant.now().minusSeconds(10 * 60));
+
+    Result early = promote(Map.of("SOAK_SECONDS", "1800"));
+
+    assertThat(early.exit).as(early.output).isEqualTo(1);
+    assertThat(early.output).contains("  - bff: " + digest + " has been HEALTHY in dev for 10 min only")
+        .contains("the soak is 30 min").doesNotContain("  - graphql");
+    assertNothingWritten();
+
+    judged("bff", digest, "HEALTHY", java.time.Instant.now().minusSeconds(31 * 60));
+    Result soaked = promote(Map.of("SOAK_SECONDS", "1800"));
+    assertThat(soaked.exit).as(soaked.output).isZero();
+    assertThat(soaked.output).contains("bff: " + digest + " HEALTHY in dev for at least 30 min");
+  }
+
+  @Test
+  void anOperatorOverrideAdmitsTheOneDigestItNamesAndIsRecordedWithItsReason() throws Exception {
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    ssmPut(releasesInDevPlaceholdersInTest(digest));
+    allHealthy(digest);
+    judged("bff", digest, "ROLLING_OUT", java.time.Instant.now());
+    // An override naming another digest admits nothing.
+    ssmPut(Map.of("/gitops/test/promotion/override/bff", "sha256:" + "e".repeat(64) + " INC-41 old hotfix"));
+
+    Result stale = promote();
+    assertThat(stale.exit).as(stale.output).isEqualTo(1);
+    assertThat(stale.output).contains("  - bff: " + digest + " is still ROLLING_OUT in dev")
+        .contains("names sha256:" + "e".repeat(64) + ", not this digest");
+    assertNothingWritten();
+
+    ssmPut(Map.of("/gitops/test/promotion/override/bff", digest + " INC-42: hotfix, judged by hand"));
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isZero();
+    assertThat(r.output).contains("bff: OVERRIDE (INC-42: hotfix, judged by hand): promoting although " + digest
+        + " is still ROLLING_OUT in dev");
+    assertThat(ssmGet(List.of("/gitops/test/release/bff"))).containsEntry("/gitops/test/release/bff", release("bff", digest));
+    String record = ssmGet(List.of("/gitops/test/promotion/record/bff")).get("/gitops/test/promotion/record/bff");
+    assertThat(record).contains("\"state\":\"PENDING\"").contains("\"override\":\"INC-42: hotfix, judged by hand\"")
+        .contains("\"previous\":\"" + Placeholders.IMAGE + "\"").contains("\"execution\":\"exec-1\"");
+  }
+
+  // --- the target's release parameters name what runs (issue 20, finding 3) -------------------------
+
+  @Test
+  void theComputeStacksPostStepConfirmsAndAConfirmedPromotionIsNeverRestored() throws Exception {
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    ssmPut(releasesInDevPlaceholdersInTest(digest));
+    allHealthy(digest);
+    assertThat(promote().exit).isZero();
+
+    Result confirm = promote(Map.of("PROMOTE_MODE", "confirm"));
+    assertThat(confirm.exit).as(confirm.output).isZero();
+    assertThat(confirm.output).contains("bff: " + release("bff", digest) + " confirmed in test");
+    assertThat(ssmGet(List.of("/gitops/test/promotion/record/bff")).get("/gitops/test/promotion/record/bff"))
+        .contains("\"state\":\"CONFIRMED\"");
+
+    Result restore = promote(Map.of("PROMOTE_MODE", "restore"));
+    assertThat(restore.exit).as(restore.output).isZero();
+    SERVICES.forEach(s -> assertThat(ssmGet(List.of("/gitops/test/release/" + s)))
+        .containsEntry("/gitops/test/release/" + s, release(s, digest)));
+  }
+
+  @Test
+  void aPromotionItsStageNeverAppliedIsRestoredSoTheParameterNamesWhatRuns() throws Exception {
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    ssmPut(releasesInDevPlaceholdersInTest(digest));
+    allHealthy(digest);
+    assertThat(promote().exit).isZero();
+    // test's Compute stack failed and CloudFormation rolled it back: the placeholders run; no confirmation came.
+    // Meanwhile the guard rolled graphql back by hand to something else: that value is left alone.
+    ssmPut(Map.of("/gitops/test/release/graphql", release("graphql", "sha256:" + "c".repeat(64))));
+
+    Result r = promote(Map.of("PROMOTE_MODE", "restore"));
+
+    assertThat(r.exit).as(r.output).isZero();
+    assertThat(r.output).contains("bff: restored " + Placeholders.IMAGE + " in test: the promotion of "
+        + release("bff", digest) + " (execution exec-1) was never applied");
+    assertThat(ssmGet(List.of("/gitops/test/release/bff"))).containsEntry("/gitops/test/release/bff", Placeholders.IMAGE);
+    assertThat(ssmGet(List.of("/gitops/test/release/graphql")).get("/gitops/test/release/graphql")).contains("c".repeat(64));
+    assertThat(ssmGet(List.of("/gitops/test/promotion/record/bff")).get("/gitops/test/promotion/record/bff"))
+        .contains("\"state\":\"RESTORED\"");
+  }
+
+  @Test
+  void theNextPromotionFirstRestoresAnUnappliedOneThenJudgesAfresh() throws Exception {
+    resetMoto();
+    String digest = seedRegistry(TARGET_ACCOUNT);
+    ssmPut(releasesInDevPlaceholdersInTest(digest));
+    allHealthy(digest);
+    assertThat(promote().exit).isZero();
+    // The stage failed; before the next run, dev's guard rolled bff's digest back.
+    judged("bff", digest, "ROLLED_BACK", java.time.Instant.now());
+
+    Result r = promote();
+
+    assertThat(r.exit).as(r.output).isEqualTo(1);
+    assertThat(r.output).contains("bff: restored " + Placeholders.IMAGE + " in test")
+        .contains("  - bff: " + digest + " was judged ROLLED_BACK in dev");
+    assertNothingWritten();
   }
 
   @Test
   void aMissingSourceParameterBlocksThePromotion() throws Exception {
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
+    allHealthy(digest);
     ssmPut(Map.of("/gitops/dev/release/bff", release("bff", digest), "/gitops/dev/release/graphql", release("graphql", digest)));
 
     Result r = promote();
@@ -191,6 +419,7 @@ class PromoteScriptTest {
   void aDigestTheRegistryDoesNotHoldBlocksThePromotionAndWritesNothing() throws Exception {
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
+    allHealthy(digest);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     source.put("/gitops/dev/release/graphql", release("graphql", DIGEST)); // well-formed, never pushed
     ssmPut(source);
@@ -208,6 +437,7 @@ class PromoteScriptTest {
   void aRepositoryPolicyThatDoesNotAdmitTheTargetAccountBlocksThePromotion() throws Exception {
     resetMoto();
     String digest = seedRegistry("444444444444"); // admits another account, not the target
+    allHealthy(digest);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     ssmPut(source);
 
@@ -224,6 +454,7 @@ class PromoteScriptTest {
   void aRepositoryWithoutPolicyBlocksAPromotionIntoAnotherAccount() throws Exception {
     resetMoto();
     String digest = seedRegistry(null);
+    allHealthy(digest);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     ssmPut(source);
 
@@ -238,6 +469,7 @@ class PromoteScriptTest {
   void anImageOutsideTheRegistryBlocksThePromotion() throws Exception {
     resetMoto();
     String digest = seedRegistry(TARGET_ACCOUNT);
+    allHealthy(digest);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
     source.put("/gitops/dev/release/bff", "999999999999.dkr.ecr.us-east-1.amazonaws.com/bff@" + digest);
     source.put("/gitops/dev/release/graphql", "public.ecr.aws/team/graphql@" + digest);
@@ -294,7 +526,12 @@ class PromoteScriptTest {
   }
 
   private static Result promote() throws Exception {
+    return promote(Map.of());
+  }
+
+  private static Result promote(Map<String, String> extra) throws Exception {
     Map<String, String> env = promotionEnvironment();
+    env.putAll(extra);
     env.put("AWS_ENDPOINT_URL", endpoint);
     env.put("AWS_ACCESS_KEY_ID", "testing");
     env.put("AWS_SECRET_ACCESS_KEY", "testing");
@@ -316,6 +553,11 @@ class PromoteScriptTest {
     env.put("TARGET_REGION", "us-east-1");
     env.put("SOURCE_PATH", "/gitops/dev/release/");
     env.put("TARGET_PATH", "/gitops/test/release/");
+    env.put("SOURCE_WIRING", "/gitops/dev/operator/wiring");
+    env.put("SOAK_SECONDS", "0");
+    env.put("RECORD_PATH", "/gitops/test/promotion/record/");
+    env.put("OVERRIDE_PATH", "/gitops/test/promotion/override/");
+    env.put("PIPELINE_EXECUTION_ID", "exec-1");
     env.put("SERVICES", String.join(" ", SERVICES));
     env.put("PLACEHOLDER_IMAGE", DEV_PLACEHOLDER);
     env.put("RELEASE_PATTERN", Placeholders.RELEASE.pattern());

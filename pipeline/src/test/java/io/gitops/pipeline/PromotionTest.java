@@ -195,6 +195,10 @@ class PromotionTest {
     if (writes) {
       statements.add(Map.of("Sid", "WritePromotedReleases", "Effect", "Allow", "Action", "ssm:PutParameter",
           "Resource", parameters));
+      statements.add(Map.of("Sid", "RecordPromotions", "Effect", "Allow",
+          "Action", List.of("ssm:GetParameter", "ssm:PutParameter"), "Resource", promotionParameters(env, "record")));
+      statements.add(Map.of("Sid", "ReadOverrides", "Effect", "Allow", "Action", "ssm:GetParameter",
+          "Resource", promotionParameters(env, "override")));
     } else {
       statements.add(Match.objectLike(Map.of("Sid", "InspectPromotedImages")));
       statements.add(Match.objectLike(Map.of("Sid", "TagPromotedImages")));
@@ -209,6 +213,52 @@ class PromotionTest {
             "Version", "2012-10-17", "Statement", statements)))));
     // No other policy is attached to the role.
     assertThat(storage.findResources("AWS::IAM::Policy").toString()).doesNotContain("ReleasePromotionRole");
+  }
+
+  private static List<Object> promotionParameters(String env, String kind) {
+    return List.of("agentcore", "bff", "graphql").stream()
+        .map(s -> (Object) ("arn:aws:ssm:us-east-1:" + app.stage(env).config().target().account()
+            + ":parameter/gitops/" + env + "/promotion/" + kind + "/" + s))
+        .toList();
+  }
+
+  @Test
+  void prodWaitsThirtyMinutesOfHealthInTestAndTestNoneInDevAndBothFindTheSourcesLedger() {
+    assertThat(environment("Promote-prod")).containsEntry("SOAK_SECONDS", "1800")
+        .containsEntry("SOURCE_WIRING", "/gitops/test/operator/wiring")
+        .containsEntry("RECORD_PATH", "/gitops/prod/promotion/record/")
+        .containsEntry("OVERRIDE_PATH", "/gitops/prod/promotion/override/");
+    assertThat(environment("Promote-test")).containsEntry("SOAK_SECONDS", "0")
+        .containsEntry("SOURCE_WIRING", "/gitops/dev/operator/wiring");
+  }
+
+  /** The source's promotion role reads its ledger and wiring through a policy of the Deployment stack. */
+  @ParameterizedTest
+  @ValueSource(strings = {"dev", "test"})
+  void aPromotionSourcesRoleMayScanItsLedgerAndReadItsWiringOnly(String env) {
+    Template deployment = SynthesizedApp.template(app.stage(env).stacks().deployment());
+    deployment.hasResourceProperties("AWS::IAM::Policy", Map.of(
+        "Roles", List.of("gitops-delivery-" + env + "-release-promotion"),
+        "PolicyDocument", Map.of("Version", "2012-10-17", "Statement", List.of(
+            Map.of("Effect", "Allow", "Action", "ssm:GetParameter", "Resource", Match.anyValue()),
+            Map.of("Effect", "Allow", "Action", "dynamodb:Scan",
+                "Resource", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^Ledger.*"), "Arn")))))));
+  }
+
+  @Test
+  void prodIsNoPromotionSourceSoItsLedgerIsNotOpenedToThePromotionRole() {
+    Template deployment = SynthesizedApp.template(app.stage("prod").stacks().deployment());
+    assertThat(deployment.findResources("AWS::IAM::Policy", Match.objectLike(Map.of("Properties", Match.objectLike(
+        Map.of("Roles", List.of("gitops-delivery-prod-release-promotion"))))))).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"test", "prod"})
+  void theComputeStacksPostStepConfirmsThePromotionOnceTheStackDeployed(String target) {
+    String compute = app.stage(target).stacks().compute().getStackName();
+    int confirm = runOrder(target, "ConfirmPromotion-" + target);
+    assertThat(confirm).isGreaterThan(deployRunOrder(target, compute, "CHANGE_SET_EXECUTE"));
+    assertThat(confirm).isLessThan(runOrder(target, "SmokeTest-" + target));
   }
 
   private static Object repositoryArn(String service) {
@@ -237,7 +287,8 @@ class PromotionTest {
         Map<String, Object> var = (Map<String, Object>) v;
         vars.put((String) var.get("Name"), String.valueOf(var.get("Value")));
       }
-      if (target.equals(vars.get("TARGET_ENV")) && String.valueOf(props.get("Source")).contains("bash buildspecs/promote.sh")) {
+      if (target.equals(vars.get("TARGET_ENV")) && !vars.containsKey("PROMOTE_MODE")
+          && String.valueOf(props.get("Source")).contains("bash buildspecs/promote.sh")) {
         return vars;
       }
     }

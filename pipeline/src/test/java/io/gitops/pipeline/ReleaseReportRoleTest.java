@@ -43,8 +43,12 @@ class ReleaseReportRoleTest {
     assertThat(statements).extracting(s -> s.get("Sid") + " " + s.get("Action")).containsExactly(
         "ReadReleases ssm:GetParameter",
         "ReadLedger dynamodb:Scan",
-        "ReadDeployedTemplates [cloudformation:DescribeStackResource, cloudformation:GetTemplate]");
+        "ReadDeployedTemplates [cloudformation:DescribeStackResource, cloudformation:GetTemplate]",
+        "ReadPromotionOverrides ssm:GetParameter");
     assertThat(statements.get(2).get("Resource")).isEqualTo("arn:aws:cloudformation:us-east-1:333333333333:stack/prod-*/*");
+    // The operator's overrides and the promotion records, per service, nothing else.
+    assertThat((List<?>) statements.get(3).get("Resource")).hasSize(6).allMatch(r -> String.valueOf(r)
+        .matches("arn:aws:ssm:us-east-1:333333333333:parameter/gitops/prod/promotion/(override|record)/(bff|graphql|agentcore)"));
     assertThat(statements.get(1).get("Resource").toString()).contains("Ledger");
     assertThat(statements.get(0).get("Resource").toString()).contains("parameter/gitops/prod/release/bff");
   }

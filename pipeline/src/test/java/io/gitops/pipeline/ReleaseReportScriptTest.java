@@ -176,6 +176,12 @@ class ReleaseReportScriptTest {
       ssm.putParameter(b -> b.name(releaseName("test")).type(ParameterType.STRING).value(uri + "@" + candidate));
       ledger(ddb, testLedger, Map.of(running, "2026-11-01T10:00:00Z", candidate, "2026-11-29T10:00:00Z"));
       ledger(ddb, prodLedger, Map.of(running, "2026-11-02T10:00:00Z"));
+      // The operator's override for the digest prod would get, and the record of the last promotion.
+      ssm.putParameter(b -> b.name(releaseName("prod").replace("/release/", "/promotion/override/"))
+          .type(ParameterType.STRING).value(candidate + " INC-42: hotfix, soak waived"));
+      ssm.putParameter(b -> b.name(releaseName("prod").replace("/release/", "/promotion/record/"))
+          .type(ParameterType.STRING).value("{\"state\":\"CONFIRMED\",\"promoted\":\"" + uri + "@" + running
+              + "\",\"override\":\"INC-7: judged by hand\",\"at\":\"2026-11-02T09:00:00Z\"}"));
     }
 
     Path json = dir.resolve("moto.json");
@@ -197,6 +203,11 @@ class ReleaseReportScriptTest {
     assertThat((Map<String, Object>) now.get("prod")).containsEntry("status", "HEALTHY");
     assertThat((List<String>) report.get("notes")).isEmpty();
     assertThat(r.output).contains("| bff | would get | `" + candidate + "` | 1.0.2 | HEALTHY at 2026-11-29T10:00:00Z | — |");
+    // The approver sees the override the promotion after the approval will apply, and the last one's.
+    // After the broadening token (which nothing may cut off), before the digests.
+    assertThat((String) report.get("summary")).contains("when approving; 1 promotion override(s): bff (INC-42: hotfix, soak waived); 1 of 1");
+    assertThat(r.output).contains("| bff | OVERRIDE: promoted even if the source ledger's evidence refuses it: INC-42: hotfix, soak waived | CONFIRMED "
+        + running.substring(7, 19) + " at 2026-11-02T09:00:00Z | INC-7: judged by hand |");
   }
 
   private static String pushImage(EcrClient ecr, String repository, String tag) {

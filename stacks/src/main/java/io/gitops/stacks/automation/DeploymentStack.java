@@ -150,10 +150,45 @@ public class DeploymentStack extends PlatformStack {
 
     // bin/gitops release/dora find this environment in an account through one parameter: the image deployer's own
     // variables (ledger, topic, service map, lease), read with the operator's credentials (no function is called).
-    software.amazon.awscdk.services.ssm.StringParameter.Builder.create(this, "OperatorWiring")
+    var wiring = software.amazon.awscdk.services.ssm.StringParameter.Builder.create(this, "OperatorWiring")
         .parameterName(io.gitops.contract.OperatorWiring.parameterName(config.name()))
         .description("What bin/gitops release and dora need to operate " + config.name() + " (docs/ledger.md)")
-        .stringValue(toJson(new LinkedHashMap<String, Object>(common.toVariables(this::toJson))))
+        .stringValue(toJson(operatorWiring(common)))
+        .build();
+    config.promotion().to().ifPresent(to -> promotionEvidence(config, wiring));
+  }
+
+  /** The image deployer's variables, and where each function's parked events wait (bin/gitops release redrive). */
+  private Map<String, Object> operatorWiring(FunctionEnvironment common) {
+    Map<String, Object> wiring = new LinkedHashMap<>(common.toVariables(this::toJson));
+    Map<String, Object> queues = new LinkedHashMap<>();
+    imageDeployer.ifPresent(f -> queues.put(FunctionHandler.IMAGE_DEPLOYER.functionName(), parking(f)));
+    queues.put(FunctionHandler.GUARD.functionName(), parking(guard));
+    queues.put(FunctionHandler.REVISION_CLEANUP.functionName(), parking(revisionCleanup));
+    wiring.put(io.gitops.contract.OperatorWiring.ON_FAILURE_QUEUES, queues);
+    return wiring;
+  }
+
+  /** The queue only: each parked record names the function (alias) it was meant for. */
+  private static String parking(DeployerFunction f) {
+    return f.onFailureQueue().getQueueUrl();
+  }
+
+  /**
+   * The promotion out of this environment asks its ledger whether each digest was judged HEALTHY, and for how long
+   * (buildspecs/promote.sh). The promotion role is the storage stack's, which comes before the ledger: the grant is
+   * a policy of this stack on that role, by its fixed name, so the storage stack needs no reference to this one.
+   */
+  private void promotionEvidence(EnvironmentConfig config, software.amazon.awscdk.services.ssm.StringParameter wiring) {
+    software.amazon.awscdk.services.iam.Policy.Builder.create(this, "PromotionEvidence")
+        .roles(List.of(software.amazon.awscdk.services.iam.Role.fromRoleName(this, "ReleasePromotionRole",
+            io.gitops.stacks.config.Promotion.environmentRoleName(config.name()))))
+        .statements(List.of(
+            // The step finds the ledger's generated name where the operator's commands find it.
+            statement(List.of("ssm:GetParameter"), List.of(wiring.getParameterArn())),
+            // Scan, not Query: the step looks an image up across services, whose keys are ECS service names it
+            // does not know (the same reason as the release report's read role). The ledger is small.
+            statement(List.of("dynamodb:Scan"), List.of(ledger.getTableArn()))))
         .build();
   }
 

@@ -46,6 +46,16 @@ public final class ReleaseReportRole extends Construct {
         .arnFormat(ArnFormat.SLASH_RESOURCE_NAME).build());
     statements.add(statement("ReadDeployedTemplates",
         List.of("cloudformation:GetTemplate", "cloudformation:DescribeStackResource"), List.of(stacks)));
+    if (config.promotion().from().isPresent()) {
+      // Overrides the next promotion into this environment will apply (and the record of the last one): the
+      // approver sees them before approving.
+      List<String> promotion = new ArrayList<>();
+      for (DeployedService s : props.services()) {
+        promotion.add(parameterArn(stack, Promotion.overrideParameterName(config.name(), s.name())));
+        promotion.add(parameterArn(stack, Promotion.recordParameterName(config.name(), s.name())));
+      }
+      statements.add(statement("ReadPromotionOverrides", List.of("ssm:GetParameter"), promotion));
+    }
     if (config.promotion().imageRegistry().isEmpty()) {
       // This environment's repositories hold the images (dev): the report shows each digest's tags.
       statements.add(statement("ReadImageTags", List.of("ecr:DescribeImages"), props.services().stream()
@@ -69,6 +79,11 @@ public final class ReleaseReportRole extends Construct {
 
   public Role role() {
     return role;
+  }
+
+  private static String parameterArn(Stack stack, String name) {
+    return stack.formatArn(ArnComponents.builder().service("ssm").resource("parameter")
+        .resourceName(name.substring(1)).build());
   }
 
   private static PolicyStatement statement(String sid, List<String> actions, List<String> resources) {

@@ -99,7 +99,7 @@ public final class Environments {
         services(TaskSizing.of(2048, 4096), TaskCounts.of(3, 3, 10), CANARY),
         new DatabaseSizing(1, 16, 1, 14, "r6g.large.search", 4, 100, 3, "m6g.large.search"),
         BEDROCK_MODELS, "platform-team", "cc-prod-1003", true, true,
-        new Promotion(target.account(), Optional.of("test"), Optional.empty()));
+        new Promotion(target.account(), Optional.of("test"), Optional.empty()).withSoak(Promotion.PRODUCTION_SOAK));
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.gitops.stacks.config;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,15 +21,20 @@ import java.util.regex.Pattern;
  * @param imageRegistry    environment whose ECR repositories hold the images this one runs, when it
  *                         is not this one (test and prod: dev); empty means its own repositories
  * @param imagePullers     environments whose tasks pull from this one's repositories (dev: test, prod)
+ * @param soak             how long a digest must have stayed HEALTHY in {@code from} before it is promoted into
+ *                         this environment (buildspecs/promote.sh); zero: judged HEALTHY is enough
  */
 public record Promotion(String toolchainAccount, Optional<String> from, Optional<String> to,
-    Optional<EnvironmentRef> imageRegistry, List<EnvironmentRef> imagePullers) {
+    Optional<EnvironmentRef> imageRegistry, List<EnvironmentRef> imagePullers, Duration soak) {
+
+  /** The soak of a production target unless its configuration says otherwise. */
+  public static final Duration PRODUCTION_SOAK = Duration.ofMinutes(30);
 
   private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
 
   /** A promotion whose images come from its own repositories and are pulled by no other account. */
   public Promotion(String toolchainAccount, Optional<String> from, Optional<String> to) {
-    this(toolchainAccount, from, to, Optional.empty(), List.of());
+    this(toolchainAccount, from, to, Optional.empty(), List.of(), Duration.ZERO);
   }
 
   public Promotion {
@@ -36,6 +42,10 @@ public record Promotion(String toolchainAccount, Optional<String> from, Optional
     Objects.requireNonNull(to, "to");
     Objects.requireNonNull(imageRegistry, "imageRegistry");
     imagePullers = List.copyOf(Objects.requireNonNull(imagePullers, "imagePullers"));
+    Objects.requireNonNull(soak, "soak");
+    if (soak.isNegative()) {
+      throw new IllegalArgumentException("a promotion soak cannot be negative: " + soak);
+    }
     if (imageRegistry.isPresent() && !imagePullers.isEmpty()) {
       throw new IllegalArgumentException("an environment either pulls from another registry or is pulled from, not both");
     }
@@ -45,17 +55,35 @@ public record Promotion(String toolchainAccount, Optional<String> from, Optional
   }
 
   public Promotion withToolchainAccount(String account) {
-    return new Promotion(account, from, to, imageRegistry, imagePullers);
+    return new Promotion(account, from, to, imageRegistry, imagePullers, soak);
   }
 
   /** The same promotion, running images from {@code registry}'s repositories. */
   public Promotion withImageRegistry(EnvironmentRef registry) {
-    return new Promotion(toolchainAccount, from, to, Optional.of(registry), List.of());
+    return new Promotion(toolchainAccount, from, to, Optional.of(registry), List.of(), soak);
   }
 
   /** The same promotion, with {@code pullers} pulling from this environment's repositories. */
   public Promotion withImagePullers(List<EnvironmentRef> pullers) {
-    return new Promotion(toolchainAccount, from, to, Optional.empty(), pullers);
+    return new Promotion(toolchainAccount, from, to, Optional.empty(), pullers, soak);
+  }
+
+  /** The same promotion, with digests promoted into this environment only after {@code time} HEALTHY in the source. */
+  public Promotion withSoak(Duration time) {
+    return new Promotion(toolchainAccount, from, to, imageRegistry, imagePullers, time);
+  }
+
+  /**
+   * The parameter through which an operator admits one digest of {@code service} into {@code environment} although
+   * its evidence does not (value {@code sha256:<hex> <reason>}); the promotion records the reason.
+   */
+  public static String overrideParameterName(String environment, String service) {
+    return "/gitops/" + environment + "/promotion/override/" + service;
+  }
+
+  /** The record of the last promotion of {@code service} into {@code environment}: PENDING, CONFIRMED or RESTORED. */
+  public static String recordParameterName(String environment, String service) {
+    return "/gitops/" + environment + "/promotion/record/" + service;
   }
 
   /** Name of the role an environment grants to the promotion steps (in the environment's account). */

@@ -228,6 +228,20 @@ public class StorageStack extends PlatformStack {
           .actions(List.of("ssm:PutParameter"))
           .resources(parameterArns)
           .build());
+      // Each promotion is recorded PENDING before it writes, then CONFIRMED or RESTORED (buildspecs/promote.sh);
+      // an operator's override of a refused digest is read, never written, by the step.
+      statements.add(PolicyStatement.Builder.create()
+          .sid("RecordPromotions")
+          .actions(List.of("ssm:GetParameter", "ssm:PutParameter"))
+          .resources(config.services().stream()
+              .map(s -> parameterArn(Promotion.recordParameterName(config.name(), s.name()))).toList())
+          .build());
+      statements.add(PolicyStatement.Builder.create()
+          .sid("ReadOverrides")
+          .actions(List.of("ssm:GetParameter"))
+          .resources(config.services().stream()
+              .map(s -> parameterArn(Promotion.overrideParameterName(config.name(), s.name()))).toList())
+          .build());
     }
     if (!promotion.imagePullers().isEmpty()) {
       List<String> repositoryArns = repositories.values().stream().map(Repository::getRepositoryArn).toList();
@@ -317,6 +331,11 @@ public class StorageStack extends PlatformStack {
             "ArnLike", Map.of(
                 "kms:EncryptionContext:aws:ecr:arn", ImagePulls.repositoryArnPattern(software.amazon.awscdk.Aws.PARTITION, config.target()))))
         .build());
+  }
+
+  private String parameterArn(String name) {
+    return formatArn(software.amazon.awscdk.ArnComponents.builder()
+        .service("ssm").resource("parameter").resourceName(name.substring(1)).build());
   }
 
   /** The role the pipeline's promotion steps assume here; see {@link Promotion} for its name. */
