@@ -32,7 +32,8 @@
 #   RECORD_PATH, OVERRIDE_PATH        the target's promotion record and override parameter paths
 #   PIPELINE_EXECUTION_ID             (optional) written into the records
 #   SERVICES                          space-separated service names
-#   PLACEHOLDER_IMAGE                 the image fresh environments start from (never promoted)
+#   PLACEHOLDER_IMAGE                 the image the source environment starts from (never promoted)
+#   TARGET_PLACEHOLDER_IMAGE          the target's own (each environment pulls it from its own ECR)
 #   RELEASE_PATTERN                   extended regex a release must match (anchored here)
 #   TARGET_ACCOUNT                    account whose task execution roles will pull the images
 #   REGISTRY_ENV, REGISTRY_ACCOUNT,   the environment whose ECR repositories hold the promoted
@@ -273,6 +274,7 @@ main() {
   local var mode="${PROMOTE_MODE:-promote}"
   for var in SOURCE_ENV TARGET_ENV SOURCE_ROLE_ARN TARGET_ROLE_ARN SOURCE_REGION TARGET_REGION \
       SOURCE_PATH TARGET_PATH SOURCE_WIRING SOAK_SECONDS RECORD_PATH OVERRIDE_PATH SERVICES PLACEHOLDER_IMAGE \
+      TARGET_PLACEHOLDER_IMAGE \
       RELEASE_PATTERN TARGET_ACCOUNT REGISTRY_ENV REGISTRY_ACCOUNT REGISTRY_REGION REGISTRY_ROLE_ARN; do
     [[ -n "${!var:-}" ]] || { echo "promote: $var is not set" >&2; exit 2; }
   done
@@ -313,7 +315,7 @@ main() {
       continue
     fi
     current[$service]="$(with_creds "$target_creds" read_parameter "$TARGET_REGION" "${TARGET_PATH}${service}" 2>/dev/null || true)"
-    if [[ "$value" == "$PLACEHOLDER_IMAGE" && ( -z "${current[$service]}" || "${current[$service]}" == "$PLACEHOLDER_IMAGE" ) ]]; then
+    if [[ "$value" == "$PLACEHOLDER_IMAGE" && ( -z "${current[$service]}" || "${current[$service]}" == "$TARGET_PLACEHOLDER_IMAGE" ) ]]; then
       notes+=("$service: nothing released to $SOURCE_ENV yet: $TARGET_ENV keeps the placeholder image")
       continue
     fi

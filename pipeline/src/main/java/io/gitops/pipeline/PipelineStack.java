@@ -444,6 +444,7 @@ public class PipelineStack extends Stack {
     env.put("TARGET_PATH", StorageStack.releaseParameterPath(to.name()));
     env.put("SERVICES", String.join(" ", to.services().stream().map(ServiceConfig::name).toList()));
     env.put("PLACEHOLDER_IMAGE", Placeholders.image(from.target(), from.name()));
+    env.put("TARGET_PLACEHOLDER_IMAGE", Placeholders.image(to.target(), to.name()));
     env.put("RELEASE_PATTERN", Placeholders.RELEASE.pattern());
     env.put("TARGET_ACCOUNT", to.target().account());
     env.put("REGISTRY_ENV", registry.name());

@@ -221,8 +221,8 @@ class PromoteScriptTest {
   void aFreshSourceAndTargetPromoteNothingAndLetTheStageDeployItsPlaceholders() throws Exception {
     resetMoto();
     Map<String, String> source = new HashMap<>();
-    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, Placeholders.IMAGE));
-    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, Placeholders.IMAGE));
+    SERVICES.forEach(s -> source.put("/gitops/dev/release/" + s, DEV_PLACEHOLDER));
+    SERVICES.forEach(s -> source.put("/gitops/test/release/" + s, TEST_PLACEHOLDER));
     ssmPut(source);
 
     Result r = promote();
@@ -238,7 +238,7 @@ class PromoteScriptTest {
     String digest = seedRegistry(TARGET_ACCOUNT);
     allHealthy(digest);
     Map<String, String> source = releasesInDevPlaceholdersInTest(digest);
-    source.put("/gitops/dev/release/graphql", Placeholders.IMAGE);
+    source.put("/gitops/dev/release/graphql", DEV_PLACEHOLDER);
     source.put("/gitops/test/release/graphql", release("graphql", digest));
     ssmPut(source);
 
@@ -335,7 +335,7 @@ class PromoteScriptTest {
     assertThat(ssmGet(List.of("/gitops/test/release/bff"))).containsEntry("/gitops/test/release/bff", release("bff", digest));
     String record = ssmGet(List.of("/gitops/test/promotion/record/bff")).get("/gitops/test/promotion/record/bff");
     assertThat(record).contains("\"state\":\"PENDING\"").contains("\"override\":\"INC-42: hotfix, judged by hand\"")
-        .contains("\"previous\":\"" + Placeholders.IMAGE + "\"").contains("\"execution\":\"exec-1\"");
+        .contains("\"previous\":\"" + TEST_PLACEHOLDER + "\"").contains("\"execution\":\"exec-1\"");
   }
 
   // --- the target's release parameters name what runs (issue 20, finding 3) -------------------------
@@ -374,9 +374,9 @@ class PromoteScriptTest {
     Result r = promote(Map.of("PROMOTE_MODE", "restore"));
 
     assertThat(r.exit).as(r.output).isZero();
-    assertThat(r.output).contains("bff: restored " + Placeholders.IMAGE + " in test: the promotion of "
+    assertThat(r.output).contains("bff: restored " + TEST_PLACEHOLDER + " in test: the promotion of "
         + release("bff", digest) + " (execution exec-1) was never applied");
-    assertThat(ssmGet(List.of("/gitops/test/release/bff"))).containsEntry("/gitops/test/release/bff", Placeholders.IMAGE);
+    assertThat(ssmGet(List.of("/gitops/test/release/bff"))).containsEntry("/gitops/test/release/bff", TEST_PLACEHOLDER);
     assertThat(ssmGet(List.of("/gitops/test/release/graphql")).get("/gitops/test/release/graphql")).contains("c".repeat(64));
     assertThat(ssmGet(List.of("/gitops/test/promotion/record/bff")).get("/gitops/test/promotion/record/bff"))
         .contains("\"state\":\"RESTORED\"");
@@ -395,7 +395,7 @@ class PromoteScriptTest {
     Result r = promote();
 
     assertThat(r.exit).as(r.output).isEqualTo(1);
-    assertThat(r.output).contains("bff: restored " + Placeholders.IMAGE + " in test")
+    assertThat(r.output).contains("bff: restored " + TEST_PLACEHOLDER + " in test")
         .contains("  - bff: " + digest + " was judged ROLLED_BACK in dev");
     assertNothingWritten();
   }
@@ -560,6 +560,7 @@ class PromoteScriptTest {
     env.put("PIPELINE_EXECUTION_ID", "exec-1");
     env.put("SERVICES", String.join(" ", SERVICES));
     env.put("PLACEHOLDER_IMAGE", DEV_PLACEHOLDER);
+    env.put("TARGET_PLACEHOLDER_IMAGE", TEST_PLACEHOLDER);
     env.put("RELEASE_PATTERN", Placeholders.RELEASE.pattern());
     env.put("TARGET_ACCOUNT", TARGET_ACCOUNT);
     env.put("REGISTRY_ENV", "dev");
