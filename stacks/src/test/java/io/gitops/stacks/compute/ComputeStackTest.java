@@ -726,4 +726,17 @@ class ComputeStackTest {
         "EnableKeyRotation", true,
         "KeyPolicy", Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(statement)))))));
   }
+
+  /** The canary hook reads the revision each invocation names (issue 20, finding 5): the BFF's revisions only. */
+  @Test
+  void theCanaryHookMayDescribeOnlyTheBffsServiceRevisions() {
+    List<String> grants = new java.util.ArrayList<>();
+    for (Object policy : devTemplate.findResources("AWS::IAM::Policy").values()) {
+      String text = String.valueOf(policy);
+      if (text.contains("ecs:DescribeServiceRevisions")) grants.add(text);
+    }
+    assertThat(grants).singleElement().satisfies(g -> assertThat(g)
+        .contains("service-revision/").contains("{Fn::GetAtt=[BffServiceB785B0C3, Name]}, /*").contains("Roles=[{Ref=BffCanaryHookRole")
+        .doesNotContain("service-revision/*"));
+  }
 }
