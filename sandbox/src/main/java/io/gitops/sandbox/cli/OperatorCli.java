@@ -44,7 +44,8 @@ import software.amazon.awssdk.services.ecs.model.Service;
  */
 public final class OperatorCli {
   static final String RELEASE_USAGE = "usage: gitops release status ENV | history ENV SERVICE"
-      + " | rollback ENV SERVICE [--to DIGEST] | freeze ENV [SERVICE] --reason TEXT | unfreeze ENV [SERVICE]";
+      + " | rollback ENV SERVICE [--to DIGEST] | freeze ENV [SERVICE] --reason TEXT | unfreeze ENV [SERVICE]"
+      + " | redrive ENV [--dry-run]";
   static final String DORA_USAGE = "usage: gitops dora ENV [--days N]";
   private static final Pattern ENV = Pattern.compile("[a-z][a-z0-9-]{0,31}");
 
@@ -100,6 +101,9 @@ public final class OperatorCli {
     } catch (SandboxException | MotoServer.StartFailure e) {
       err.println("gitops " + command + ": " + oneLine(e.getMessage()));
       return 2;
+    } catch (RedriveIncomplete e) {
+      err.println("gitops " + command + ": " + oneLine(e.getMessage()));
+      return 1;
     } catch (RollbackRefused e) {
       err.println("gitops " + command + ": " + oneLine(e.getMessage()));
       return e.retryLater() ? 1 : 2;
@@ -121,8 +125,10 @@ public final class OperatorCli {
     List<String> positional = new ArrayList<>();
     String to = null;
     String reason = null;
+    boolean dryRun = false;
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
+        case "--dry-run" -> dryRun = true;
         case "--to" -> to = value(args, ++i, "--to");
         case "--reason" -> reason = value(args, ++i, "--reason");
         default -> {
@@ -131,7 +137,20 @@ public final class OperatorCli {
         }
       }
     }
+    if (dryRun && !sub.equals("redrive")) throw new SandboxException("--dry-run applies to 'redrive' only; " + RELEASE_USAGE);
     switch (sub) {
+      case "redrive" -> {
+        expect(positional, 1, 1, "redrive needs ENV");
+        noOption(to, "--to", sub);
+        noOption(reason, "--reason", sub);
+        try (Target t = open(positional.get(0))) {
+          int left = redrive(t).run(t.env(), dryRun);
+          if (!dryRun && left > 0) {
+            throw new RedriveIncomplete(left + " event(s) still parked in " + t.env()
+                + "'s on-failure queues: fix what fails them (see each line above), then redrive again");
+          }
+        }
+      }
       case "status" -> {
         expect(positional, 1, 1, "status needs ENV");
         noOption(to, "--to", sub);
@@ -324,6 +343,46 @@ public final class OperatorCli {
       }
     }
     return aws.apply(env);
+  }
+
+  /** Events that failed again: the same command can succeed once what fails them is fixed. */
+  static final class RedriveIncomplete extends RuntimeException {
+    RedriveIncomplete(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * The sandbox's functions through its Lambda host (one synchronous invocation, then the rollouts it starts until
+   * the simulator is idle), or the account's through Lambda and SQS ({@link AwsWiring#redrive}).
+   */
+  private Redrive redrive(Target t) {
+    if (t.sandbox().isEmpty()) return AwsWiring.redrive(t.env(), out);
+    Sandbox sb = t.sandbox().get();
+    var sqs = sb.emulator().sqs();
+    List<Redrive.Function> fns = new ArrayList<>();
+    for (String fn : sb.host().functions()) {
+      Optional<String> arn = sb.host().spec(fn).onFailureQueueArn();
+      if (arn.isEmpty()) continue;
+      String queue = sqs.getQueueUrl(b -> b.queueName(arn.get().substring(arn.get().lastIndexOf(':') + 1))).queueUrl();
+      fns.add(new Redrive.Function() {
+        public String name() {
+          return fn;
+        }
+
+        public String queueUrl() {
+          return queue;
+        }
+
+        public Redrive.Outcome invoke(byte[] event, String target, PrintStream print) {
+          io.gitops.sandbox.host.LambdaHost.SyncOutcome o = sb.host().invoke(fn, event);
+          Redrive.Outcome r = new Redrive.Outcome(o.ok(), o.payloadText(), o.errorType() + ": " + o.errorMessage());
+          if (o.ok()) Views.fold(sb.settle()).forEach(l -> print.println("       then " + l));
+          return r;
+        }
+      });
+    }
+    return new Redrive(sqs, fns, out);
   }
 
   private Ledger ledger(Target t) {
