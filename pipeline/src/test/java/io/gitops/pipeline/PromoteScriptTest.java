@@ -431,7 +431,7 @@ class PromoteScriptTest {
     assertThat(r.exit).as(r.output).isEqualTo(1);
     assertThat(r.output).contains("PROMOTION BLOCKED: nothing was written to test.")
         .contains("graphql: /gitops/dev/release/graphql names digest " + DIGEST + ", which repository graphql does not hold")
-        .doesNotContain(" -> ");
+        .doesNotContain(TEST_PLACEHOLDER + " -> ");
     assertNothingWritten();
   }
 

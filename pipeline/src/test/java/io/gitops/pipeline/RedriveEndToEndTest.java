@@ -96,8 +96,7 @@ class RedriveEndToEndTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     // The CLI's own path to the sandbox (its state file), sharing this test's warm functions.
     OperatorCli cli = new OperatorCli(dir.resolve("none"), new PrintStream(out, true, StandardCharsets.UTF_8),
-        Clock.systemUTC(), env -> new OperatorCli.Target(env, io.gitops.lambdas.core.LambdaConfig.from(
-            Sandbox.functionEnv(sandbox.state().environments().values().iterator().next(), sandbox.state().endpoint())),
+        Clock.systemUTC(), env -> new OperatorCli.Target(env, sandbox.deployersConfig(),
             sandbox.emulator().clients(), sandbox.services(), java.util.Optional.of(sandbox), false));
     int exit = OperatorCli.run(args, cli, new PrintStream(err, true, StandardCharsets.UTF_8));
     return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));

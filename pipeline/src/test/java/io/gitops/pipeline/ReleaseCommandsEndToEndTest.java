@@ -57,19 +57,12 @@ class ReleaseCommandsEndToEndTest {
     frozenPush = sandbox.deliver(sandbox.push("bff", "1.0.3", false).event());
     // The rollback acts on this test's sandbox (its functions' JVMs already warm), not on a second one.
     Run rollback = cli(new OperatorCli(dir.resolve("none"), out(), Clock.systemUTC(), env -> new OperatorCli.Target(env,
-        io.gitops.lambdas.core.LambdaConfig.from(Sandbox.functionEnv(deployersEnvironment(state),
-            state.endpoint())), sandbox.emulator().clients(), sandbox.services(), java.util.Optional.of(sandbox), false)),
+        sandbox.deployersConfig(), sandbox.emulator().clients(), sandbox.services(), java.util.Optional.of(sandbox), false)),
         "release", "rollback", "dev", "bff");
     rollbackExit = rollback.exit();
     rollbackOut = rollback.out() + rollback.err();
     notifications = sandbox.drainNotifications();
     doraOut = cli("dora", "dev").out();
-  }
-
-  /** A deployer's environment (the canary hook's names no ledger: it reads the wiring parameter at run time). */
-  private static java.util.Map<String, String> deployersEnvironment(SandboxState state) {
-    return state.environments().values().stream()
-        .filter(e -> e.containsKey(io.gitops.contract.EnvVar.SERVICE_MAP)).findFirst().orElseThrow();
   }
 
   @AfterAll

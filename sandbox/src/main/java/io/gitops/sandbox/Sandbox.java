@@ -254,14 +254,20 @@ public final class Sandbox implements AutoCloseable {
     return host.functions();
   }
 
-  /** The stage's services, by the container name (bff, graphql, agentcore). */
-  public Map<String, ServiceTarget> services() {
-    // A deployer's environment: the canary hook's names no ledger or service map (it reads them when invoked).
+  /**
+   * The deployers' configuration, as their functions read it here. A deployer's environment: the canary hook's names
+   * no ledger or service map (it reads them from the wiring parameter when invoked).
+   */
+  public LambdaConfig deployersConfig() {
     Map<String, String> env = state.environments().values().stream().filter(e -> e.containsKey(EnvVar.SERVICE_MAP))
         .findFirst().orElse(Map.of());
-    LambdaConfig config = LambdaConfig.from(functionEnv(env, state.endpoint()));
+    return LambdaConfig.from(functionEnv(env, state.endpoint()));
+  }
+
+  /** The stage's services, by the container name (bff, graphql, agentcore). */
+  public Map<String, ServiceTarget> services() {
     Map<String, ServiceTarget> out = new LinkedHashMap<>();
-    config.services().values().forEach(t -> out.put(t.container(), t));
+    deployersConfig().services().values().forEach(t -> out.put(t.container(), t));
     return out;
   }
 
